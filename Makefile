@@ -1,0 +1,40 @@
+# `make run` and `make test` are the contract with every newcomer: they work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test lint format messages clean
+
+$(BIN)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@# The demo admin login exists only in the embedded default (no DATABASE_URL).
+	$(BIN)/python manage.py seed_demo $(if $(DATABASE_URL),,--with-admin)
+	@echo "Portal: http://127.0.0.1:$(PORT)/admin/   OCPP: ws://127.0.0.1:$(PORT)/ocpp/<charge_point_id>"
+	$(BIN)/daphne -b 127.0.0.1 -p $(PORT) supervision.asgi:application
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Needs GNU gettext (apt-get install gettext); the compiled catalogue is committed.
+messages: $(BIN)/.installed
+	$(BIN)/python manage.py makemessages --locale fr --ignore ".venv/*"
+	$(BIN)/python manage.py compilemessages --ignore ".venv/*"
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .pytest-db.sqlite3*

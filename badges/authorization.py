@@ -1,0 +1,158 @@
+"""The one authorization decision, for Authorize and StartTransaction, RFID and Autocharge alike.
+
+``decide`` is pure: it looks only at facts already loaded. ``authorize`` loads those facts in at
+most three queries. The domain speaks in its own terms (a status and a reason); the statuses are
+OCPP 1.6's ``idTagInfo.status`` strings so the gateway maps them without a table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from badges.identifiers import IdTagError, is_autocharge_tag, normalize_id_tag
+from badges.models import Badge, BadgeState
+
+if TYPE_CHECKING:
+    from fleet.models import Company, Vehicle
+    from stations.models import Station
+
+
+class AuthorizationStatus(models.TextChoices):
+    ACCEPTED = "Accepted", _("Accepted")
+    BLOCKED = "Blocked", _("Blocked")
+    EXPIRED = "Expired", _("Expired")
+    INVALID = "Invalid", _("Invalid")
+    CONCURRENT_TX = "ConcurrentTx", _("Already charging elsewhere")
+
+
+class Reason(models.TextChoices):
+    """Why a decision was taken. Staff see it next to the log entry; stations never do."""
+
+    ACCEPTED = "accepted", _("Badge accepted")
+    OPEN_CHARGE = "open_charge", _("Open-charge station: everyone is accepted")
+    MALFORMED_ID_TAG = "malformed_id_tag", _("Malformed VID tag (no usable MAC address)")
+    UNKNOWN_BADGE = "unknown_badge", _("Unknown badge")
+    BADGE_DISABLED = "badge_disabled", _("Badge disabled")
+    BADGE_EXPIRED = "badge_expired", _("Badge expired")
+    VEHICLE_INACTIVE = "vehicle_inactive", _("Vehicle inactive")
+    NOT_PERMITTED_AT_STATION = "not_permitted_at_station", _("Badge not permitted at this station")
+    CONCURRENT_SESSION = "concurrent_session", _("Badge already charging at another station")
+
+
+@dataclass(frozen=True)
+class AuthorizationFacts:
+    """Everything the decision looks at, loaded beforehand."""
+
+    station: Station
+    id_tag: str
+    """Canonical form when the tag could be normalised, else the tag as received."""
+    id_tag_malformed: bool
+    badge: Badge | None
+    station_in_badge_groups: bool
+    active_session_elsewhere: bool
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: AuthorizationStatus
+    reason: Reason
+    id_tag: str
+    badge: Badge | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == AuthorizationStatus.ACCEPTED
+
+    @property
+    def vehicle(self) -> Vehicle | None:
+        return self.badge.vehicle if self.badge is not None else None
+
+    @property
+    def company(self) -> Company | None:
+        return self.badge.company if self.badge is not None else None
+
+    @property
+    def auth_method(self) -> str:
+        """``autocharge``, ``rfid`` or ``open``: how the session was authorized."""
+        if self.reason == Reason.OPEN_CHARGE:
+            return "open"
+        return "autocharge" if is_autocharge_tag(self.id_tag) else "rfid"
+
+
+def decide(facts: AuthorizationFacts) -> Decision:
+    """Apply the rules, first refusal wins. See README "Authorization rules"."""
+    badge = facts.badge
+
+    def refuse(status: AuthorizationStatus, reason: Reason) -> Decision:
+        return Decision(status=status, reason=reason, id_tag=facts.id_tag, badge=badge)
+
+    if facts.station.auth_mode == "open":
+        # Open-charge accepts everyone; a known badge still gets the session attributed.
+        return Decision(
+            status=AuthorizationStatus.ACCEPTED,
+            reason=Reason.OPEN_CHARGE,
+            id_tag=facts.id_tag,
+            badge=badge,
+        )
+    if facts.id_tag_malformed:
+        return refuse(AuthorizationStatus.INVALID, Reason.MALFORMED_ID_TAG)
+    if badge is None:
+        return refuse(AuthorizationStatus.INVALID, Reason.UNKNOWN_BADGE)
+    if badge.state != BadgeState.ENABLED:
+        return refuse(AuthorizationStatus.BLOCKED, Reason.BADGE_DISABLED)
+    if badge.is_expired(facts.now):
+        return refuse(AuthorizationStatus.EXPIRED, Reason.BADGE_EXPIRED)
+    if badge.vehicle is not None and not badge.vehicle.active:
+        return refuse(AuthorizationStatus.INVALID, Reason.VEHICLE_INACTIVE)
+    permitted = badge.company_id == facts.station.company_id or facts.station_in_badge_groups
+    if not permitted:
+        return refuse(AuthorizationStatus.INVALID, Reason.NOT_PERMITTED_AT_STATION)
+    if facts.active_session_elsewhere:
+        return refuse(AuthorizationStatus.CONCURRENT_TX, Reason.CONCURRENT_SESSION)
+    return Decision(
+        status=AuthorizationStatus.ACCEPTED,
+        reason=Reason.ACCEPTED,
+        id_tag=facts.id_tag,
+        badge=badge,
+        expires_at=badge.expires_at,
+    )
+
+
+def load_facts(*, id_tag: str, station: Station, now: datetime | None = None) -> AuthorizationFacts:
+    """Load what ``decide`` needs: at most three queries, each on an index."""
+    try:
+        canonical, malformed = normalize_id_tag(id_tag), False
+    except IdTagError:
+        canonical, malformed = id_tag.strip().upper(), True
+    badge = None
+    if not malformed:
+        badge = Badge.objects.select_related("vehicle", "company").filter(rfid=canonical).first()
+    in_groups = elsewhere = False
+    if badge is not None:
+        if badge.company_id != station.company_id:
+            in_groups = badge.groups.filter(stations=station).exists()
+        elsewhere = (
+            badge.sessions.filter(stopped_at__isnull=True).exclude(station=station).exists()
+        )
+    return AuthorizationFacts(
+        station=station,
+        id_tag=canonical,
+        id_tag_malformed=malformed,
+        badge=badge,
+        station_in_badge_groups=in_groups,
+        active_session_elsewhere=elsewhere,
+        now=now or timezone.now(),
+    )
+
+
+def authorize(*, id_tag: str, station: Station) -> Decision:
+    """The decision for ``id_tag`` presented at ``station``, now."""
+    return decide(load_facts(id_tag=id_tag, station=station))

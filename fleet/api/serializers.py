@@ -1,0 +1,32 @@
+from rest_framework import serializers
+
+from fleet.models import AuthorizationGroup, Company, Vehicle
+from supervision.api import ModelValidationMixin
+
+
+class CompanySerializer(ModelValidationMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Company
+        fields = ["id", "name", "address", "contact_email", "phone", "created_at"]
+
+
+class VehicleSerializer(ModelValidationMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Vehicle
+        fields = [
+            "id",
+            "company",
+            "license_plate",
+            "make",
+            "model",
+            "vin",
+            "description",
+            "active",
+            "created_at",
+        ]
+
+
+class AuthorizationGroupSerializer(ModelValidationMixin, serializers.ModelSerializer):
+    class Meta:
+        model = AuthorizationGroup
+        fields = ["id", "name", "company", "stations", "description"]

@@ -1,0 +1,95 @@
+from django.db import models
+from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
+
+
+def normalize_license_plate(plate: str) -> str:
+    """Plates compare without case or surrounding blanks: 'ft-123-er ' is FT-123-ER."""
+    return plate.strip().upper()
+
+
+class Company(models.Model):
+    """A fleet operator: owns vehicles, badges and stations."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    address = models.TextField(_("address"), blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Vehicle(models.Model):
+    """A fleet vehicle, identified by its licence plate; Autocharge badges point at it."""
+
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), on_delete=models.PROTECT, related_name="vehicles"
+    )
+    license_plate = models.CharField(
+        _("license plate"), max_length=20, unique=True, help_text=_("For example FT-123-ER.")
+    )
+    make = models.CharField(_("make"), max_length=100, blank=True)
+    model = models.CharField(_("model"), max_length=100, blank=True)
+    vin = models.CharField(_("VIN"), max_length=17, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("An inactive vehicle is refused at every station.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["license_plate"]
+        verbose_name = _("vehicle")
+        verbose_name_plural = _("vehicles")
+        constraints = [
+            models.UniqueConstraint(
+                Upper("license_plate"),
+                name="vehicle_license_plate_unique_ci",
+                violation_error_message=_("A vehicle with this license plate already exists."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = " ".join(part for part in (self.make, self.model) if part)
+        return f"{self.license_plate} ({label})" if label else self.license_plate
+
+    def clean(self) -> None:
+        self.license_plate = normalize_license_plate(self.license_plate)
+
+
+class AuthorizationGroup(models.Model):
+    """The seed's "Groupes": a set of stations where the badges of the group may charge,
+    in addition to the stations of the badge's own company."""
+
+    name = models.CharField(_("name"), max_length=200)
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        on_delete=models.CASCADE,
+        related_name="authorization_groups",
+    )
+    stations = models.ManyToManyField(
+        "stations.Station",
+        verbose_name=_("stations"),
+        related_name="authorization_groups",
+        blank=True,
+    )
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["company__name", "name"]
+        verbose_name = _("authorization group")
+        verbose_name_plural = _("authorization groups")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="group_name_unique_per_company")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.company})"

@@ -1,0 +1,70 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Direction(models.TextChoices):
+    IN = "in", _("Station → supervision")
+    OUT = "out", _("Supervision → station")
+
+
+class MessageType(models.IntegerChoices):
+    CALL = 2, _("Call")
+    CALL_RESULT = 3, _("Call result")
+    CALL_ERROR = 4, _("Call error")
+
+
+class LogStatus(models.TextChoices):
+    """The outcome staff filter on: the seed's ``"status": "Rejected"`` for refused tags."""
+
+    ACCEPTED = "Accepted", _("Accepted")
+    REJECTED = "Rejected", _("Rejected")
+    ERROR = "Error", _("Error")
+
+
+class OcppMessage(models.Model):
+    """One OCPP-J frame, in or out, as it crossed the WebSocket.
+
+    For Authorize and StartTransaction requests, ``status`` says whether the tag was accepted,
+    ``ocpp_status`` what the station was told (``Invalid``, ``Blocked``…) and ``reason`` why.
+    A frame that is not valid OCPP is kept whole in ``payload`` with ``message_type`` empty.
+    """
+
+    station = models.ForeignKey(
+        "stations.Station",
+        verbose_name=_("station"),
+        on_delete=models.SET_NULL,
+        related_name="ocpp_messages",
+        null=True,
+        blank=True,
+    )
+    charge_point_id = models.CharField(_("charge point id"), max_length=64)
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    message_type = models.PositiveSmallIntegerField(
+        _("message type"), choices=MessageType.choices, null=True, blank=True
+    )
+    unique_id = models.CharField(_("unique id"), max_length=64, blank=True)
+    action = models.CharField(_("action"), max_length=64, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=LogStatus.choices, blank=True)
+    ocpp_status = models.CharField(
+        _("OCPP status"),
+        max_length=64,
+        blank=True,
+        help_text=_("The status the frame carried, or the error code of a call error."),
+    )
+    reason = models.CharField(_("reason"), max_length=32, blank=True)
+    id_tag = models.CharField(_("id tag"), max_length=64, blank=True)
+    payload = models.JSONField(_("payload"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("OCPP message")
+        verbose_name_plural = _("OCPP messages")
+        indexes = [
+            models.Index(fields=["station", "-created_at"]),
+            models.Index(fields=["action", "status"]),
+            models.Index(fields=["id_tag"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.charge_point_id} {self.direction} {self.action or self.message_type}"

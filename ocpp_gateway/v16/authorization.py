@@ -1,0 +1,18 @@
+"""Core profile, authorization: Authorize. The decision itself lives in badges.authorization."""
+
+from channels.db import database_sync_to_async
+from ocpp.routing import on
+from ocpp.v16 import call_result
+from ocpp.v16.enums import Action
+
+from badges.authorization import authorize
+from ocpp_gateway.v16.conversions import id_tag_info
+
+
+class AuthorizationHandlers:
+    @on(Action.authorize)
+    async def on_authorize(self, id_tag: str, **_):
+        station = await self.current_station()
+        decision = await database_sync_to_async(authorize)(id_tag=id_tag, station=station)
+        self.record_decision(decision)
+        return call_result.Authorize(id_tag_info=id_tag_info(decision))

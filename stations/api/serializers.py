@@ -1,0 +1,81 @@
+from rest_framework import serializers
+
+from stations.models import ChargingSession, Connector, MeterValue, Station
+from supervision.api import ModelValidationMixin
+
+
+class ConnectorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Connector
+        fields = ["connector_id", "status", "error_code", "info", "vendor_error_code", "updated_at"]
+
+
+class StationSerializer(ModelValidationMixin, serializers.ModelSerializer):
+    connectors = ConnectorSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Station
+        fields = [
+            "id",
+            "charge_point_id",
+            "name",
+            "company",
+            "auth_mode",
+            "vendor",
+            "model",
+            "serial_number",
+            "firmware_version",
+            "connection_state",
+            "connected_at",
+            "last_boot_at",
+            "last_heartbeat_at",
+            "connectors",
+            "created_at",
+        ]
+        # The station itself reports these, at BootNotification and while connected.
+        read_only_fields = [
+            "vendor",
+            "model",
+            "serial_number",
+            "firmware_version",
+            "connection_state",
+            "connected_at",
+            "last_boot_at",
+            "last_heartbeat_at",
+        ]
+
+
+class MeterValueSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MeterValue
+        fields = ["timestamp", "measurand", "value", "unit", "phase", "context", "location"]
+
+
+class ChargingSessionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChargingSession
+        fields = [
+            "transaction_id",
+            "station",
+            "connector_id",
+            "id_tag",
+            "badge",
+            "vehicle",
+            "company",
+            "auth_method",
+            "authorization_status",
+            "authorization_reason",
+            "meter_start",
+            "meter_stop",
+            "energy_wh",
+            "started_at",
+            "stopped_at",
+            "stop_reason",
+        ]
+
+
+class ChargingSessionDetailSerializer(ChargingSessionSerializer):
+    meter_values = MeterValueSerializer(many=True, read_only=True)
+
+    class Meta(ChargingSessionSerializer.Meta):
+        fields = [*ChargingSessionSerializer.Meta.fields, "meter_values"]

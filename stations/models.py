@@ -1,0 +1,204 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuthMode(models.TextChoices):
+    BADGE = "badge", _("Badges are checked")
+    OPEN = "open", _("Open-charge (everyone is accepted)")
+
+
+class ConnectionState(models.TextChoices):
+    CONNECTED = "connected", _("Connected")
+    DISCONNECTED = "disconnected", _("Disconnected")
+
+
+class AuthMethod(models.TextChoices):
+    AUTOCHARGE = "autocharge", _("Autocharge")
+    RFID = "rfid", _("RFID badge")
+    OPEN = "open", _("Open-charge")
+
+
+class Station(models.Model):
+    """A charging station (charge point) that connects to ``/ocpp/<charge_point_id>``."""
+
+    charge_point_id = models.CharField(
+        _("charge point id"),
+        max_length=64,
+        unique=True,
+        help_text=_("The identity the station uses in its WebSocket URL: /ocpp/<id>."),
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    company = models.ForeignKey(
+        "fleet.Company",
+        verbose_name=_("company"),
+        on_delete=models.PROTECT,
+        related_name="stations",
+        help_text=_("The owner. Its badges may charge here."),
+    )
+    auth_mode = models.CharField(
+        _("authorization mode"), max_length=16, choices=AuthMode.choices, default=AuthMode.BADGE
+    )
+    # Filled from BootNotification.
+    vendor = models.CharField(_("vendor"), max_length=64, blank=True)
+    model = models.CharField(_("model"), max_length=64, blank=True)
+    serial_number = models.CharField(_("serial number"), max_length=64, blank=True)
+    firmware_version = models.CharField(_("firmware version"), max_length=64, blank=True)
+    # Kept up to date by the gateway.
+    connection_state = models.CharField(
+        _("connection state"),
+        max_length=16,
+        choices=ConnectionState.choices,
+        default=ConnectionState.DISCONNECTED,
+    )
+    connected_at = models.DateTimeField(_("connected at"), null=True, blank=True)
+    last_boot_at = models.DateTimeField(_("last boot"), null=True, blank=True)
+    last_heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["charge_point_id"]
+        verbose_name = _("station")
+        verbose_name_plural = _("stations")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.charge_point_id})" if self.name else self.charge_point_id
+
+
+class Connector(models.Model):
+    """One connector of a station, as last reported by StatusNotification (0 = the station)."""
+
+    station = models.ForeignKey(
+        Station, verbose_name=_("station"), on_delete=models.CASCADE, related_name="connectors"
+    )
+    connector_id = models.PositiveIntegerField(_("connector id"))
+    status = models.CharField(_("status"), max_length=32, blank=True)
+    error_code = models.CharField(_("error code"), max_length=32, blank=True)
+    info = models.CharField(_("info"), max_length=64, blank=True)
+    vendor_error_code = models.CharField(_("vendor error code"), max_length=64, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["station", "connector_id"]
+        verbose_name = _("connector")
+        verbose_name_plural = _("connectors")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "connector_id"], name="connector_unique_per_station"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station.charge_point_id}#{self.connector_id}"
+
+
+class ChargingSessionQuerySet(models.QuerySet):
+    def active(self) -> "ChargingSessionQuerySet":
+        return self.filter(stopped_at__isnull=True)
+
+
+class ChargingSession(models.Model):
+    """One OCPP transaction: who charged (badge, vehicle, company), where, and how much.
+
+    The primary key is the OCPP 1.6 ``transactionId`` the supervision hands to the station.
+    """
+
+    transaction_id = models.BigAutoField(_("transaction id"), primary_key=True)
+    station = models.ForeignKey(
+        Station, verbose_name=_("station"), on_delete=models.PROTECT, related_name="sessions"
+    )
+    connector_id = models.PositiveIntegerField(_("connector id"))
+    id_tag = models.CharField(
+        _("id tag"), max_length=64, help_text=_("As the station sent it.")
+    )
+    badge = models.ForeignKey(
+        "badges.Badge",
+        verbose_name=_("badge"),
+        on_delete=models.SET_NULL,
+        related_name="sessions",
+        null=True,
+        blank=True,
+    )
+    vehicle = models.ForeignKey(
+        "fleet.Vehicle",
+        verbose_name=_("vehicle"),
+        on_delete=models.SET_NULL,
+        related_name="sessions",
+        null=True,
+        blank=True,
+    )
+    company = models.ForeignKey(
+        "fleet.Company",
+        verbose_name=_("company"),
+        on_delete=models.SET_NULL,
+        related_name="sessions",
+        null=True,
+        blank=True,
+    )
+    auth_method = models.CharField(_("authorization method"), max_length=16, choices=AuthMethod.choices)
+    authorization_status = models.CharField(
+        _("authorization status"),
+        max_length=16,
+        help_text=_("What the station was told at StartTransaction."),
+    )
+    authorization_reason = models.CharField(_("authorization reason"), max_length=32)
+    meter_start = models.BigIntegerField(_("meter start (Wh)"))
+    meter_stop = models.BigIntegerField(_("meter stop (Wh)"), null=True, blank=True)
+    energy_wh = models.BigIntegerField(_("energy (Wh)"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"))
+    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+    stop_reason = models.CharField(_("stop reason"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ChargingSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("charging session")
+        verbose_name_plural = _("charging sessions")
+        indexes = [
+            models.Index(fields=["badge", "stopped_at"]),
+            models.Index(fields=["station", "-started_at"]),
+            models.Index(fields=["vehicle", "-started_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.transaction_id} {self.station.charge_point_id}/{self.connector_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.stopped_at is None
+
+
+class MeterValue(models.Model):
+    """One sampled value from MeterValues or StopTransaction's transactionData."""
+
+    station = models.ForeignKey(
+        Station, verbose_name=_("station"), on_delete=models.CASCADE, related_name="meter_values"
+    )
+    session = models.ForeignKey(
+        ChargingSession,
+        verbose_name=_("charging session"),
+        on_delete=models.CASCADE,
+        related_name="meter_values",
+        null=True,
+        blank=True,
+    )
+    connector_id = models.PositiveIntegerField(_("connector id"))
+    timestamp = models.DateTimeField(_("timestamp"))
+    measurand = models.CharField(
+        _("measurand"), max_length=64, default="Energy.Active.Import.Register"
+    )
+    value = models.CharField(_("value"), max_length=64)
+    unit = models.CharField(_("unit"), max_length=16, blank=True)
+    phase = models.CharField(_("phase"), max_length=16, blank=True)
+    context = models.CharField(_("context"), max_length=32, blank=True)
+    location = models.CharField(_("location"), max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["timestamp", "id"]
+        verbose_name = _("meter value")
+        verbose_name_plural = _("meter values")
+        indexes = [models.Index(fields=["session", "timestamp"])]
+
+    def __str__(self) -> str:
+        return f"{self.measurand}={self.value}{self.unit}"

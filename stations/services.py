@@ -1,0 +1,200 @@
+"""Writes about stations and their sessions. The OCPP gateway, the admin and the API call these.
+
+Every function is synchronous and commits before it returns, so the gateway answers a station
+only once what the station told us is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from badges.authorization import Decision, authorize
+from stations.models import (
+    ChargingSession,
+    ConnectionState,
+    Connector,
+    MeterValue,
+    Station,
+)
+
+
+@dataclass(frozen=True)
+class SampledValue:
+    """One reading, already parsed out of whatever protocol carried it."""
+
+    timestamp: datetime
+    value: str
+    measurand: str = "Energy.Active.Import.Register"
+    unit: str = ""
+    phase: str = ""
+    context: str = ""
+    location: str = ""
+
+
+def station_set_connected(*, station: Station, connected: bool) -> None:
+    now = timezone.now()
+    fields: dict = {
+        "connection_state": ConnectionState.CONNECTED if connected else ConnectionState.DISCONNECTED
+    }
+    if connected:
+        fields["connected_at"] = now
+    Station.objects.filter(pk=station.pk).update(**fields)
+
+
+def station_record_boot(
+    *,
+    station: Station,
+    vendor: str,
+    model: str,
+    serial_number: str = "",
+    firmware_version: str = "",
+) -> None:
+    now = timezone.now()
+    Station.objects.filter(pk=station.pk).update(
+        vendor=vendor,
+        model=model,
+        serial_number=serial_number,
+        firmware_version=firmware_version,
+        last_boot_at=now,
+        last_heartbeat_at=now,
+        connection_state=ConnectionState.CONNECTED,
+    )
+
+
+def station_record_heartbeat(*, station: Station) -> None:
+    Station.objects.filter(pk=station.pk).update(last_heartbeat_at=timezone.now())
+
+
+def connector_update_status(
+    *,
+    station: Station,
+    connector_id: int,
+    status: str,
+    error_code: str = "",
+    info: str = "",
+    vendor_error_code: str = "",
+    timestamp: datetime | None = None,
+) -> Connector:
+    connector, _ = Connector.objects.update_or_create(
+        station=station,
+        connector_id=connector_id,
+        defaults={
+            "status": status,
+            "error_code": error_code,
+            "info": info,
+            "vendor_error_code": vendor_error_code,
+            "updated_at": timestamp or timezone.now(),
+        },
+    )
+    return connector
+
+
+@transaction.atomic
+def session_start(
+    *,
+    station: Station,
+    connector_id: int,
+    id_tag: str,
+    meter_start: int,
+    started_at: datetime,
+) -> tuple[ChargingSession, Decision]:
+    """Open a session and decide, again, whether the tag may charge.
+
+    Stations that cached a tag skip Authorize, so this re-checks the badge's *current* state.
+    The session is stored whatever the decision: the station may already be delivering energy,
+    and a refused start must be visible with its reason.
+    """
+    decision = authorize(id_tag=id_tag, station=station)
+    session = ChargingSession.objects.create(
+        station=station,
+        connector_id=connector_id,
+        id_tag=id_tag,
+        badge=decision.badge,
+        vehicle=decision.vehicle,
+        company=decision.company,
+        auth_method=decision.auth_method,
+        authorization_status=decision.status,
+        authorization_reason=decision.reason,
+        meter_start=meter_start,
+        started_at=started_at,
+    )
+    return session, decision
+
+
+def _store_samples(
+    *,
+    station: Station,
+    connector_id: int,
+    session: ChargingSession | None,
+    samples: list[SampledValue],
+) -> None:
+    MeterValue.objects.bulk_create(
+        MeterValue(
+            station=station,
+            session=session,
+            connector_id=connector_id,
+            timestamp=sample.timestamp,
+            measurand=sample.measurand,
+            value=sample.value,
+            unit=sample.unit,
+            phase=sample.phase,
+            context=sample.context,
+            location=sample.location,
+        )
+        for sample in samples
+    )
+
+
+@transaction.atomic
+def meter_values_record(
+    *,
+    station: Station,
+    connector_id: int,
+    transaction_id: int | None,
+    samples: list[SampledValue],
+) -> ChargingSession | None:
+    """Store readings; attach them to the station's session when the transaction is known."""
+    session = None
+    if transaction_id is not None:
+        session = ChargingSession.objects.filter(
+            station=station, transaction_id=transaction_id
+        ).first()
+    _store_samples(station=station, connector_id=connector_id, session=session, samples=samples)
+    return session
+
+
+@transaction.atomic
+def session_stop(
+    *,
+    station: Station,
+    transaction_id: int,
+    meter_stop: int,
+    stopped_at: datetime,
+    reason: str = "",
+    samples: list[SampledValue] = (),
+) -> ChargingSession | None:
+    """Close the station's session and compute its energy; None if the station has no such
+    transaction. A replayed stop changes nothing: the first one counts."""
+    session = (
+        ChargingSession.objects.select_for_update()
+        .filter(station=station, transaction_id=transaction_id)
+        .first()
+    )
+    if session is None:
+        return None
+    if session.is_active:
+        session.meter_stop = meter_stop
+        # A meter that went backwards (replaced, reset) gives no trustworthy energy.
+        session.energy_wh = meter_stop - session.meter_start if meter_stop >= session.meter_start else None
+        session.stopped_at = stopped_at
+        session.stop_reason = reason
+        session.save(update_fields=["meter_stop", "energy_wh", "stopped_at", "stop_reason"])
+        _store_samples(
+            station=station, connector_id=session.connector_id, session=session, samples=samples
+        )
+    return session
+

@@ -1,0 +1,20 @@
+"""REST permissions, kept apart from views so settings can import them early."""
+
+from rest_framework import permissions
+
+
+class StaffModelPermissions(permissions.DjangoModelPermissions):
+    """Staff only, and like the admin: reading needs the view permission, writing the
+    add/change/delete one."""
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated and user.is_staff):
+            return False
+        return super().has_permission(request, view)

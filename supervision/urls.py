@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
+
+from badges.api.views import BadgeViewSet
+from fleet.api.views import AuthorizationGroupViewSet, CompanyViewSet, VehicleViewSet
+from ocpp_gateway.api.views import OcppMessageViewSet
+from stations.api.views import ChargingSessionViewSet, StationViewSet
+from supervision.api import ObtainStaffToken
+
+router = DefaultRouter()
+router.register("companies", CompanyViewSet)
+router.register("vehicles", VehicleViewSet)
+router.register("groups", AuthorizationGroupViewSet)
+router.register("badges", BadgeViewSet)
+router.register("stations", StationViewSet)
+router.register("sessions", ChargingSessionViewSet)
+router.register("ocpp-messages", OcppMessageViewSet)
+
+api_v1 = [
+    path("auth/token/", ObtainStaffToken.as_view(), name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    *router.urls,
+]
+
+urlpatterns = [
+    # The portal pages come later; until then the admin is the staff's home.
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+]

@@ -1,0 +1,62 @@
+"""A real server process (daphne) on the test database, for the end-to-end tests."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _database_url(settings_dict: dict) -> str:
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    credentials = settings_dict["USER"]
+    if settings_dict.get("PASSWORD"):
+        credentials += f":{settings_dict['PASSWORD']}"
+    return (
+        f"postgres://{credentials}@{settings_dict['HOST'] or '127.0.0.1'}:"
+        f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_url(django_db_setup, django_db_blocker) -> str:
+    """``ws://127.0.0.1:<port>``: daphne serving the project on the test database."""
+    with django_db_blocker.unblock():
+        database_url = _database_url(connection.settings_dict)
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "supervision.settings"}
+    log = open(ROOT / ".pytest-daphne.log", "w")  # noqa: SIM115 - closed at teardown
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "supervision.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.close()
+                pytest.fail(f"daphne did not start: {(ROOT / '.pytest-daphne.log').read_text()}")
+            time.sleep(0.1)
+    yield f"ws://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
