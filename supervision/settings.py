@@ -5,6 +5,7 @@ one process. `DATABASE_URL=postgres://…` and `REDIS_URL=redis://…` switch to
 channels-redis, so several server processes can share the stations.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -81,8 +82,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     # The end-to-end tests run a real server process: it must see the test database, so the
-    # test database is a file, not SQLite's private in-memory one.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".pytest-db.sqlite3")}
+    # test database is a file, not SQLite's private in-memory one (one per test run).
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".pytest-db-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
