@@ -139,8 +139,13 @@ def load_facts(*, id_tag: str, station: Station, now: datetime | None = None) ->
     if badge is not None:
         if badge.company_id != station.company_id:
             in_groups = badge.groups.filter(stations=station).exists()
+        # Only sessions that were accepted count: a refused start the station never stopped
+        # must not lock the vehicle out everywhere else.
         elsewhere = (
-            badge.sessions.filter(stopped_at__isnull=True).exclude(station=station).exists()
+            badge.sessions.active()
+            .filter(authorization_status=AuthorizationStatus.ACCEPTED)
+            .exclude(station=station)
+            .exists()
         )
     return AuthorizationFacts(
         station=station,

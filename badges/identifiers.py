@@ -17,7 +17,7 @@ MAC_HEX_LENGTH = 12
 DIN_EVCCID_HEX_LENGTH = 16
 
 _SEPARATORS = re.compile(r"[:\-\s.]")
-_HEX = re.compile(r"[0-9A-F]+")
+_HEX = re.compile(r"[0-9A-Fa-f]+")
 _PLACEHOLDER_MACS = {"000000000000", "FFFFFFFFFFFF"}
 
 
@@ -31,7 +31,7 @@ def is_autocharge_tag(tag: str) -> bool:
 
 def normalize_mac(raw: str) -> str:
     """Return the 12 uppercase hex digits of a vehicle MAC, or raise IdTagError."""
-    digits = _SEPARATORS.sub("", raw).upper()
+    digits = _SEPARATORS.sub("", raw)
     if not digits:
         raise IdTagError(_("An Autocharge tag must carry the vehicle's MAC address after VID:."))
     if not _HEX.fullmatch(digits):
@@ -39,6 +39,8 @@ def normalize_mac(raw: str) -> str:
             _("The MAC address may only contain hexadecimal digits (0-9, A-F), got “%(mac)s”.")
             % {"mac": raw}
         )
+    # Upper-case only once the digits are known to be ASCII hex: "\ufb00".upper() is "FF".
+    digits = digits.upper()
     if len(digits) == DIN_EVCCID_HEX_LENGTH and digits.startswith("0000"):
         digits = digits[DIN_EVCCID_HEX_LENGTH - MAC_HEX_LENGTH :]
     if len(digits) != MAC_HEX_LENGTH:
