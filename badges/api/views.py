@@ -4,6 +4,7 @@ from rest_framework import viewsets
 from badges.api.serializers import BadgeSerializer
 from badges.identifiers import IdTagError, normalize_id_tag
 from badges.models import Badge
+from supervision.api import ProtectedDestroyMixin
 
 
 def filter_id_tag(queryset, name: str, value: str):
@@ -23,7 +24,7 @@ class BadgeFilter(django_filters.FilterSet):
         fields = ["rfid", "state", "type", "company", "vehicle", "mode", "usage"]
 
 
-class BadgeViewSet(viewsets.ModelViewSet):
+class BadgeViewSet(ProtectedDestroyMixin, viewsets.ModelViewSet):
     queryset = Badge.objects.prefetch_related("groups")
     serializer_class = BadgeSerializer
     filterset_class = BadgeFilter

@@ -6,9 +6,10 @@ from stations.api.serializers import (
     StationSerializer,
 )
 from stations.models import ChargingSession, Station
+from supervision.api import ProtectedDestroyMixin
 
 
-class StationViewSet(viewsets.ModelViewSet):
+class StationViewSet(ProtectedDestroyMixin, viewsets.ModelViewSet):
     queryset = Station.objects.prefetch_related("connectors")
     serializer_class = StationSerializer
     filterset_fields = ["company", "charge_point_id", "auth_mode", "connection_state"]
