@@ -26,7 +26,17 @@ class BadgeAdmin(admin.ModelAdmin):
     fieldsets = [
         (
             _("Badge"),
-            {"fields": ["rfid", "visual_number", "type", "state", "provider", "description", "expires_at"]},
+            {
+                "fields": [
+                    "rfid",
+                    "visual_number",
+                    "type",
+                    "state",
+                    "provider",
+                    "description",
+                    "expires_at",
+                ]
+            },
         ),
         (_("Attribution and usage"), {"fields": ["usage", "mode", "company", "vehicle", "groups"]}),
     ]

@@ -33,7 +33,11 @@ class Vehicle(models.Model):
         Company, verbose_name=_("company"), on_delete=models.PROTECT, related_name="vehicles"
     )
     license_plate = models.CharField(
-        _("license plate"), max_length=20, unique=True, help_text=_("For example FT-123-ER.")
+        _("license plate"),
+        max_length=20,
+        unique=True,
+        help_text=_("For example FT-123-ER."),
+        error_messages={"unique": _("A vehicle with this license plate already exists.")},
     )
     make = models.CharField(_("make"), max_length=100, blank=True)
     model = models.CharField(_("model"), max_length=100, blank=True)
@@ -49,10 +53,10 @@ class Vehicle(models.Model):
         verbose_name = _("vehicle")
         verbose_name_plural = _("vehicles")
         constraints = [
-            models.UniqueConstraint(
-                Upper("license_plate"),
-                name="vehicle_license_plate_unique_ci",
-                violation_error_message=_("A vehicle with this license plate already exists."),
+            # Stored upper case, so the unique index is also unique regardless of case.
+            models.CheckConstraint(
+                condition=models.Q(license_plate=Upper("license_plate")),
+                name="vehicle_license_plate_upper",
             ),
         ]
 

@@ -2,13 +2,21 @@ import json
 from urllib.parse import urlencode
 
 from django.contrib import admin
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from badges.authorization import Reason
 from badges.identifiers import mac_of
-from badges.models import BadgeMode, BadgeState, BadgeType, BadgeUsage, autocharge_description_prefix
+from badges.models import (
+    BadgeMode,
+    BadgeState,
+    BadgeType,
+    Badge,
+    BadgeUsage,
+    autocharge_description_prefix,
+)
 from ocpp_gateway.models import LogStatus, OcppMessage
 from supervision.admin import ReadOnlyAdminMixin
 
@@ -61,9 +69,18 @@ class OcppMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        # The badge the tag belongs to now, in the same query: an entry logged before its badge
+        # was created links to that badge instead of offering a duplicate.
+        badge = Badge.objects.filter(rfid=OuterRef("id_tag")).values("pk")[:1]
+        return super().get_queryset(request).annotate(current_badge_id=Subquery(badge))
+
     @admin.display(description=_("Badge"))
     def create_badge(self, message: OcppMessage) -> str:
         """Step 6 of the seed's procedure in one click: an unknown VID → a pre-filled badge."""
+        if message.current_badge_id is not None:
+            url = reverse("admin:badges_badge_change", args=[message.current_badge_id])
+            return format_html('<a href="{}">{}</a>', url, _("Open badge"))
         unknown_vehicle = (
             message.status == LogStatus.REJECTED
             and message.reason == Reason.UNKNOWN_BADGE

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from badges.authorization import Reason
+
 
 class Direction(models.TextChoices):
     IN = "in", _("Station → supervision")
@@ -51,7 +53,7 @@ class OcppMessage(models.Model):
         blank=True,
         help_text=_("The status the frame carried, or the error code of a call error."),
     )
-    reason = models.CharField(_("reason"), max_length=32, blank=True)
+    reason = models.CharField(_("reason"), max_length=32, choices=Reason.choices, blank=True)
     id_tag = models.CharField(_("id tag"), max_length=64, blank=True)
     payload = models.JSONField(_("payload"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), db_index=True)

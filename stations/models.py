@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from badges.authorization import AuthorizationStatus, Reason
+
 
 class AuthMode(models.TextChoices):
     BADGE = "badge", _("Badges are checked")
@@ -138,9 +140,12 @@ class ChargingSession(models.Model):
     authorization_status = models.CharField(
         _("authorization status"),
         max_length=16,
+        choices=AuthorizationStatus.choices,
         help_text=_("What the station was told at StartTransaction."),
     )
-    authorization_reason = models.CharField(_("authorization reason"), max_length=32)
+    authorization_reason = models.CharField(
+        _("authorization reason"), max_length=32, choices=Reason.choices
+    )
     meter_start = models.BigIntegerField(_("meter start (Wh)"))
     meter_stop = models.BigIntegerField(_("meter stop (Wh)"), null=True, blank=True)
     energy_wh = models.BigIntegerField(_("energy (Wh)"), null=True, blank=True)
