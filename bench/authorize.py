@@ -32,9 +32,13 @@ async def station_loop(url: str, charge_point_id: str, id_tag: str, requests: in
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--url", default="ws://127.0.0.1:8000/ocpp")
-    parser.add_argument("--station", action="append", default=None, help="charge point id (repeatable)")
+    parser.add_argument(
+        "--station", action="append", default=None, help="charge point id (repeatable)"
+    )
     parser.add_argument("--stations", type=int, default=10, help="concurrent connections")
     parser.add_argument("--requests", type=int, default=50, help="Authorize per connection")
     parser.add_argument("--id-tag", default="VID:A014310E004E")

@@ -92,7 +92,9 @@ class AuthorizationGroup(models.Model):
         verbose_name = _("authorization group")
         verbose_name_plural = _("authorization groups")
         constraints = [
-            models.UniqueConstraint(fields=["company", "name"], name="group_name_unique_per_company")
+            models.UniqueConstraint(
+                fields=["company", "name"], name="group_name_unique_per_company"
+            )
         ]
 
     def __str__(self) -> str:

@@ -10,10 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from badges.authorization import Reason
 from badges.identifiers import mac_of
 from badges.models import (
+    Badge,
     BadgeMode,
     BadgeState,
     BadgeType,
-    Badge,
     BadgeUsage,
     autocharge_description_prefix,
 )

@@ -40,7 +40,9 @@ class LoggedConnection:
         self._pending = entry
         return entry
 
-    def record_decision(self, *, accepted: bool, ocpp_status: str, reason: str, id_tag: str) -> None:
+    def record_decision(
+        self, *, accepted: bool, ocpp_status: str, reason: str, id_tag: str
+    ) -> None:
         """Note an authorization outcome on the request being handled."""
         if self._pending is not None:
             self._pending.status = LogStatus.ACCEPTED if accepted else LogStatus.REJECTED

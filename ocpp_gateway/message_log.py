@@ -28,11 +28,16 @@ def parse_frame(text: str) -> tuple[int | None, str, str, Any]:
         return message_type, unique_id, str(frame[2])[:64], frame[3]
     if message_type == MessageType.CALL_ERROR and len(frame) >= 4:
         details = frame[4] if len(frame) > 4 else {}
-        return message_type, unique_id, "", {
-            "errorCode": frame[2],
-            "errorDescription": frame[3],
-            "errorDetails": details,
-        }
+        return (
+            message_type,
+            unique_id,
+            "",
+            {
+                "errorCode": frame[2],
+                "errorDescription": frame[3],
+                "errorDetails": details,
+            },
+        )
     return message_type, unique_id, "", frame[2]
 
 
@@ -85,12 +90,9 @@ def log_entry(
         message_type=message_type,
         unique_id=unique_id,
         action=action,
-        status=LogStatus.ERROR
-        if message_type in (MessageType.CALL_ERROR, None)
-        else "",
+        status=LogStatus.ERROR if message_type in (MessageType.CALL_ERROR, None) else "",
         ocpp_status=_ocpp_status_of(message_type, payload),
         id_tag=_id_tag_of(payload) if message_type == MessageType.CALL else "",
         payload=payload,
         created_at=timezone.now(),
     )
-

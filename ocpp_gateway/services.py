@@ -1,7 +1,7 @@
 """Writes and reads of the gateway: which station may connect, and the message log."""
 
-from stations.models import Station
 from ocpp_gateway.models import OcppMessage
+from stations.models import Station
 
 
 def station_for_connection(*, charge_point_id: str) -> Station | None:

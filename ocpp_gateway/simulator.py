@@ -39,7 +39,9 @@ class SimulatedStation(ChargePoint):
 
 async def connect(url: str, charge_point_id: str):
     """Open the WebSocket the way a station does."""
-    return await websockets.connect(f"{url.rstrip('/')}/{charge_point_id}", subprotocols=["ocpp1.6"])
+    return await websockets.connect(
+        f"{url.rstrip('/')}/{charge_point_id}", subprotocols=["ocpp1.6"]
+    )
 
 
 async def charge(

@@ -109,9 +109,7 @@ class ChargingSession(models.Model):
         Station, verbose_name=_("station"), on_delete=models.PROTECT, related_name="sessions"
     )
     connector_id = models.PositiveIntegerField(_("connector id"))
-    id_tag = models.CharField(
-        _("id tag"), max_length=64, help_text=_("As the station sent it.")
-    )
+    id_tag = models.CharField(_("id tag"), max_length=64, help_text=_("As the station sent it."))
     badge = models.ForeignKey(
         "badges.Badge",
         verbose_name=_("badge"),
@@ -136,7 +134,9 @@ class ChargingSession(models.Model):
         null=True,
         blank=True,
     )
-    auth_method = models.CharField(_("authorization method"), max_length=16, choices=AuthMethod.choices)
+    auth_method = models.CharField(
+        _("authorization method"), max_length=16, choices=AuthMethod.choices
+    )
     authorization_status = models.CharField(
         _("authorization status"),
         max_length=16,

@@ -189,7 +189,9 @@ def session_stop(
     if session.is_active:
         session.meter_stop = meter_stop
         # A meter that went backwards (replaced, reset) gives no trustworthy energy.
-        session.energy_wh = meter_stop - session.meter_start if meter_stop >= session.meter_start else None
+        session.energy_wh = (
+            meter_stop - session.meter_start if meter_stop >= session.meter_start else None
+        )
         session.stopped_at = stopped_at
         session.stop_reason = reason
         session.save(update_fields=["meter_stop", "energy_wh", "stopped_at", "stop_reason"])
@@ -197,4 +199,3 @@ def session_stop(
             station=station, connector_id=session.connector_id, session=session, samples=samples
         )
     return session
-

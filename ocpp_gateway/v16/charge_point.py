@@ -27,7 +27,11 @@ logger = logging.getLogger(__name__)
 
 
 class CentralSystemChargePoint(
-    ProvisioningHandlers, AuthorizationHandlers, TransactionHandlers, DataTransferHandlers, ChargePoint
+    ProvisioningHandlers,
+    AuthorizationHandlers,
+    TransactionHandlers,
+    DataTransferHandlers,
+    ChargePoint,
 ):
     def __init__(self, *, station: Station, connection: LoggedConnection, response_timeout: int):
         super().__init__(station.charge_point_id, connection, response_timeout=response_timeout)
@@ -54,7 +58,11 @@ def tolerate_long_vid_tag(text: str, message_type: int | None, action: str, payl
     """Some stations send the MAC with separators (``VID:A0:14:31:0E:00:4E``, 21 characters),
     over CiString20. Rather than refusing a vehicle we can identify, hand the library the
     canonical tag; the log keeps what the station sent."""
-    if message_type != MessageType.CALL or action not in _ACTIONS_WITH_ID_TAG or not isinstance(payload, dict):
+    if (
+        message_type != MessageType.CALL
+        or action not in _ACTIONS_WITH_ID_TAG
+        or not isinstance(payload, dict)
+    ):
         return text
     id_tag = payload.get("idTag")
     if not isinstance(id_tag, str) or len(id_tag) <= ID_TAG_MAX_LENGTH:

@@ -1,8 +1,6 @@
 """The OCPP log in the admin: read-only, searchable, and the seed's procedure for an unknown
 vehicle (find the rejected Authorize, take its idTag, create the badge) in one click."""
 
-# ruff: noqa: RUF001 - the French and the seed's wording use typographic dashes and apostrophes.
-
 import html
 import re
 from datetime import timedelta

@@ -1,7 +1,5 @@
 """Every admin page renders, in English and in French (the browser's language)."""
 
-# ruff: noqa: RUF001 - the French and the seed's wording use typographic dashes and apostrophes.
-
 import pytest
 from django.urls import reverse
 

@@ -1,7 +1,5 @@
 """Stations with their connectors, and charging sessions with their meter values."""
 
-# ruff: noqa: RUF001 - the French and the seed's wording use typographic dashes and apostrophes.
-
 import pytest
 from django.urls import reverse
 from django.utils import timezone

@@ -37,10 +37,23 @@ def server_url(django_db_setup, django_db_blocker) -> str:
     with django_db_blocker.unblock():
         database_url = _database_url(connection.settings_dict)
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "supervision.settings"}
-    log = open(ROOT / ".pytest-daphne.log", "w")  # noqa: SIM115 - closed at teardown
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "supervision.settings",
+    }
+    log = open(ROOT / ".pytest-daphne.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "supervision.asgi:application"],
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "supervision.asgi:application",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -46,7 +46,11 @@ def test_known_vehicle_charges_and_the_session_is_attributed_with_its_energy(ser
         "Accepted",
     )
     session = ChargingSession.objects.get(transaction_id=report.transaction_id)
-    assert (session.badge, session.vehicle, session.company) == (badge, badge.vehicle, badge.company)
+    assert (session.badge, session.vehicle, session.company) == (
+        badge,
+        badge.vehicle,
+        badge.company,
+    )
     assert (session.auth_method, session.energy_wh) == ("autocharge", 15_000)
     assert session.stopped_at is not None
     assert session.meter_values.count() == 3
@@ -58,7 +62,11 @@ def test_unknown_vehicle_is_invalid_and_the_log_holds_a_rejected_authorize(serve
     assert report.authorize_status == "Invalid"
     assert report.transaction_id is None
     entry = OcppMessage.objects.get(direction="in", action="Authorize")
-    assert (entry.status, entry.ocpp_status, entry.reason) == ("Rejected", "Invalid", "unknown_badge")
+    assert (entry.status, entry.ocpp_status, entry.reason) == (
+        "Rejected",
+        "Invalid",
+        "unknown_badge",
+    )
     assert entry.payload == {"idTag": "VID:A014310E0077"}
     assert not ChargingSession.objects.exists()
 
@@ -69,7 +77,9 @@ def test_disabled_badge_is_blocked(server_url, station):
 
 
 def test_expired_badge_is_expired(server_url, station):
-    BadgeFactory(rfid=MAC_TAG, company=station.company, expires_at=timezone.now() - timedelta(hours=1))
+    BadgeFactory(
+        rfid=MAC_TAG, company=station.company, expires_at=timezone.now() - timedelta(hours=1)
+    )
     assert charge(server_url, station, MAC_TAG).authorize_status == "Expired"
 
 
@@ -97,7 +107,12 @@ def test_open_charge_station_accepts_anyone_and_the_session_is_anonymous(server_
 
     assert (report.authorize_status, report.start_status) == ("Accepted", "Accepted")
     session = ChargingSession.objects.get(transaction_id=report.transaction_id)
-    assert (session.auth_method, session.badge, session.vehicle, session.company) == ("open", None, None, None)
+    assert (session.auth_method, session.badge, session.vehicle, session.company) == (
+        "open",
+        None,
+        None,
+        None,
+    )
     assert session.energy_wh == 12_000
 
 
@@ -107,7 +122,9 @@ def test_lowercase_colon_separated_vid_finds_the_badge(server_url, station):
     report = charge(server_url, station, "vid:a0:14:31:0e:00:4e")
 
     assert (report.authorize_status, report.start_status) == ("Accepted", "Accepted")
-    assert ChargingSession.objects.get(transaction_id=report.transaction_id).vehicle == badge.vehicle
+    assert (
+        ChargingSession.objects.get(transaction_id=report.transaction_id).vehicle == badge.vehicle
+    )
 
 
 def test_start_transaction_without_authorize_is_checked(server_url, station):
@@ -118,7 +135,10 @@ def test_start_transaction_without_authorize_is_checked(server_url, station):
     assert report.authorize_status is None
     assert report.start_status == "Blocked"
     session = ChargingSession.objects.get(transaction_id=report.transaction_id)
-    assert (session.authorization_status, session.authorization_reason) == ("Blocked", "badge_disabled")
+    assert (session.authorization_status, session.authorization_reason) == (
+        "Blocked",
+        "badge_disabled",
+    )
 
 
 def test_unknown_station_is_refused_at_the_handshake(server_url, station):

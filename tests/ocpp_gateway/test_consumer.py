@@ -53,13 +53,13 @@ def db(function, *args, **kwargs):
 
 
 async def test_unknown_station_is_refused_before_the_upgrade(station):
-    communicator, connected, _ = await open_station("NOT-REGISTERED")
+    _, connected, _ = await open_station("NOT-REGISTERED")
     assert connected is False
     assert await db(OcppMessage.objects.count) == 0
 
 
 async def test_handshake_without_ocpp16_subprotocol_is_refused(station):
-    communicator, connected, _ = await open_station(subprotocols=("ocpp2.0.1",))
+    _, connected, _ = await open_station(subprotocols=("ocpp2.0.1",))
     assert connected is False
 
 
@@ -122,7 +122,12 @@ async def test_heartbeat_answers_the_time_and_records_it(station):
 
 async def test_status_notification_updates_the_connector(station):
     communicator, *_ = await open_station()
-    frame = {"connectorId": 2, "errorCode": "GroundFailure", "status": "Faulted", "timestamp": TIMESTAMP}
+    frame = {
+        "connectorId": 2,
+        "errorCode": "GroundFailure",
+        "status": "Faulted",
+        "timestamp": TIMESTAMP,
+    }
     assert await exchange(communicator, [2, "s1", "StatusNotification", frame]) == [3, "s1", {}]
     frame.update(errorCode="NoError", status="Available")
     assert await exchange(communicator, [2, "s2", "StatusNotification", frame]) == [3, "s2", {}]
@@ -150,7 +155,11 @@ async def test_authorize_of_an_unknown_vehicle_is_invalid_and_logged_rejected(st
     answer = await exchange(communicator, [2, "a2", "Authorize", {"idTag": "VID:A014310E0099"}])
     assert answer == [3, "a2", {"idTagInfo": {"status": "Invalid"}}]
     request = (await db(log_rows, direction="in", action="Authorize"))[0]
-    assert (request.status, request.ocpp_status, request.reason) == ("Rejected", "Invalid", "unknown_badge")
+    assert (request.status, request.ocpp_status, request.reason) == (
+        "Rejected",
+        "Invalid",
+        "unknown_badge",
+    )
     assert request.payload == {"idTag": "VID:A014310E0099"}
     await communicator.disconnect()
 
@@ -198,7 +207,9 @@ async def test_an_unknown_action_gets_a_callerror(station):
     await communicator.disconnect()
 
 
-async def test_a_frame_that_is_not_an_ocpp_array_is_logged_and_answered_when_its_id_is_readable(station):
+async def test_a_frame_that_is_not_an_ocpp_array_is_logged_and_answered_when_its_id_is_readable(
+    station,
+):
     communicator, *_ = await open_station()
     answer = await exchange(communicator, '[7, "odd-1", "Authorize", {}]')
     assert answer[:2] == [4, "odd-1"]
@@ -218,11 +229,28 @@ async def test_start_transaction_without_authorize_rechecks_the_badge(badge):
     communicator, *_ = await open_station()
     answer = await exchange(
         communicator,
-        [2, "st", "StartTransaction", {"connectorId": 1, "idTag": "VID:A014310E004E", "meterStart": 500, "timestamp": TIMESTAMP}],
+        [
+            2,
+            "st",
+            "StartTransaction",
+            {
+                "connectorId": 1,
+                "idTag": "VID:A014310E004E",
+                "meterStart": 500,
+                "timestamp": TIMESTAMP,
+            },
+        ],
     )
     session = await db(ChargingSession.objects.get)
-    assert answer == [3, "st", {"transactionId": session.transaction_id, "idTagInfo": {"status": "Blocked"}}]
-    assert (session.authorization_status, session.authorization_reason) == ("Blocked", "badge_disabled")
+    assert answer == [
+        3,
+        "st",
+        {"transactionId": session.transaction_id, "idTagInfo": {"status": "Blocked"}},
+    ]
+    assert (session.authorization_status, session.authorization_reason) == (
+        "Blocked",
+        "badge_disabled",
+    )
     request = (await db(log_rows, direction="in", action="StartTransaction"))[0]
     assert (request.status, request.reason) == ("Rejected", "badge_disabled")
     await communicator.disconnect()
@@ -232,7 +260,17 @@ async def test_a_full_session_is_attributed_and_its_energy_computed(badge):
     communicator, *_ = await open_station()
     start = await exchange(
         communicator,
-        [2, "st", "StartTransaction", {"connectorId": 1, "idTag": "VID:A014310E004E", "meterStart": 1000, "timestamp": TIMESTAMP}],
+        [
+            2,
+            "st",
+            "StartTransaction",
+            {
+                "connectorId": 1,
+                "idTag": "VID:A014310E004E",
+                "meterStart": 1000,
+                "timestamp": TIMESTAMP,
+            },
+        ],
     )
     transaction_id = start[2]["transactionId"]
     meter = {
@@ -251,13 +289,30 @@ async def test_a_full_session_is_attributed_and_its_energy_computed(badge):
     assert await exchange(communicator, [2, "mv", "MeterValues", meter]) == [3, "mv", {}]
     stop = await exchange(
         communicator,
-        [2, "sp", "StopTransaction", {"transactionId": transaction_id, "meterStop": 21000, "timestamp": "2026-11-24T08:40:00Z", "reason": "EVDisconnected", "idTag": "VID:A014310E004E"}],
+        [
+            2,
+            "sp",
+            "StopTransaction",
+            {
+                "transactionId": transaction_id,
+                "meterStop": 21000,
+                "timestamp": "2026-11-24T08:40:00Z",
+                "reason": "EVDisconnected",
+                "idTag": "VID:A014310E004E",
+            },
+        ],
     )
     assert stop == [3, "sp", {"idTagInfo": {"status": "Accepted"}}]
     session = await db(ChargingSession.objects.select_related("vehicle", "company").get)
     assert session.vehicle == badge.vehicle and session.company == badge.company
-    assert (session.auth_method, session.energy_wh, session.stop_reason) == ("autocharge", 20000, "EVDisconnected")
-    values = await db(lambda: list(MeterValue.objects.filter(session=session).values_list("measurand", "value")))
+    assert (session.auth_method, session.energy_wh, session.stop_reason) == (
+        "autocharge",
+        20000,
+        "EVDisconnected",
+    )
+    values = await db(
+        lambda: list(MeterValue.objects.filter(session=session).values_list("measurand", "value"))
+    )
     assert values == [("Energy.Active.Import.Register", "5000"), ("SoC", "61.5")]
     await communicator.disconnect()
 
@@ -266,7 +321,12 @@ async def test_stop_of_an_unknown_transaction_is_answered_and_creates_nothing(st
     communicator, *_ = await open_station()
     answer = await exchange(
         communicator,
-        [2, "sp", "StopTransaction", {"transactionId": 999, "meterStop": 1, "timestamp": TIMESTAMP}],
+        [
+            2,
+            "sp",
+            "StopTransaction",
+            {"transactionId": 999, "meterStop": 1, "timestamp": TIMESTAMP},
+        ],
     )
     assert answer == [3, "sp", {}]
     assert await db(ChargingSession.objects.count) == 0
@@ -284,7 +344,17 @@ async def test_an_unparseable_timestamp_gets_a_callerror_and_stores_nothing(badg
     communicator, *_ = await open_station()
     answer = await exchange(
         communicator,
-        [2, "st", "StartTransaction", {"connectorId": 1, "idTag": "VID:A014310E004E", "meterStart": 0, "timestamp": "yesterday"}],
+        [
+            2,
+            "st",
+            "StartTransaction",
+            {
+                "connectorId": 1,
+                "idTag": "VID:A014310E004E",
+                "meterStart": 0,
+                "timestamp": "yesterday",
+            },
+        ],
     )
     assert answer[:3] == [4, "st", "TypeConstraintViolation"]
     assert await db(ChargingSession.objects.count) == 0

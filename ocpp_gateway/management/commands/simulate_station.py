@@ -14,7 +14,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("charge_point_id", help="The station's charge point id.")
         parser.add_argument(
-            "--id-tag", default="VID:A014310E004E", help="Badge or vehicle tag, e.g. VID:A014310E004E."
+            "--id-tag",
+            default="VID:A014310E004E",
+            help="Badge or vehicle tag, e.g. VID:A014310E004E.",
         )
         parser.add_argument(
             "--url", default="ws://127.0.0.1:8000/ocpp", help="The supervision's OCPP endpoint."

@@ -6,7 +6,8 @@ from fleet.models import AuthorizationGroup, Company, Vehicle
 from stations.models import Station
 
 DEMO_USERNAME = "admin"
-DEMO_PASSWORD = "autocharge-demo"
+# Printed by `make run`; only ever created in the embedded demo (see the Makefile).
+DEMO_PASSWORD = "autocharge-demo"  # noqa: S105
 
 
 class Command(BaseCommand):
@@ -22,7 +23,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         fleet, _ = Company.objects.get_or_create(
             name="Demo Fleet",
-            defaults={"address": "1 rue de la Recharge, 69000 Lyon", "contact_email": "fleet@example.com"},
+            defaults={
+                "address": "1 rue de la Recharge, 69000 Lyon",
+                "contact_email": "fleet@example.com",
+            },
         )
         partner, _ = Company.objects.get_or_create(
             name="Partner Depot", defaults={"contact_email": "depot@example.com"}
@@ -33,11 +37,19 @@ class Command(BaseCommand):
         )
         kempower, _ = Station.objects.get_or_create(
             charge_point_id="KEMPOWER-DEMO-01",
-            defaults={"name": "Depot fast charger (Kempower)", "company": fleet, "vendor": "Kempower"},
+            defaults={
+                "name": "Depot fast charger (Kempower)",
+                "company": fleet,
+                "vendor": "Kempower",
+            },
         )
         Station.objects.get_or_create(
             charge_point_id="DELTA-DEMO-01",
-            defaults={"name": "Partner depot charger (Delta)", "company": partner, "vendor": "Delta"},
+            defaults={
+                "name": "Partner depot charger (Delta)",
+                "company": partner,
+                "vendor": "Delta",
+            },
         )
         group, _ = AuthorizationGroup.objects.get_or_create(
             company=fleet,
