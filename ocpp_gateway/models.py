@@ -2,6 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from badges.authorization import Reason
+from ocpp_gateway.fields import OrderedJSONField
 
 
 class Direction(models.TextChoices):
@@ -55,7 +56,7 @@ class OcppMessage(models.Model):
     )
     reason = models.CharField(_("reason"), max_length=32, choices=Reason.choices, blank=True)
     id_tag = models.CharField(_("id tag"), max_length=64, blank=True)
-    payload = models.JSONField(_("payload"), null=True, blank=True)
+    payload = OrderedJSONField(_("payload"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), db_index=True)
 
     class Meta:
