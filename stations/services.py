@@ -6,6 +6,7 @@ only once what the station told us is stored.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -130,7 +131,7 @@ def _store_samples(
     station: Station,
     connector_id: int,
     session: ChargingSession | None,
-    samples: list[SampledValue],
+    samples: Sequence[SampledValue],
 ) -> None:
     MeterValue.objects.bulk_create(
         MeterValue(
@@ -175,7 +176,7 @@ def session_stop(
     meter_stop: int,
     stopped_at: datetime,
     reason: str = "",
-    samples: list[SampledValue] = (),
+    samples: Sequence[SampledValue] = (),
 ) -> ChargingSession | None:
     """Close the station's session and compute its energy; None if the station has no such
     transaction. A replayed stop changes nothing: the first one counts."""
