@@ -35,6 +35,7 @@ class Reason(models.TextChoices):
     """Why a decision was taken. Staff see it next to the log entry; stations never do."""
 
     ACCEPTED = "accepted", _("Badge accepted")
+    PAIRED = "paired", _("Unknown vehicle enrolled by pairing mode, accepted")
     OPEN_CHARGE = "open_charge", _("Open-charge station: everyone is accepted")
     MALFORMED_ID_TAG = "malformed_id_tag", _("Malformed VID tag (no usable MAC address)")
     UNKNOWN_BADGE = "unknown_badge", _("Unknown badge")

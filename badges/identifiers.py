@@ -8,8 +8,10 @@ A bare 12-hex string without the prefix is an RFID UID, never guessed to be a MA
 """
 
 import re
+from functools import lru_cache
 
 from django.utils.translation import gettext_lazy as _
+from netaddr import EUI, NotRegisteredError
 
 VID_PREFIX = "VID:"
 MAC_HEX_LENGTH = 12
@@ -74,6 +76,22 @@ def normalize_id_tag(raw: str) -> str:
     return tag.upper()
 
 
+def is_locally_administered(mac: str) -> bool:
+    """The second-lowest bit of the first octet marks an address the device made up (often
+    randomised), not one assigned by its manufacturer."""
+    return bool(int(mac[:2], 16) & 0x02)
+
+
 def mac_of(tag: str) -> str | None:
     """The MAC address carried by a canonical VID tag, or None for an RFID tag."""
     return tag[len(VID_PREFIX) :] if tag.startswith(VID_PREFIX) else None
+
+
+@lru_cache(maxsize=4096)
+def oui_organisation(mac: str) -> str:
+    """Who the IEEE registered the MAC's first three bytes to (shipped with netaddr, no network
+    at run time), or "" when nobody did: common for vehicles' charging controllers."""
+    try:
+        return EUI(mac).oui.registration().org
+    except (NotRegisteredError, ValueError, IndexError):
+        return ""

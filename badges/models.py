@@ -1,3 +1,6 @@
+import unicodedata
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Upper
@@ -5,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from badges.identifiers import IdTagError, mac_of, normalize_id_tag
+from badges.identifiers import IdTagError, is_locally_administered, mac_of, normalize_id_tag
 
 
 class BadgeType(models.TextChoices):
@@ -26,6 +29,12 @@ class BadgeUsage(models.TextChoices):
 class BadgeMode(models.TextChoices):
     VEHICLE = "vehicle", _("Vehicle – badge attributed to one vehicle only")
     COMPANY = "company", _("Company – a shared badge of the company")
+
+
+class EnrolledVia(models.TextChoices):
+    MANUAL = "manual", _("Created by hand")
+    INBOX = "inbox", _("Enrolled from the unknown-vehicle inbox")
+    PAIRING = "pairing", _("Enrolled by pairing mode")
 
 
 class BadgeQuerySet(models.QuerySet):
@@ -120,6 +129,17 @@ class Badge(models.Model):
         help_text=_("Authorization groups: more stations where this badge may charge."),
     )
 
+    enrolled_via = models.CharField(
+        _("enrolled via"), max_length=16, choices=EnrolledVia.choices, default=EnrolledVia.MANUAL
+    )
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("enrolled by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -179,3 +199,215 @@ class Badge(models.Model):
             self.description = autocharge_description(self.vehicle)
         if errors:
             raise ValidationError(errors)
+
+
+class InboxStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ENROLLED = "enrolled", _("Enrolled")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class UnknownVehicle(models.Model):
+    """The inbox: one row per MAC that stations presented and no badge knew, aggregating its
+    attempts, so staff enrol vehicles without digging through the OCPP log."""
+
+    mac = models.CharField(_("MAC address"), max_length=12, unique=True)
+    id_tag = models.CharField(_("id tag"), max_length=16)
+    first_seen_at = models.DateTimeField(_("first seen"))
+    last_seen_at = models.DateTimeField(_("last seen"), db_index=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_reason = models.CharField(_("latest refusal reason"), max_length=32)
+    vendor_hint = models.CharField(
+        _("vendor hint"),
+        max_length=200,
+        blank=True,
+        help_text=_("The organisation registered at the IEEE for the MAC's first three bytes."),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=InboxStatus.choices, default=InboxStatus.OPEN
+    )
+    badge = models.ForeignKey(
+        Badge,
+        verbose_name=_("badge"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    dismissed_reason = models.CharField(_("dismissal reason"), max_length=200, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        verbose_name = _("unknown vehicle")
+        verbose_name_plural = _("unknown vehicles")
+
+    def __str__(self) -> str:
+        return self.id_tag
+
+    @property
+    def locally_administered(self) -> bool:
+        """A randomised (not factory-assigned) address: the vehicle may change it."""
+        return is_locally_administered(self.mac)
+
+
+class VehicleSighting(models.Model):
+    """One refused attempt of a ``VID:`` tag: where, when, why, and which log entry says so."""
+
+    mac = models.CharField(_("MAC address"), max_length=12, db_index=True)
+    id_tag = models.CharField(_("id tag as sent"), max_length=64)
+    station = models.ForeignKey(
+        "stations.Station",
+        verbose_name=_("station"),
+        on_delete=models.CASCADE,
+        related_name="vehicle_sightings",
+    )
+    connector_id = models.PositiveIntegerField(_("connector id"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=32)
+    # The OCPP log row of the refused request; a plain id because the domain does not depend
+    # on the gateway (and the row is written just after this one).
+    log_entry_id = models.UUIDField(_("log entry"), null=True, blank=True)
+    seen_at = models.DateTimeField(_("seen at"))
+    unknown_vehicle = models.ForeignKey(
+        UnknownVehicle,
+        verbose_name=_("unknown vehicle"),
+        on_delete=models.CASCADE,
+        related_name="sightings",
+        null=True,
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ["-seen_at"]
+        verbose_name = _("vehicle sighting")
+        verbose_name_plural = _("vehicle sightings")
+        indexes = [models.Index(fields=["mac", "seen_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.id_tag} @ {self.station_id}"
+
+
+class PairingWindowQuerySet(models.QuerySet):
+    def open(self, now=None) -> "PairingWindowQuerySet":
+        return self.filter(closed_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class PairingOutcome(models.TextChoices):
+    PAIRED = "paired", _("Paired")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+
+
+class PairingWindow(models.Model):
+    """Staff arm a station (or one connector) for a vehicle: the next unknown ``VID:`` tag
+    presented there within the window becomes that vehicle's badge."""
+
+    station = models.ForeignKey(
+        "stations.Station",
+        verbose_name=_("station"),
+        on_delete=models.CASCADE,
+        related_name="pairing_windows",
+    )
+    connector_id = models.PositiveIntegerField(
+        _("connector id"), null=True, blank=True, help_text=_("Empty: any connector.")
+    )
+    vehicle = models.ForeignKey(
+        "fleet.Vehicle",
+        verbose_name=_("vehicle"),
+        on_delete=models.CASCADE,
+        related_name="pairing_windows",
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("opened by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=PairingOutcome.choices, blank=True
+    )
+    badge = models.ForeignKey(
+        Badge,
+        verbose_name=_("badge"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = PairingWindowQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at"]
+        verbose_name = _("pairing window")
+        verbose_name_plural = _("pairing windows")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station"],
+                condition=models.Q(closed_at__isnull=True),
+                name="one_unclosed_pairing_window_per_station",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station} → {self.vehicle}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None and self.expires_at > timezone.now()
+
+    @property
+    def status(self) -> str:
+        """``open``, or how it ended (``paired``, ``cancelled``, ``expired``)."""
+        if self.closed_at is not None:
+            return self.outcome
+        return "open" if self.is_open else PairingOutcome.EXPIRED
+
+
+class SharedMacModel(models.Model):
+    """A vehicle model line known to send one EVCCID for every car, or a new one each time:
+    a badge for such a MAC would let every car of the model charge."""
+
+    make = models.CharField(_("make"), max_length=100, help_text=_("Matched ignoring case."))
+    model = models.CharField(
+        _("model"),
+        max_length=100,
+        blank=True,
+        help_text=_("Matched ignoring case, as part of the vehicle's model. Empty: every model."),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["make", "model"]
+        verbose_name = _("shared-MAC vehicle model")
+        verbose_name_plural = _("shared-MAC vehicle models")
+        constraints = [
+            models.UniqueConstraint(fields=["make", "model"], name="shared_mac_model_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.make} {self.model}".strip()
+
+    def matches(self, vehicle) -> bool:
+        return _folded(self.make) in _folded(vehicle.make) and (
+            _folded(self.model) in _folded(vehicle.model)
+        )
+
+
+def _folded(text: str) -> str:
+    """Compare names ignoring case and accents: "Škoda" is "skoda"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()

@@ -40,6 +40,11 @@ class LoggedConnection:
         self._pending = entry
         return entry
 
+    @property
+    def request_id(self):
+        """The log id of the frame being handled, known before the row is written."""
+        return self._pending.id if self._pending is not None else None
+
     def record_decision(
         self, *, accepted: bool, ocpp_status: str, reason: str, id_tag: str
     ) -> None:

@@ -1,3 +1,7 @@
+import os
+import time
+import uuid
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +28,16 @@ class LogStatus(models.TextChoices):
     ERROR = "Error", _("Error")
 
 
+def time_ordered_uuid() -> uuid.UUID:
+    """A UUIDv7: millisecond time first, then randomness. The gateway knows a log row's id
+    before it is written (a refusal records which entry it came from), and new ids still land
+    at the end of the primary-key index like a sequence would."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    return uuid.UUID(int=value)
+
+
 class OcppMessage(models.Model):
     """One OCPP-J frame, in or out, as it crossed the WebSocket.
 
@@ -32,6 +46,7 @@ class OcppMessage(models.Model):
     A frame that is not valid OCPP is kept whole in ``payload`` with ``message_type`` empty.
     """
 
+    id = models.UUIDField(primary_key=True, default=time_ordered_uuid, editable=False)
     station = models.ForeignKey(
         "stations.Station",
         verbose_name=_("station"),

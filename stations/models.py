@@ -207,3 +207,47 @@ class MeterValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measurand}={self.value}{self.unit}"
+
+
+class SecurityEventKind(models.TextChoices):
+    CONCURRENT_VID = "concurrent_vid", _("Same vehicle MAC charging at two stations")
+    MAC_PROBING = "mac_probing", _("MAC refused at stations of several companies")
+    MAC_CHANGED = "mac_changed", _("Vehicle paired with a new MAC address")
+
+
+class Severity(models.TextChoices):
+    INFO = "info", _("Information")
+    WARNING = "warning", _("Warning")
+    CRITICAL = "critical", _("Critical")
+
+
+class SecurityEvent(models.Model):
+    """Something staff must look at: a possibly cloned or probing vehicle identity."""
+
+    kind = models.CharField(_("kind"), max_length=32, choices=SecurityEventKind.choices)
+    severity = models.CharField(_("severity"), max_length=16, choices=Severity.choices)
+    station = models.ForeignKey(
+        Station,
+        verbose_name=_("station"),
+        on_delete=models.CASCADE,
+        related_name="security_events",
+        null=True,
+        blank=True,
+    )
+    id_tag = models.CharField(_("id tag"), max_length=64, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    notified = models.BooleanField(
+        _("e-mail sent"),
+        default=False,
+        help_text=_("At most one e-mail per kind and station per hour."),
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+        indexes = [models.Index(fields=["kind", "station", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.id_tag})"

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
 
-from badges.authorization import Decision, authorize
+from badges.authorization import Decision
+from badges.services import authorization_request
 from stations.models import (
     ChargingSession,
     ConnectionState,
@@ -102,6 +104,7 @@ def session_start(
     id_tag: str,
     meter_start: int,
     started_at: datetime,
+    log_entry_id: UUID | None = None,
 ) -> tuple[ChargingSession, Decision]:
     """Open a session and decide, again, whether the tag may charge.
 
@@ -109,7 +112,9 @@ def session_start(
     The session is stored whatever the decision: the station may already be delivering energy,
     and a refused start must be visible with its reason.
     """
-    decision = authorize(id_tag=id_tag, station=station)
+    decision = authorization_request(
+        id_tag=id_tag, station=station, connector_id=connector_id, log_entry_id=log_entry_id
+    )
     session = ChargingSession.objects.create(
         station=station,
         connector_id=connector_id,

@@ -150,6 +150,16 @@ OCPP_HEARTBEAT_INTERVAL = env.int("OCPP_HEARTBEAT_INTERVAL", default=300)
 # How long the gateway waits for a station's answer to a call it made.
 OCPP_RESPONSE_TIMEOUT = env.int("OCPP_RESPONSE_TIMEOUT", default=30)
 
+# --- Autocharge -----------------------------------------------------------------------------
+AUTOCHARGE_PAIRING_MINUTES = env.int("AUTOCHARGE_PAIRING_MINUTES", default=10)
+# A MAC refused at stations of this many companies within the window is a security event.
+AUTOCHARGE_PROBING_COMPANIES = env.int("AUTOCHARGE_PROBING_COMPANIES", default=3)
+AUTOCHARGE_PROBING_WINDOW_MINUTES = env.int("AUTOCHARGE_PROBING_WINDOW_MINUTES", default=60)
+
+# --- E-mail (security events): printed on the console unless EMAIL_URL says otherwise -------
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="supervision@localhost")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

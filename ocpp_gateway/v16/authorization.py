@@ -1,11 +1,12 @@
-"""Core profile, authorization: Authorize. The decision itself lives in badges.authorization."""
+"""Core profile, authorization: Authorize. The decision and what follows from it (pairing,
+the unknown-vehicle inbox, security events) live in badges."""
 
 from channels.db import database_sync_to_async
 from ocpp.routing import on
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
 
-from badges.authorization import authorize
+from badges.services import authorization_request
 from ocpp_gateway.v16.conversions import id_tag_info
 
 
@@ -13,6 +14,8 @@ class AuthorizationHandlers:
     @on(Action.authorize)
     async def on_authorize(self, id_tag: str, **_):
         station = await self.current_station()
-        decision = await database_sync_to_async(authorize)(id_tag=id_tag, station=station)
+        decision = await database_sync_to_async(authorization_request)(
+            id_tag=id_tag, station=station, log_entry_id=self._connection.request_id
+        )
         self.record_decision(decision)
         return call_result.Authorize(id_tag_info=id_tag_info(decision))

@@ -26,6 +26,7 @@ class TransactionHandlers:
             id_tag=id_tag,
             meter_start=meter_start,
             started_at=parse_timestamp(timestamp),
+            log_entry_id=self._connection.request_id,
         )
         self.record_decision(decision)
         return call_result.StartTransaction(

@@ -1,6 +1,7 @@
 """The OCPP message log: read-only, filtered like the admin."""
 
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
 
@@ -45,9 +46,10 @@ def make_message(station=None, **fields) -> OcppMessage:
     return OcppMessage.objects.create(**values)
 
 
-def ids(response) -> list[int]:
+def ids(response) -> list[UUID]:
+    """Log rows are identified by time-ordered UUIDs."""
     assert response.status_code == 200, response.content
-    return [row["id"] for row in response.json()["results"]]
+    return [UUID(row["id"]) for row in response.json()["results"]]
 
 
 def test_listing_messages_newest_first_with_every_field(api):

@@ -1,0 +1,65 @@
+"""Security events: recorded, then mailed to the station company's contact, at most once per
+kind and station per hour so an attack does not become a mail flood."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from stations.models import SecurityEvent, SecurityEventKind, Severity, Station
+
+NOTIFY_AT_MOST_EVERY = timedelta(hours=1)
+
+
+def security_event_record(
+    *,
+    kind: SecurityEventKind,
+    severity: Severity,
+    station: Station | None,
+    id_tag: str = "",
+    details: dict | None = None,
+) -> SecurityEvent:
+    recipient = station.company.contact_email if station is not None else ""
+    recently_notified = SecurityEvent.objects.filter(
+        kind=kind,
+        station=station,
+        notified=True,
+        created_at__gte=timezone.now() - NOTIFY_AT_MOST_EVERY,
+    ).exists()
+    notify = bool(recipient) and not recently_notified
+    event = SecurityEvent.objects.create(
+        kind=kind,
+        severity=severity,
+        station=station,
+        id_tag=id_tag,
+        details=details or {},
+        notified=notify,
+    )
+    if notify:
+        # After commit: no mail about an event that was rolled back.
+        transaction.on_commit(lambda: _mail(event, recipient))
+    return event
+
+
+def _mail(event: SecurityEvent, recipient: str) -> None:
+    subject = _("[Autocharge supervision] %(kind)s at %(station)s") % {
+        "kind": event.get_kind_display(),
+        "station": event.station,
+    }
+    body = _(
+        "%(kind)s\n\nSeverity: %(severity)s\nStation: %(station)s\nId tag: %(id_tag)s\n"
+        "Details: %(details)s\nTime: %(time)s\n"
+    ) % {
+        "kind": event.get_kind_display(),
+        "severity": event.get_severity_display(),
+        "station": event.station,
+        "id_tag": event.id_tag or "-",
+        "details": event.details,
+        "time": timezone.localtime(event.created_at).isoformat(timespec="seconds"),
+    }
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient], fail_silently=True)
