@@ -165,10 +165,11 @@ def _record_sighting(
         entry.attempts += 1
         entry.last_seen_at = now
         entry.last_reason = decision.reason
-        if entry.status != InboxStatus.OPEN and entry.badge_id is None:
-            # Dismissed (a visitor, say) and back again: staff see it anew.
-            entry.status = InboxStatus.OPEN
-        entry.save(update_fields=["attempts", "last_seen_at", "last_reason", "status"])
+        if entry.status == InboxStatus.ENROLLED:
+            # Its badge was deleted or re-pointed to another MAC: the vehicle is unknown again.
+            # A dismissed entry stays dismissed (the visitor came back; staff already decided).
+            entry.status, entry.badge = InboxStatus.OPEN, None
+        entry.save(update_fields=["attempts", "last_seen_at", "last_reason", "status", "badge"])
     VehicleSighting.objects.create(
         mac=mac,
         id_tag=sent_id_tag[:64],
@@ -290,14 +291,9 @@ def _enrol(
         badge.groups.set(
             AuthorizationGroup.objects.filter(company=vehicle.company, stations=station_for_groups)
         )
-    UnknownVehicle.objects.filter(mac=mac).update(
-        status=InboxStatus.ENROLLED,
-        badge=badge,
-        resolved_by=enrolled_by,
-        resolved_at=timezone.now(),
-    )
+    inbox_mark_enrolled(badge=badge)
     warnings = []
-    other_macs = (
+    other_macs = list(
         Badge.objects.autocharge()
         .filter(vehicle=vehicle)
         .exclude(pk=badge.pk)
@@ -319,6 +315,18 @@ def _enrol(
             details={"vehicle": vehicle.license_plate, "previous": other_macs},
         )
     return Enrolment(badge=badge, warnings=warnings)
+
+
+def inbox_mark_enrolled(*, badge: Badge) -> None:
+    """However a badge for a MAC came to be (inbox, pairing, by hand), its inbox entry is done."""
+    if badge.mac is None:
+        return
+    UnknownVehicle.objects.filter(mac=badge.mac).exclude(status=InboxStatus.ENROLLED).update(
+        status=InboxStatus.ENROLLED,
+        badge=badge,
+        resolved_by=badge.enrolled_by,
+        resolved_at=timezone.now(),
+    )
 
 
 @transaction.atomic
@@ -397,10 +405,7 @@ def pairing_open(
             }
         )
     now = timezone.now()
-    unclosed = PairingWindow.objects.select_for_update().filter(
-        station=station, closed_at__isnull=True
-    )
-    for window in unclosed:
+    for window in _unclosed_windows(station):
         if window.expires_at > now:
             raise EnrolmentError(
                 _("%(station)s is already armed for %(vehicle)s until %(time)s.")
@@ -430,11 +435,7 @@ def _unclosed_windows(station: Station):
 @transaction.atomic
 def pairing_cancel(*, station: Station) -> PairingWindow | None:
     """Close the station's open window, if any; an expired one is closed as expired."""
-    window = (
-        PairingWindow.objects.select_for_update()
-        .filter(station=station, closed_at__isnull=True)
-        .first()
-    )
+    window = _unclosed_windows(station).first()
     if window is None:
         return None
     now = timezone.now()

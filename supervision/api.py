@@ -1,5 +1,8 @@
-"""What every REST endpoint shares: model validation, refused deletes and the staff token
-view."""
+"""What every REST endpoint shares: model validation, refused deletes, service errors, action
+permissions and the staff token view."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
@@ -9,6 +12,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import APIException
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 
@@ -63,6 +67,56 @@ class ProtectedDestroyMixin:
                 _("Cannot delete %(object)s: still referenced by %(related)s.")
                 % {"object": instance, "related": ", ".join(referenced)}
             ) from None
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The object is not in a state that allows this.")
+    default_code = "conflict"
+
+
+# Codes of service errors that are about the object's state, not the request: retrying the same
+# request cannot succeed (already enrolled, station already armed).
+CONFLICT_CODES = frozenset({"enrolled", "armed"})
+# A message-only service error that a request field answers: reported on that field.
+FIELD_OF_CODE = {"shared_mac": "acknowledge_shared_mac"}
+
+
+def api_error(error: DjangoValidationError) -> APIException:
+    """The DRF error for a service's ``ValidationError`` (``EnrolmentError`` included):
+
+    - codes in ``CONFLICT_CODES`` → 409 ``{"detail": message}``;
+    - ``shared_mac`` → 400 ``{"acknowledge_shared_mac": [message]}``, the field that overrides it;
+    - anything else → 400, keyed by field (``non_field_errors`` for a bare message).
+    """
+    code = getattr(error, "code", None)
+    if code in CONFLICT_CODES:
+        return Conflict(" ".join(error.messages), code=code)
+    if code in FIELD_OF_CODE:
+        return serializers.ValidationError({FIELD_OF_CODE[code]: error.messages}, code=code)
+    return serializers.ValidationError(serializers.as_serializer_error(error))
+
+
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """Wrap a service call in a view or serializer: its refusals become DRF errors."""
+    try:
+        yield
+    except DjangoValidationError as error:
+        raise api_error(error) from None
+
+
+def action_permission(*perms: str) -> type[BasePermission]:
+    """The permission of an ``@action`` route (enrol, dismiss, pairing): staff holding every one
+    of ``perms``, whatever the HTTP method. Actions change the object in the URL, so they name
+    its model's ``change`` permission, plus ``badges.add_badge`` where they make a badge."""
+
+    class ActionPermission(BasePermission):
+        def has_permission(self, request, view) -> bool:
+            user = request.user
+            return bool(user and user.is_authenticated and user.is_staff and user.has_perms(perms))
+
+    return ActionPermission
 
 
 class StaffAuthTokenSerializer(AuthTokenSerializer):

@@ -4,10 +4,15 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from badges.api.views import BadgeViewSet
+from badges.api.views import (
+    BadgeViewSet,
+    PairingWindowViewSet,
+    SharedMacModelViewSet,
+    UnknownVehicleViewSet,
+)
 from fleet.api.views import AuthorizationGroupViewSet, CompanyViewSet, VehicleViewSet
 from ocpp_gateway.api.views import OcppMessageViewSet
-from stations.api.views import ChargingSessionViewSet, StationViewSet
+from stations.api.views import ChargingSessionViewSet, SecurityEventViewSet, StationViewSet
 from supervision.api import ObtainStaffToken
 
 router = DefaultRouter()
@@ -18,6 +23,10 @@ router.register("badges", BadgeViewSet)
 router.register("stations", StationViewSet)
 router.register("sessions", ChargingSessionViewSet)
 router.register("ocpp-messages", OcppMessageViewSet)
+router.register("unknown-vehicles", UnknownVehicleViewSet)
+router.register("pairings", PairingWindowViewSet)
+router.register("security-events", SecurityEventViewSet)
+router.register("shared-mac-models", SharedMacModelViewSet)
 
 api_v1 = [
     path("auth/token/", ObtainStaffToken.as_view(), name="api-token"),

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from stations.models import ChargingSession, Connector, MeterValue, Station
+from stations.models import ChargingSession, Connector, MeterValue, SecurityEvent, Station
 from supervision.api import ModelValidationMixin
 
 
@@ -79,3 +79,18 @@ class ChargingSessionDetailSerializer(ChargingSessionSerializer):
 
     class Meta(ChargingSessionSerializer.Meta):
         fields = [*ChargingSessionSerializer.Meta.fields, "meter_values"]
+
+
+class SecurityEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SecurityEvent
+        fields = [
+            "id",
+            "kind",
+            "severity",
+            "station",
+            "id_tag",
+            "details",
+            "created_at",
+            "notified",
+        ]

@@ -29,6 +29,8 @@ BADGE_FIELDS = {
     "expires_at",
     "is_autocharge",
     "mac",
+    "enrolled_via",
+    "enrolled_by",
     "created_at",
     "updated_at",
 }
