@@ -285,7 +285,10 @@ def _enrol(
         enrolled_via=via,
         enrolled_by=enrolled_by,
     )
-    badge.full_clean()
+    try:
+        badge.full_clean()
+    except ValidationError as error:  # e.g. a badge for this MAC was created meanwhile
+        raise EnrolmentError(error.message_dict) from None
     badge.save()
     if station_for_groups is not None and station_for_groups.company_id != vehicle.company_id:
         badge.groups.set(
@@ -337,6 +340,7 @@ def unknown_vehicle_enrol(
     enrolled_by=None,
     acknowledge_shared_mac: bool = False,
 ) -> Enrolment:
+    entry = UnknownVehicle.objects.select_for_update().get(pk=entry.pk)
     if entry.status == InboxStatus.ENROLLED:
         raise EnrolmentError(
             _("%(tag)s is already enrolled.") % {"tag": entry.id_tag}, code="enrolled"

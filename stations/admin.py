@@ -1,6 +1,22 @@
-from django.contrib import admin
+import json
 
-from stations.models import ChargingSession, Connector, MeterValue, Station
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from badges.forms import (
+    StationPairingForm,
+    action_page,
+    add_service_error,
+    armed_message,
+    confirmed,
+)
+from badges.models import PairingWindow
+from badges.services import EnrolmentError, pairing_cancel, pairing_open
+from stations.models import ChargingSession, Connector, MeterValue, SecurityEvent, Station
 from supervision.admin import ReadOnlyAdminMixin, ReadOnlyInline
 
 
@@ -33,8 +49,98 @@ class StationAdmin(admin.ModelAdmin):
         "connected_at",
         "last_boot_at",
         "last_heartbeat_at",
+        "pairing_window",
     ]
     inlines = [ConnectorInline]
+    actions = ["arm_for_pairing", "cancel_pairing"]
+
+    def has_pair_permission(self, request) -> bool:
+        return request.user.has_perm("badges.add_pairingwindow")
+
+    @admin.display(description=_("pairing"))
+    def pairing_window(self, station: Station) -> str:
+        """The open pairing window, if staff armed the station."""
+        if station.pk is None:
+            return "-"
+        window = (
+            PairingWindow.objects.open()
+            .filter(station=station)
+            .select_related("vehicle", "opened_by")
+            .first()
+        )
+        if window is None:
+            return gettext("Not armed")
+        text = gettext("Armed for %(vehicle)s until %(time)s, %(connector)s") % {
+            "vehicle": window.vehicle.license_plate,
+            "time": timezone.localtime(window.expires_at).strftime("%H:%M"),
+            "connector": (
+                gettext("connector %(id)d") % {"id": window.connector_id}
+                if window.connector_id is not None
+                else gettext("any connector")
+            ),
+        }
+        url = reverse("admin:badges_pairingwindow_change", args=[window.pk])
+        return format_html('<a href="{}">{}</a>', url, text)
+
+    @admin.action(description=_("Arm for pairing…"), permissions=["pair"])
+    def arm_for_pairing(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(
+                request, gettext("Select exactly one station to arm."), messages.ERROR
+            )
+            return None
+        station = queryset.get()
+        form = StationPairingForm(request.POST if confirmed(request) else None, station=station)
+        if form.is_bound and form.is_valid():
+            try:
+                window = pairing_open(
+                    station=station,
+                    vehicle=form.cleaned_data["vehicle"],
+                    minutes=form.cleaned_data["minutes"],
+                    connector_id=form.cleaned_data["connector_id"],
+                    opened_by=request.user,
+                    acknowledge_shared_mac=form.cleaned_data["acknowledge_shared_mac"],
+                )
+            except EnrolmentError as error:
+                add_service_error(form, error)
+            else:
+                self.message_user(request, armed_message(window), messages.SUCCESS)
+                return None
+        return action_page(
+            self,
+            request,
+            queryset,
+            form=form,
+            action="arm_for_pairing",
+            title=gettext("Arm for pairing"),
+            intro=gettext(
+                "The MAC address of the next unknown vehicle that plugs in at this station within "
+                "the window becomes the chosen vehicle's Autocharge badge."
+            ),
+            submit_label=gettext("Arm"),
+        )
+
+    @admin.action(description=_("Cancel pairing"), permissions=["pair"])
+    def cancel_pairing(self, request, queryset):
+        for station in queryset:
+            window = pairing_cancel(station=station)
+            if window is None:
+                self.message_user(
+                    request,
+                    gettext("%(station)s was not armed for pairing.") % {"station": station},
+                    messages.WARNING,
+                )
+            else:
+                self.message_user(
+                    request,
+                    gettext("Pairing at %(station)s for %(vehicle)s ended: %(outcome)s.")
+                    % {
+                        "station": station,
+                        "vehicle": window.vehicle.license_plate,
+                        "outcome": window.get_outcome_display(),
+                    },
+                    messages.SUCCESS,
+                )
 
 
 class MeterValueInline(ReadOnlyInline):
@@ -62,3 +168,20 @@ class ChargingSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["station", "vehicle", "company"]
     date_hierarchy = "started_at"
     inlines = [MeterValueInline]
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Possibly cloned or probing vehicle identities, as the services recorded them."""
+
+    list_display = ["created_at", "kind", "severity", "station", "id_tag", "notified"]
+    list_filter = ["kind", "severity", "station"]
+    search_fields = ["id_tag"]
+    list_select_related = ["station"]
+    date_hierarchy = "created_at"
+    fields = ["created_at", "kind", "severity", "station", "id_tag", "notified", "pretty_details"]
+    readonly_fields = fields
+
+    @admin.display(description=_("details"))
+    def pretty_details(self, event: SecurityEvent) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(event.details, indent=2, ensure_ascii=False))

@@ -412,3 +412,16 @@ def test_a_mac_refused_at_three_companies_within_the_window_is_probing(settings)
 
     event = SecurityEvent.objects.get()  # once per window, not once per attempt
     assert (event.kind, event.id_tag, event.details["companies"]) == ("mac_probing", TAG, 3)
+
+
+def test_enrolling_a_stale_entry_whose_mac_got_a_badge_meanwhile_is_an_enrolment_error(
+    station, vehicle
+):
+    authorization_request(id_tag=TAG, station=station)
+    stale = UnknownVehicle.objects.get()
+    BadgeFactory(rfid=TAG, company=vehicle.company, vehicle=vehicle)
+
+    with pytest.raises(EnrolmentError) as refused:
+        unknown_vehicle_enrol(entry=stale, vehicle=vehicle)
+    assert refused.value.code == "enrolled"
+    assert Badge.objects.count() == 1
