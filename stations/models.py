@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from badges.authorization import AuthorizationStatus, Reason
@@ -149,10 +150,23 @@ class ChargingSession(models.Model):
     meter_start = models.BigIntegerField(_("meter start (Wh)"))
     meter_stop = models.BigIntegerField(_("meter stop (Wh)"), null=True, blank=True)
     energy_wh = models.BigIntegerField(_("energy (Wh)"), null=True, blank=True)
-    started_at = models.DateTimeField(_("started at"))
-    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), help_text=_("The station's clock."))
+    stopped_at = models.DateTimeField(
+        _("stopped at"), null=True, blank=True, help_text=_("The station's clock.")
+    )
+    stop_received_at = models.DateTimeField(
+        _("stop received at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the supervision received the stop (later than it happened if the "
+            "station was offline)."
+        ),
+    )
     stop_reason = models.CharField(_("stop reason"), max_length=32, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_at = models.DateTimeField(
+        _("start received at"), auto_now_add=True, help_text=_("The supervision's clock.")
+    )
 
     objects = ChargingSessionQuerySet.as_manager()
 
@@ -160,6 +174,14 @@ class ChargingSession(models.Model):
         ordering = ["-started_at"]
         verbose_name = _("charging session")
         verbose_name_plural = _("charging sessions")
+        constraints = [
+            # A StartTransaction replayed after a reconnect (new message id, same content) must
+            # not open a second session.
+            models.UniqueConstraint(
+                fields=["station", "connector_id", "id_tag", "meter_start", "started_at"],
+                name="session_start_not_duplicated",
+            )
+        ]
         indexes = [
             models.Index(fields=["badge", "stopped_at"]),
             models.Index(fields=["station", "-started_at"]),
@@ -189,7 +211,8 @@ class MeterValue(models.Model):
         blank=True,
     )
     connector_id = models.PositiveIntegerField(_("connector id"))
-    timestamp = models.DateTimeField(_("timestamp"))
+    timestamp = models.DateTimeField(_("timestamp"), help_text=_("The station's clock."))
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
     measurand = models.CharField(
         _("measurand"), max_length=64, default="Energy.Active.Import.Register"
     )
@@ -251,3 +274,50 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.id_tag})"
+
+
+class AnomalyKind(models.TextChoices):
+    UNKNOWN_TRANSACTION = "unknown_transaction", _("Message about a transaction nobody started")
+    DUPLICATE_STOP = "duplicate_stop", _("Transaction stopped a second time")
+    REPLAYED_START = "replayed_start", _("StartTransaction received again")
+    METER_BACKWARDS = "meter_backwards", _("Meter stop below meter start")
+    FUTURE_TIMESTAMP = "future_timestamp", _("Timestamp in the future")
+    OPEN_AT_REBOOT = "open_at_reboot", _("Session open when the station rebooted")
+
+
+class TransactionAnomaly(models.Model):
+    """Transaction data that was accepted (a station must never be made to retry forever) but
+    that staff should look at. Repeats of the same anomaly are counted, not duplicated."""
+
+    station = models.ForeignKey(
+        Station, verbose_name=_("station"), on_delete=models.CASCADE, related_name="anomalies"
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=AnomalyKind.choices)
+    session = models.ForeignKey(
+        ChargingSession,
+        verbose_name=_("charging session"),
+        on_delete=models.CASCADE,
+        related_name="anomalies",
+        null=True,
+        blank=True,
+    )
+    transaction_id = models.BigIntegerField(_("transaction id"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    occurrences = models.PositiveIntegerField(_("occurrences"), default=1)
+    created_at = models.DateTimeField(_("first seen"), auto_now_add=True, db_index=True)
+    last_seen_at = models.DateTimeField(_("last seen"), auto_now=True)
+    resolved_at = models.DateTimeField(
+        _("resolved at"),
+        null=True,
+        blank=True,
+        help_text=_("For a session open at reboot: when the station's stop finally arrived."),
+    )
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        verbose_name = _("transaction anomaly")
+        verbose_name_plural = _("transaction anomalies")
+        indexes = [models.Index(fields=["station", "kind", "transaction_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.station_id})"

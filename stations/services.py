@@ -8,20 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
 
-from badges.authorization import Decision
+from badges.authorization import AuthorizationStatus, Decision, Reason
 from badges.services import authorization_request
 from stations.models import (
+    AnomalyKind,
     ChargingSession,
     ConnectionState,
     Connector,
     MeterValue,
     Station,
+    TransactionAnomaly,
 )
 
 
@@ -48,6 +50,7 @@ def station_set_connected(*, station: Station, connected: bool) -> None:
     Station.objects.filter(pk=station.pk).update(**fields)
 
 
+@transaction.atomic
 def station_record_boot(
     *,
     station: Station,
@@ -56,7 +59,17 @@ def station_record_boot(
     serial_number: str = "",
     firmware_version: str = "",
 ) -> None:
+    """A (re)boot: record the identity, and flag sessions the reboot left open. The station
+    should report each with a StopTransaction (PowerLoss, Reboot…); until it does, the flag
+    stays unresolved."""
     now = timezone.now()
+    for session in ChargingSession.objects.active().filter(station=station):
+        _flag(
+            station=station,
+            kind=AnomalyKind.OPEN_AT_REBOOT,
+            session=session,
+            details={"booted_at": now.isoformat()},
+        )
     Station.objects.filter(pk=station.pk).update(
         vendor=vendor,
         model=model,
@@ -96,6 +109,68 @@ def connector_update_status(
     return connector
 
 
+# OCPP 1.6 transaction ids are integers; anything outside a database bigint cannot be ours.
+_MAX_TRANSACTION_ID = 2**63 - 1
+
+
+def _is_ours(transaction_id: int | None) -> bool:
+    """Could this be a transaction id we handed out? (-1, 0, None and huge numbers cannot.)"""
+    return isinstance(transaction_id, int) and 0 < transaction_id <= _MAX_TRANSACTION_ID
+# A station's clock this far ahead of ours is flagged: late data is normal, future data is not.
+_CLOCK_TOLERANCE = timedelta(minutes=5)
+# Stop reasons that mean the session ended because the station went down.
+INTERRUPTION_REASONS = {"PowerLoss", "Reboot", "HardReset", "SoftReset"}
+
+
+def _flag(
+    *,
+    station: Station,
+    kind: AnomalyKind,
+    session: ChargingSession | None = None,
+    transaction_id: int | None = None,
+    details: dict | None = None,
+) -> None:
+    """Record an anomaly, or count one more of the same (same station, kind and transaction)."""
+    transaction_id = transaction_id if _is_ours(transaction_id) else None
+    anomaly = (
+        TransactionAnomaly.objects.select_for_update()
+        .filter(station=station, kind=kind, session=session, transaction_id=transaction_id)
+        .first()
+    )
+    if anomaly is None:
+        TransactionAnomaly.objects.create(
+            station=station,
+            kind=kind,
+            session=session,
+            transaction_id=transaction_id,
+            details=details or {},
+        )
+    else:
+        anomaly.occurrences += 1
+        anomaly.details = details or anomaly.details
+        anomaly.save(update_fields=["occurrences", "details", "last_seen_at"])
+
+
+def _flag_if_future(*, station: Station, moment: datetime, what: str, **where) -> None:
+    if moment > timezone.now() + _CLOCK_TOLERANCE:
+        _flag(
+            station=station,
+            kind=AnomalyKind.FUTURE_TIMESTAMP,
+            details={"message": what, "timestamp": moment.isoformat()},
+            **where,
+        )
+
+
+def _find_session(*, station: Station, transaction_id: int | None) -> ChargingSession | None:
+    if not _is_ours(transaction_id):
+        return None
+    return (
+        ChargingSession.objects.select_for_update()
+        .filter(station=station, transaction_id=transaction_id)
+        .first()
+    )
+
+
 @transaction.atomic
 def session_start(
     *,
@@ -110,25 +185,46 @@ def session_start(
 
     Stations that cached a tag skip Authorize, so this re-checks the badge's *current* state.
     The session is stored whatever the decision: the station may already be delivering energy,
-    and a refused start must be visible with its reason.
+    and a refused start must be visible with its reason. A replayed start (same content, e.g.
+    re-sent after a reconnect) gets the first one's transaction id and answer.
     """
+    start = {
+        "station": station,
+        "connector_id": connector_id,
+        "id_tag": id_tag,
+        "meter_start": meter_start,
+        "started_at": started_at,
+    }
+    replayed = ChargingSession.objects.select_related("badge").filter(**start).first()
+    if replayed is not None:
+        _flag(station=station, kind=AnomalyKind.REPLAYED_START, session=replayed)
+        return replayed, _decision_of(replayed)
     decision = authorization_request(
         id_tag=id_tag, station=station, connector_id=connector_id, log_entry_id=log_entry_id
     )
     session = ChargingSession.objects.create(
-        station=station,
-        connector_id=connector_id,
-        id_tag=id_tag,
+        **start,
         badge=decision.badge,
         vehicle=decision.vehicle,
         company=decision.company,
         auth_method=decision.auth_method,
         authorization_status=decision.status,
         authorization_reason=decision.reason,
-        meter_start=meter_start,
-        started_at=started_at,
     )
+    _flag_if_future(station=station, moment=started_at, what="StartTransaction", session=session)
     return session, decision
+
+
+def _decision_of(session: ChargingSession) -> Decision:
+    """The answer a session's start was given, to give it again."""
+    badge = session.badge
+    return Decision(
+        status=AuthorizationStatus(session.authorization_status),
+        reason=Reason(session.authorization_reason),
+        id_tag=session.id_tag,
+        badge=badge,
+        expires_at=badge.expires_at if badge is not None else None,
+    )
 
 
 def _store_samples(
@@ -161,14 +257,18 @@ def meter_values_record(
     station: Station,
     connector_id: int,
     transaction_id: int | None,
-    samples: list[SampledValue],
+    samples: Sequence[SampledValue],
 ) -> ChargingSession | None:
-    """Store readings; attach them to the station's session when the transaction is known."""
-    session = None
-    if transaction_id is not None:
-        session = ChargingSession.objects.filter(
-            station=station, transaction_id=transaction_id
-        ).first()
+    """Store readings; attach them to the station's session when the transaction is known,
+    and flag readings that name a transaction nobody started (they are kept, unattached)."""
+    session = _find_session(station=station, transaction_id=transaction_id)
+    if transaction_id is not None and session is None:
+        _flag(
+            station=station,
+            kind=AnomalyKind.UNKNOWN_TRANSACTION,
+            transaction_id=transaction_id,
+            details={"message": "MeterValues", "transaction_id": transaction_id},
+        )
     _store_samples(station=station, connector_id=connector_id, session=session, samples=samples)
     return session
 
@@ -184,24 +284,45 @@ def session_stop(
     samples: Sequence[SampledValue] = (),
 ) -> ChargingSession | None:
     """Close the station's session and compute its energy; None if the station has no such
-    transaction. A replayed stop changes nothing: the first one counts."""
-    session = (
-        ChargingSession.objects.select_for_update()
-        .filter(station=station, transaction_id=transaction_id)
-        .first()
-    )
+    transaction. A second stop never overwrites the first. Whatever arrives is kept and odd
+    data is flagged, never refused: a refused stop makes a station retry it forever."""
+    session = _find_session(station=station, transaction_id=transaction_id)
+    stop = {"transaction_id": transaction_id, "meter_stop": meter_stop, "reason": reason}
     if session is None:
+        _flag(
+            station=station,
+            kind=AnomalyKind.UNKNOWN_TRANSACTION,
+            transaction_id=transaction_id,
+            details={"message": "StopTransaction", "timestamp": stopped_at.isoformat(), **stop},
+        )
+        _store_samples(station=station, connector_id=0, session=None, samples=samples)
         return None
-    if session.is_active:
-        session.meter_stop = meter_stop
+    if not session.is_active:
+        _flag(
+            station=station,
+            kind=AnomalyKind.DUPLICATE_STOP,
+            session=session,
+            details={"timestamp": stopped_at.isoformat(), **stop},
+        )
+        return session
+    session.meter_stop = meter_stop
+    session.stopped_at = stopped_at
+    session.stop_received_at = timezone.now()
+    session.stop_reason = reason
+    if meter_stop >= session.meter_start:
+        session.energy_wh = meter_stop - session.meter_start
+    else:
         # A meter that went backwards (replaced, reset) gives no trustworthy energy.
-        session.energy_wh = (
-            meter_stop - session.meter_start if meter_stop >= session.meter_start else None
-        )
-        session.stopped_at = stopped_at
-        session.stop_reason = reason
-        session.save(update_fields=["meter_stop", "energy_wh", "stopped_at", "stop_reason"])
-        _store_samples(
-            station=station, connector_id=session.connector_id, session=session, samples=samples
-        )
+        _flag(station=station, kind=AnomalyKind.METER_BACKWARDS, session=session, details=stop)
+    session.save(
+        update_fields=["meter_stop", "energy_wh", "stopped_at", "stop_received_at", "stop_reason"]
+    )
+    _store_samples(
+        station=station, connector_id=session.connector_id, session=session, samples=samples
+    )
+    _flag_if_future(station=station, moment=stopped_at, what="StopTransaction", session=session)
+    # A session left open by a reboot is resolved once the station reports how it ended.
+    TransactionAnomaly.objects.filter(
+        session=session, kind=AnomalyKind.OPEN_AT_REBOOT, resolved_at__isnull=True
+    ).update(resolved_at=session.stop_received_at)
     return session

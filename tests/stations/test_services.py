@@ -249,7 +249,10 @@ def test_session_stop_of_another_stations_transaction_returns_none_and_changes_n
     session.refresh_from_db()
     assert session.is_active
     assert session.meter_stop is None
-    assert not MeterValue.objects.exists()
+    # Nothing is lost: the readings are kept, attached to no session, and the stop is flagged.
+    assert list(MeterValue.objects.values_list("station", "session")) == [(other.pk, None)]
+    anomaly = other.anomalies.get()
+    assert (anomaly.kind, anomaly.transaction_id) == ("unknown_transaction", session.transaction_id)
 
 
 # meter_values_record
