@@ -6,8 +6,8 @@ from rest_framework.routers import DefaultRouter
 
 from badges.api.views import BadgeViewSet
 from fleet.api.views import AuthorizationGroupViewSet, CompanyViewSet, VehicleViewSet
-from ocpp_gateway.api.views import OcppMessageViewSet
-from stations.api.views import ChargingSessionViewSet, StationViewSet
+from ocpp_gateway.api.views import CommandViewSet, OcppMessageViewSet, OperatedStationViewSet
+from stations.api.views import ChargingSessionViewSet
 from supervision.api import ObtainStaffToken
 
 router = DefaultRouter()
@@ -15,9 +15,11 @@ router.register("companies", CompanyViewSet)
 router.register("vehicles", VehicleViewSet)
 router.register("groups", AuthorizationGroupViewSet)
 router.register("badges", BadgeViewSet)
-router.register("stations", StationViewSet)
+# The gateway's StationViewSet: stations plus their operations (commands, Autocharge, local list).
+router.register("stations", OperatedStationViewSet)
 router.register("sessions", ChargingSessionViewSet)
 router.register("ocpp-messages", OcppMessageViewSet)
+router.register("commands", CommandViewSet)
 
 api_v1 = [
     path("auth/token/", ObtainStaffToken.as_view(), name="api-token"),
