@@ -1,10 +1,17 @@
 import json
 from urllib.parse import urlencode
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
-from django.urls import reverse
-from django.utils.html import format_html
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from badges.authorization import Reason
@@ -17,7 +24,11 @@ from badges.models import (
     BadgeUsage,
     autocharge_description_prefix,
 )
-from ocpp_gateway.models import LogStatus, OcppMessage
+from ocpp_gateway.commands import CommandInvalid, StationNotConnected, command_send
+from ocpp_gateway.models import Command, CommandAction, LogStatus, OcppMessage
+from ocpp_gateway.operations import autocharge_enable, local_list_sync
+from stations.admin import StationAdmin
+from stations.models import AutochargeReadiness, Station
 from supervision.admin import ReadOnlyAdminMixin
 
 
@@ -95,3 +106,278 @@ class OcppMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html(
             "<pre>{}</pre>", json.dumps(message.payload, indent=2, ensure_ascii=False)
         )
+
+
+def _pretty(document) -> str:
+    if document is None:
+        return ""
+    return format_html("<pre>{}</pre>", json.dumps(document, indent=2, ensure_ascii=False))
+
+
+@admin.register(Command)
+class CommandAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every call made to a station, who asked, and what it answered: the command history."""
+
+    list_display = [
+        "created_at",
+        "station",
+        "action",
+        "state",
+        "ocpp_status",
+        "origin",
+        "requested_by",
+        "completed_at",
+    ]
+    list_filter = ["state", "action", "origin", "station"]
+    search_fields = ["station__charge_point_id", "unique_id", "reason"]
+    list_select_related = ["station", "requested_by"]
+    date_hierarchy = "created_at"
+    fields = [
+        "station",
+        "action",
+        "pretty_request",
+        "state",
+        "ocpp_status",
+        "detail",
+        "pretty_answer",
+        "origin",
+        "reason",
+        "requested_by",
+        "message_log",
+        "created_at",
+        "sent_at",
+        "completed_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("request"))
+    def pretty_request(self, command: Command) -> str:
+        return _pretty(command.payload)
+
+    @admin.display(description=_("answer"))
+    def pretty_answer(self, command: Command) -> str:
+        return _pretty(command.response)
+
+    @admin.display(description=_("OCPP messages"))
+    def message_log(self, command: Command) -> str:
+        if not command.unique_id:
+            return ""
+        changelist = reverse("admin:ocpp_gateway_ocppmessage_changelist")
+        url = f"{changelist}?{urlencode({'q': command.unique_id})}"
+        return format_html('<a href="{}">{}</a>', url, _("The call and its answer"))
+
+
+class SendCommandForm(forms.Form):
+    action = forms.ChoiceField(label=_("action"), choices=CommandAction.choices)
+    payload = forms.JSONField(
+        label=_("payload"),
+        required=False,
+        initial=dict,
+        help_text=_(
+            'OCPP 1.6 request, in camelCase, e.g. {"key": ["AllowedAuthenticationMethods"]} for '
+            'GetConfiguration, {"type": "Soft"} for Reset, {"connectorId": 1, "idTag": '
+            '"VID:A014310E004E"} for RemoteStartTransaction.'
+        ),
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
+    )
+
+
+class OperatedStationAdmin(StationAdmin):
+    """The station admin, with the operations only the gateway can carry out: commands, the
+    Autocharge configuration and the local list."""
+
+    actions = [
+        *StationAdmin.actions,
+        "read_configuration",
+        "enable_autocharge",
+        "sync_local_list",
+        "clear_cache",
+        "soft_reset",
+        "hard_reset",
+    ]
+    fieldsets = [
+        *StationAdmin.fieldsets,
+        (_("Commands"), {"fields": ["command_links", "recent_commands"]}),
+    ]
+    readonly_fields = [*StationAdmin.readonly_fields, "command_links", "recent_commands"]
+
+    def has_operate_permission(self, request) -> bool:
+        return request.user.has_perm("ocpp_gateway.add_command")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.send_command_view)
+        return [
+            path("<int:station_id>/command/", view, name="stations_station_command"),
+            *super().get_urls(),
+        ]
+
+    # --- Station page ---------------------------------------------------------------------
+
+    @admin.display(description=_("operate"))
+    def command_links(self, station: Station) -> str:
+        if station.pk is None:
+            return ""
+        history = reverse("admin:ocpp_gateway_command_changelist")
+        history += f"?{urlencode({'station__id__exact': station.pk})}"
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:stations_station_command", args=[station.pk]),
+            _("Send a command"),
+            history,
+            _("Command history"),
+        )
+
+    @admin.display(description=_("recent commands"))
+    def recent_commands(self, station: Station) -> str:
+        commands = list(station.commands.all()[:5]) if station.pk else []
+        if not commands:
+            return _("None yet.")
+        return format_html(
+            "<table><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                '<tr><td>{}</td><td><a href="{}">{}</a></td><td>{}</td><td>{}</td></tr>',
+                (
+                    (
+                        date_format(
+                            timezone.localtime(command.created_at), "SHORT_DATETIME_FORMAT"
+                        ),
+                        reverse("admin:ocpp_gateway_command_change", args=[command.pk]),
+                        command.action,
+                        command.get_state_display(),
+                        command.ocpp_status,
+                    )
+                    for command in commands
+                ),
+            ),
+        )
+
+    # --- Send any command -----------------------------------------------------------------
+
+    def send_command_view(self, request, station_id: int):
+        station = self.get_object(request, str(station_id))
+        if station is None:
+            raise Http404
+        if not self.has_operate_permission(request):
+            raise PermissionDenied
+        form = SendCommandForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                command = command_send(
+                    station=station,
+                    action=form.cleaned_data["action"],
+                    payload=form.cleaned_data["payload"],
+                    requested_by=request.user,
+                )
+            except CommandInvalid as invalid:
+                form.add_error(
+                    invalid.field if invalid.field in form.fields else None, invalid.message
+                )
+            except StationNotConnected as offline:
+                messages.error(request, _("%(station)s is not connected.") % {"station": station})
+                return redirect("admin:ocpp_gateway_command_change", offline.command.pk)
+            else:
+                messages.success(
+                    request,
+                    _("%(action)s sent to %(station)s; its answer will show here.")
+                    % {"action": command.action, "station": station},
+                )
+                return redirect("admin:ocpp_gateway_command_change", command.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Send a command to %(station)s") % {"station": station},
+            "opts": self.opts,
+            "original": station,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/stations/station/send_command.html", context)
+
+    # --- Actions on the list --------------------------------------------------------------
+
+    def _send_each(self, request, queryset, action: str, payload: dict) -> None:
+        sent, offline = 0, []
+        for station in queryset:
+            try:
+                command_send(
+                    station=station, action=action, payload=payload, requested_by=request.user
+                )
+                sent += 1
+            except StationNotConnected:
+                offline.append(str(station))
+        self._report(request, sent, offline)
+
+    def _report(self, request, started: int, offline: list[str]) -> None:
+        if started:
+            messages.success(
+                request,
+                _("Sent to %(count)d station(s); the answers show in the command history.")
+                % {"count": started},
+            )
+        if offline:
+            messages.error(
+                request, _("Not connected: %(stations)s.") % {"stations": ", ".join(offline)}
+            )
+
+    @admin.action(description=_("Read the configuration"), permissions=["operate"])
+    def read_configuration(self, request, queryset) -> None:
+        self._send_each(request, queryset, CommandAction.GET_CONFIGURATION, {})
+
+    @admin.action(description=_("Clear the authorization cache"), permissions=["operate"])
+    def clear_cache(self, request, queryset) -> None:
+        self._send_each(request, queryset, CommandAction.CLEAR_CACHE, {})
+
+    @admin.action(description=_("Reset (soft)"), permissions=["operate"])
+    def soft_reset(self, request, queryset) -> None:
+        self._send_each(request, queryset, CommandAction.RESET, {"type": "Soft"})
+
+    @admin.action(description=_("Reset (hard)"), permissions=["operate"])
+    def hard_reset(self, request, queryset) -> None:
+        self._send_each(request, queryset, CommandAction.RESET, {"type": "Hard"})
+
+    @admin.action(description=_("Enable Autocharge"), permissions=["operate"])
+    def enable_autocharge(self, request, queryset) -> None:
+        started, offline, no_profile = 0, [], []
+        for station in queryset:
+            try:
+                readiness = autocharge_enable(station=station, requested_by=request.user)
+            except StationNotConnected:
+                offline.append(str(station))
+                continue
+            if readiness == AutochargeReadiness.NO_PROFILE:
+                no_profile.append(str(station))
+            else:
+                started += 1
+        if started:
+            messages.success(
+                request,
+                _(
+                    "Configuring %(count)d station(s) for Autocharge; the readiness column shows "
+                    "the outcome."
+                )
+                % {"count": started},
+            )
+        if no_profile:
+            messages.warning(
+                request,
+                _("No Autocharge profile for: %(stations)s.") % {"stations": ", ".join(no_profile)},
+            )
+        if offline:
+            messages.error(
+                request, _("Not connected: %(stations)s.") % {"stations": ", ".join(offline)}
+            )
+
+    @admin.action(description=_("Sync the local authorization list"), permissions=["operate"])
+    def sync_local_list(self, request, queryset) -> None:
+        started, offline = 0, []
+        for station in queryset:
+            try:
+                local_list_sync(station=station, requested_by=request.user)
+                started += 1
+            except StationNotConnected:
+                offline.append(str(station))
+        self._report(request, started, offline)
+
+
+# The gateway extends the stations' own admin: the stations app does not know about OCPP.
+admin.site.unregister(Station)
+admin.site.register(Station, OperatedStationAdmin)

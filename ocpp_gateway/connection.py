@@ -2,17 +2,28 @@
 
 The ``ocpp`` library only needs an object with ``send()``; this is it. The consumer owns the
 socket and gives us its send function.
+
+Two conversations share the socket: the station's calls, which we answer, and our own calls
+(commands), which the station answers. A station's call is logged together with our answer;
+our call is logged as it leaves, and the station's answer to it, which does not repeat the
+action, is logged with the action of our call.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from channels.db import database_sync_to_async
 
 from ocpp_gateway.message_log import log_entry
-from ocpp_gateway.models import Direction, LogStatus, OcppMessage
+from ocpp_gateway.models import Direction, LogStatus, MessageType, OcppMessage
 from ocpp_gateway.services import message_log_write
+
+# Our calls awaiting an answer, remembered by message id; bounded, because a station may never
+# answer. The library sends one call at a time, so a handful is already generous.
+_CALLS_REMEMBERED = 64
 
 
 class LoggedConnection:
@@ -29,6 +40,10 @@ class LoggedConnection:
         # The frame being handled, logged together with its answer (one INSERT) just before
         # the answer leaves, so the log is committed before the station hears back.
         self._pending: OcppMessage | None = None
+        # Our calls in flight: message id → action, then the station's answer, read by the
+        # command that made the call (the library only hands over a converted payload).
+        self._calls: OrderedDict[str, str] = OrderedDict()
+        self._answers: OrderedDict[str, tuple[int, Any]] = OrderedDict()
 
     def received(self, text: str) -> OcppMessage:
         entry = log_entry(
@@ -37,6 +52,13 @@ class LoggedConnection:
             station_id=self._station_id,
             charge_point_id=self._charge_point_id,
         )
+        if entry.message_type in (MessageType.CALL_RESULT, MessageType.CALL_ERROR):
+            action = self._calls.pop(entry.unique_id, None)
+            if action is not None:
+                entry.action = action
+                self._answers[entry.unique_id] = (entry.message_type, entry.payload)
+                while len(self._answers) > _CALLS_REMEMBERED:  # late answers nobody reads
+                    self._answers.popitem(last=False)
         self._pending = entry
         return entry
 
@@ -44,6 +66,11 @@ class LoggedConnection:
     def request_id(self):
         """The log id of the frame being handled, known before the row is written."""
         return self._pending.id if self._pending is not None else None
+
+    def answer_to(self, unique_id: str) -> tuple[int, Any] | None:
+        """The station's answer to our call ``unique_id``: ``(message type, payload)``, the
+        payload of a CALLERROR being its code, description and details; None if none came."""
+        return self._answers.pop(unique_id, None)
 
     def record_decision(
         self, *, accepted: bool, ocpp_status: str, reason: str, id_tag: str
@@ -56,19 +83,29 @@ class LoggedConnection:
             self._pending.id_tag = id_tag
 
     async def send(self, text: str) -> None:
-        entries = self._take_pending()
-        answering = entries[0] if entries else None
-        entries.append(
-            log_entry(
-                text=text,
-                direction=Direction.OUT,
-                station_id=self._station_id,
-                charge_point_id=self._charge_point_id,
-                answering=answering,
-            )
+        entry = log_entry(
+            text=text,
+            direction=Direction.OUT,
+            station_id=self._station_id,
+            charge_point_id=self._charge_point_id,
+            answering=self._pending,
         )
+        if entry.message_type == MessageType.CALL:
+            # Our own call, possibly while a station's call is being handled: that one stays
+            # pending, to be logged with its own answer and decision.
+            self._remember_call(entry.unique_id, entry.action)
+            entries = [entry]
+        elif self._pending is not None and self._pending.unique_id == entry.unique_id:
+            entries = [*self._take_pending(), entry]
+        else:
+            entries = [entry]
         await database_sync_to_async(message_log_write)(entries=entries)
         await self._send_text(text)
+
+    def _remember_call(self, unique_id: str, action: str) -> None:
+        self._calls[unique_id] = action
+        while len(self._calls) > _CALLS_REMEMBERED:
+            self._calls.popitem(last=False)
 
     async def flush(self) -> None:
         """Log the received frame if nothing answered it (a CALLRESULT, an unreadable frame)."""

@@ -1,7 +1,9 @@
 import os
+import threading
 import time
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -28,14 +30,25 @@ class LogStatus(models.TextChoices):
     ERROR = "Error", _("Error")
 
 
+_uuid_lock = threading.Lock()
+_uuid_last = [0, 0]  # milliseconds, sequence within that millisecond
+
+
 def time_ordered_uuid() -> uuid.UUID:
-    """A UUIDv7: millisecond time first, then randomness. The gateway knows a log row's id
-    before it is written (a refusal records which entry it came from), and new ids still land
-    at the end of the primary-key index like a sequence would."""
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
-    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
-    return uuid.UUID(int=value)
+    """A UUIDv7: millisecond time, a 12-bit sequence, then randomness. The gateway knows a log
+    row's id before it is written (a refusal records which entry it came from); ids made later
+    in a process sort later, and new rows land at the end of the index like a sequence would."""
+    with _uuid_lock:
+        now = time.time_ns() // 1_000_000
+        if now > _uuid_last[0]:
+            _uuid_last[:] = [now, 0]
+        elif _uuid_last[1] < 0xFFF:
+            _uuid_last[1] += 1
+        else:  # 4096 ids in one millisecond: borrow the next one
+            _uuid_last[:] = [_uuid_last[0] + 1, 0]
+        millis, sequence = _uuid_last
+    random_bits = int.from_bytes(os.urandom(8)) & ((1 << 62) - 1)
+    return uuid.UUID(int=millis << 80 | 0x7 << 76 | sequence << 64 | 0b10 << 62 | random_bits)
 
 
 class OcppMessage(models.Model):
@@ -86,3 +99,118 @@ class OcppMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.charge_point_id} {self.direction} {self.action or self.message_type}"
+
+
+class CommandAction(models.TextChoices):
+    """The OCPP 1.6 calls staff and the supervision may send to a station."""
+
+    GET_CONFIGURATION = "GetConfiguration", "GetConfiguration"
+    CHANGE_CONFIGURATION = "ChangeConfiguration", "ChangeConfiguration"
+    CLEAR_CACHE = "ClearCache", "ClearCache"
+    RESET = "Reset", "Reset"
+    TRIGGER_MESSAGE = "TriggerMessage", "TriggerMessage"
+    REMOTE_START_TRANSACTION = "RemoteStartTransaction", "RemoteStartTransaction"
+    REMOTE_STOP_TRANSACTION = "RemoteStopTransaction", "RemoteStopTransaction"
+    UNLOCK_CONNECTOR = "UnlockConnector", "UnlockConnector"
+    CHANGE_AVAILABILITY = "ChangeAvailability", "ChangeAvailability"
+    SEND_LOCAL_LIST = "SendLocalList", "SendLocalList"
+    GET_LOCAL_LIST_VERSION = "GetLocalListVersion", "GetLocalListVersion"
+    DATA_TRANSFER = "DataTransfer", "DataTransfer"
+
+
+class CommandState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent, waiting for the answer")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    FAILED = "failed", _("Failed")
+    TIMEOUT = "timeout", _("No answer in time")
+
+
+class CommandOrigin(models.TextChoices):
+    """Who wanted the command: staff, or one of the supervision's own procedures."""
+
+    STAFF = "staff", _("Staff")
+    AUTOCHARGE = "autocharge", _("Autocharge configuration")
+    CACHE_REVOCATION = "cache_revocation", _("Badge revoked")
+    LOCAL_LIST = "local_list", _("Local list sync")
+
+
+class CommandQuerySet(models.QuerySet):
+    def unfinished(self) -> "CommandQuerySet":
+        return self.filter(state__in=[CommandState.PENDING, CommandState.SENT])
+
+
+class Command(models.Model):
+    """One call the supervision made (or tried to make) to a station, and how it ended.
+
+    ``pending`` when recorded, ``sent`` when the frame left, then ``accepted`` (answered, and
+    the answer's status if it carries one is a success), ``rejected`` (any other status),
+    ``failed`` (a CALLERROR, an answer failing the schema, or the station not connected or gone)
+    or ``timeout``. ``response`` is the station's answer, or the CALLERROR's code, description and
+    details.
+    """
+
+    station = models.ForeignKey(
+        "stations.Station",
+        verbose_name=_("station"),
+        on_delete=models.CASCADE,
+        related_name="commands",
+    )
+    action = models.CharField(_("action"), max_length=32, choices=CommandAction.choices)
+    payload = OrderedJSONField(_("request"), default=dict, blank=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=CommandState.choices, default=CommandState.PENDING
+    )
+    origin = models.CharField(
+        _("origin"), max_length=16, choices=CommandOrigin.choices, default=CommandOrigin.STAFF
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    reason = models.CharField(
+        _("reason"),
+        max_length=200,
+        blank=True,
+        help_text=_("Why the supervision sent it, when staff did not."),
+    )
+    unique_id = models.CharField(
+        _("message id"),
+        max_length=64,
+        blank=True,
+        help_text=_("The OCPP message id of the call, to find it in the message log."),
+    )
+    response = OrderedJSONField(_("answer"), null=True, blank=True)
+    ocpp_status = models.CharField(
+        _("OCPP status"),
+        max_length=64,
+        blank=True,
+        help_text=_("The status the answer carried, or the error code of a call error."),
+    )
+    detail = models.TextField(_("detail"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    objects = CommandQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("command")
+        verbose_name_plural = _("commands")
+        indexes = [
+            models.Index(fields=["station", "-created_at"]),
+            models.Index(fields=["state"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} → {self.station.charge_point_id} ({self.state})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state not in (CommandState.PENDING, CommandState.SENT)

@@ -1,7 +1,10 @@
 """A simulated OCPP 1.6J station, for people without a charger and for the end-to-end tests.
 
 It is the ``ocpp`` library's own ChargePoint over a real WebSocket: boot, plug in, authorize,
-start, meter values, stop; it reports what the supervision answered at each step.
+start, meter values, stop; it reports what the supervision answered at each step. It also
+answers the supervision's commands from a configuration of its own (a vendor's Autocharge key
+included), so "Enable Autocharge" and the other station operations can be tried without a
+charger.
 """
 
 from __future__ import annotations
@@ -10,10 +13,41 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import websockets
-from ocpp.v16 import ChargePoint, call
-from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint, call, call_result
+from ocpp.v16.enums import (
+    Action,
+    AvailabilityStatus,
+    ChargePointErrorCode,
+    ChargePointStatus,
+    ClearCacheStatus,
+    ConfigurationStatus,
+    DataTransferStatus,
+    RemoteStartStopStatus,
+    ResetStatus,
+    TriggerMessageStatus,
+    UnlockStatus,
+    UpdateStatus,
+)
+
+# What a station of each vendor reports before Autocharge is turned on, besides the keys of
+# OCPP 1.6's core and local list profiles every simulated station has.
+VENDOR_CONFIGURATION = {
+    "Kempower": {"AllowedAuthenticationMethods": "rfid"},
+    "Delta": {"OCPP/idTagAutocharge": ""},
+    "Alfen": {"AutochargeEnabled": "false"},
+}
+COMMON_CONFIGURATION = {
+    "HeartbeatInterval": "300",
+    "AuthorizationCacheEnabled": "true",
+    "LocalAuthListEnabled": "true",
+    "LocalAuthListMaxLength": "100",
+    "SendLocalListMaxLength": "20",
+}
+READ_ONLY_KEYS = {"NumberOfConnectors": "1"}
 
 
 def _now(offset_seconds: int = 0) -> str:
@@ -34,7 +68,170 @@ class ChargingReport:
 
 
 class SimulatedStation(ChargePoint):
-    """The library's ChargePoint, as a station; schema checks on by default."""
+    """The library's ChargePoint, as a station; schema checks on by default.
+
+    It answers the supervision's calls: configuration from ``configuration`` (plus the common
+    keys and the vendor's Autocharge key), every change accepted unless ``reject_changes``
+    (or ``reboot_required``, for keys that apply after a reboot), and it keeps a local list.
+    ``received`` holds every call it got, ``(action, payload)`` with the payload in snake_case
+    as the library hands it over.
+    """
+
+    def __init__(
+        self,
+        id: str,
+        connection,
+        *,
+        vendor: str = "Simulator",
+        configuration: dict[str, str] | None = None,
+        reject_changes: bool = False,
+        reboot_required: bool = False,
+        **options,
+    ) -> None:
+        super().__init__(id, connection, **options)
+        values = {**COMMON_CONFIGURATION, **VENDOR_CONFIGURATION.get(vendor, {})}
+        values.update(configuration or {})
+        self.configuration = {key: (value, False) for key, value in values.items()}
+        self.configuration.update({key: (value, True) for key, value in READ_ONLY_KEYS.items()})
+        self.reject_changes = reject_changes
+        self.reboot_required = reboot_required
+        self.local_list_version = 0
+        self.local_list: dict[str, dict] = {}
+        self.received: list[tuple[str, dict[str, Any]]] = []
+
+    def calls(self, action: str) -> list[dict[str, Any]]:
+        """The payloads of the calls of ``action`` received so far."""
+        return [payload for name, payload in self.received if name == action]
+
+    @on(Action.get_configuration)
+    def on_get_configuration(self, key: list[str] | None = None, **payload):
+        self.received.append((Action.get_configuration, {"key": key, **payload}))
+        wanted = key if key else list(self.configuration)
+        known = {name.casefold(): name for name in self.configuration}
+        found = [known[name.casefold()] for name in wanted if name.casefold() in known]
+        return call_result.GetConfiguration(
+            configuration_key=[
+                {
+                    "key": name,
+                    "readonly": self.configuration[name][1],
+                    "value": self.configuration[name][0],
+                }
+                for name in found
+            ],
+            unknown_key=[name for name in wanted if name.casefold() not in known] or None,
+        )
+
+    @on(Action.change_configuration)
+    def on_change_configuration(self, key: str, value: str):
+        self.received.append((Action.change_configuration, {"key": key, "value": value}))
+        current = self.configuration.get(key)
+        if current is None:
+            return call_result.ChangeConfiguration(status=ConfigurationStatus.not_supported)
+        if current[1] or self.reject_changes:
+            return call_result.ChangeConfiguration(status=ConfigurationStatus.rejected)
+        self.configuration[key] = (value, False)
+        if self.reboot_required:
+            return call_result.ChangeConfiguration(status=ConfigurationStatus.reboot_required)
+        return call_result.ChangeConfiguration(status=ConfigurationStatus.accepted)
+
+    @on(Action.clear_cache)
+    def on_clear_cache(self, **payload):
+        self.received.append((Action.clear_cache, payload))
+        return call_result.ClearCache(status=ClearCacheStatus.accepted)
+
+    @on(Action.reset)
+    def on_reset(self, **payload):
+        self.received.append((Action.reset, payload))
+        return call_result.Reset(status=ResetStatus.accepted)
+
+    @on(Action.trigger_message)
+    def on_trigger_message(self, **payload):
+        self.received.append((Action.trigger_message, payload))
+        return call_result.TriggerMessage(status=TriggerMessageStatus.accepted)
+
+    @on(Action.remote_start_transaction)
+    def on_remote_start_transaction(self, **payload):
+        self.received.append((Action.remote_start_transaction, payload))
+        return call_result.RemoteStartTransaction(status=RemoteStartStopStatus.accepted)
+
+    @on(Action.remote_stop_transaction)
+    def on_remote_stop_transaction(self, **payload):
+        self.received.append((Action.remote_stop_transaction, payload))
+        return call_result.RemoteStopTransaction(status=RemoteStartStopStatus.accepted)
+
+    @on(Action.unlock_connector)
+    def on_unlock_connector(self, **payload):
+        self.received.append((Action.unlock_connector, payload))
+        return call_result.UnlockConnector(status=UnlockStatus.unlocked)
+
+    @on(Action.change_availability)
+    def on_change_availability(self, **payload):
+        self.received.append((Action.change_availability, payload))
+        return call_result.ChangeAvailability(status=AvailabilityStatus.accepted)
+
+    @on(Action.send_local_list)
+    def on_send_local_list(self, list_version: int, update_type: str, **payload):
+        self.received.append(
+            (
+                Action.send_local_list,
+                {"list_version": list_version, "update_type": update_type, **payload},
+            )
+        )
+        if update_type == "Full":
+            self.local_list = {}
+        for entry in payload.get("local_authorization_list", []):
+            if "id_tag_info" in entry:
+                self.local_list[entry["id_tag"]] = entry["id_tag_info"]
+            else:
+                self.local_list.pop(entry["id_tag"], None)
+        self.local_list_version = list_version
+        return call_result.SendLocalList(status=UpdateStatus.accepted)
+
+    @on(Action.get_local_list_version)
+    def on_get_local_list_version(self, **payload):
+        self.received.append((Action.get_local_list_version, payload))
+        return call_result.GetLocalListVersion(list_version=self.local_list_version)
+
+    @on(Action.data_transfer)
+    def on_data_transfer(self, **payload):
+        self.received.append((Action.data_transfer, payload))
+        return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)
+
+
+class OnlineStation:
+    """A simulated station connected and booted, answering the supervision until closed."""
+
+    def __init__(self, station: SimulatedStation, websocket, listener: asyncio.Task) -> None:
+        self.station = station
+        self.websocket = websocket
+        self.listener = listener
+
+    async def close(self) -> None:
+        self.listener.cancel()
+        await self.websocket.close()
+
+
+async def online(
+    *,
+    url: str,
+    charge_point_id: str,
+    vendor: str = "Simulator",
+    model: str = "DC-150",
+    firmware_version: str | None = None,
+    **station_options,
+) -> OnlineStation:
+    """Connect, boot, and keep answering the supervision's calls in the background."""
+    websocket = await connect(url, charge_point_id)
+    station = SimulatedStation(charge_point_id, websocket, vendor=vendor, **station_options)
+    listener = asyncio.create_task(station.start())
+    await station.call(
+        call.BootNotification(
+            charge_point_vendor=vendor,
+            charge_point_model=model,
+            firmware_version=firmware_version,
+        )
+    )
+    return OnlineStation(station, websocket, listener)
 
 
 async def connect(url: str, charge_point_id: str):

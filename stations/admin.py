@@ -3,7 +3,7 @@ import json
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +16,15 @@ from badges.forms import (
 )
 from badges.models import PairingWindow
 from badges.services import EnrolmentError, pairing_cancel, pairing_open
-from stations.models import ChargingSession, Connector, MeterValue, SecurityEvent, Station
+from stations.models import (
+    AutochargeProfile,
+    AutochargeSetting,
+    ChargingSession,
+    Connector,
+    MeterValue,
+    SecurityEvent,
+    Station,
+)
 from supervision.admin import ReadOnlyAdminMixin, ReadOnlyInline
 
 
@@ -33,13 +41,51 @@ class StationAdmin(admin.ModelAdmin):
         "company",
         "auth_mode",
         "connection_state",
+        "autocharge_readiness",
         "vendor",
         "model",
         "last_heartbeat_at",
     ]
-    list_filter = ["connection_state", "auth_mode", "company", "vendor"]
+    list_filter = ["connection_state", "autocharge_readiness", "auth_mode", "company", "vendor"]
     search_fields = ["charge_point_id", "name", "serial_number", "vendor", "model"]
     autocomplete_fields = ["company"]
+    fieldsets = [
+        (None, {"fields": ["charge_point_id", "name", "company", "auth_mode"]}),
+        (
+            _("Reported by the station"),
+            {
+                "fields": [
+                    "vendor",
+                    "model",
+                    "serial_number",
+                    "firmware_version",
+                    "connection_state",
+                    "connected_at",
+                    "last_boot_at",
+                    "last_heartbeat_at",
+                ]
+            },
+        ),
+        (
+            _("Autocharge"),
+            {
+                "fields": [
+                    "autocharge_readiness",
+                    "autocharge_detail",
+                    "autocharge_checked_at",
+                    "pairing_window",
+                ]
+            },
+        ),
+        (
+            _("Local authorization list"),
+            {"fields": ["local_list_version", "local_list_synced_at", "local_list_detail"]},
+        ),
+        (
+            _("Configuration"),
+            {"fields": ["configuration_read_at", "configuration"], "classes": ["collapse"]},
+        ),
+    ]
     readonly_fields = [
         "vendor",
         "model",
@@ -50,6 +96,14 @@ class StationAdmin(admin.ModelAdmin):
         "last_boot_at",
         "last_heartbeat_at",
         "pairing_window",
+        "autocharge_readiness",
+        "autocharge_detail",
+        "autocharge_checked_at",
+        "local_list_version",
+        "local_list_synced_at",
+        "local_list_detail",
+        "configuration_read_at",
+        "configuration",
     ]
     inlines = [ConnectorInline]
     actions = ["arm_for_pairing", "cancel_pairing"]
@@ -141,6 +195,56 @@ class StationAdmin(admin.ModelAdmin):
                     },
                     messages.SUCCESS,
                 )
+
+    @admin.display(description=_("configuration keys"))
+    def configuration(self, station: Station) -> str:
+        """The last GetConfiguration answer, key by key; read-only keys marked."""
+        keys = station.configuration_keys.all() if station.pk else []
+        if not keys:
+            return _("Not read yet: use the action “Read the configuration”.")
+        rows = format_html_join(
+            "",
+            "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>",
+            (
+                (
+                    key.key,
+                    "" if key.value is None else key.value,
+                    _("read-only") if key.readonly else "",
+                )
+                for key in keys
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th></th></tr></thead><tbody>{}</tbody>"
+            "</table>",
+            _("Key"),
+            _("Value"),
+            rows,
+        )
+
+
+class AutochargeSettingInline(admin.TabularInline):
+    model = AutochargeSetting
+    extra = 1
+    fields = ["key", "mode", "value"]
+
+
+@admin.register(AutochargeProfile)
+class AutochargeProfileAdmin(admin.ModelAdmin):
+    """Which configuration keys turn Autocharge on, per vendor (model, firmware)."""
+
+    list_display = ["vendor", "model", "firmware_version", "settings_display", "push_on_boot"]
+    list_filter = ["vendor", "push_on_boot", "repair_drift"]
+    search_fields = ["vendor", "model", "settings__key"]
+    fields = ["vendor", "model", "firmware_version", "push_on_boot", "repair_drift", "notes"]
+    inlines = [AutochargeSettingInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("settings")
+
+    @admin.display(description=_("settings"))
+    def settings_display(self, profile: AutochargeProfile) -> str:
+        return "; ".join(str(setting) for setting in profile.settings.all())
 
 
 class MeterValueInline(ReadOnlyInline):

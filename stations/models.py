@@ -15,6 +15,25 @@ class ConnectionState(models.TextChoices):
     DISCONNECTED = "disconnected", _("Disconnected")
 
 
+class AutochargeReadiness(models.TextChoices):
+    """Whether the station is configured for Autocharge, as the last check found it."""
+
+    UNKNOWN = "", _("Not checked")
+    CHECKING = "checking", _("Being configured")
+    READY = "ready", _("Ready")
+    REBOOT_REQUIRED = "reboot_required", _("Ready after a reboot")
+    REJECTED = "rejected", _("Station refused the configuration")
+    NOT_SUPPORTED = "not_supported", _("Not supported by the station")
+    NO_PROFILE = "no_profile", _("No Autocharge profile for this vendor")
+    OFFLINE = "offline", _("Station offline")
+    DRIFTED = "drifted", _("Configuration changed since")
+
+
+class SettingMode(models.TextChoices):
+    EQUALS = "equals", _("Set to this value")
+    INCLUDES = "includes", _("Comma-separated list must include this value")
+
+
 class AuthMethod(models.TextChoices):
     AUTOCHARGE = "autocharge", _("Autocharge")
     RFID = "rfid", _("RFID badge")
@@ -56,6 +75,24 @@ class Station(models.Model):
     connected_at = models.DateTimeField(_("connected at"), null=True, blank=True)
     last_boot_at = models.DateTimeField(_("last boot"), null=True, blank=True)
     last_heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    # Kept up to date by the station operations (Autocharge configuration, local list).
+    autocharge_readiness = models.CharField(
+        _("Autocharge readiness"),
+        max_length=16,
+        choices=AutochargeReadiness.choices,
+        default=AutochargeReadiness.UNKNOWN,
+        blank=True,
+    )
+    autocharge_detail = models.TextField(_("Autocharge readiness detail"), blank=True)
+    autocharge_checked_at = models.DateTimeField(_("Autocharge checked at"), null=True, blank=True)
+    configuration_read_at = models.DateTimeField(_("configuration read at"), null=True, blank=True)
+    local_list_version = models.PositiveIntegerField(
+        _("local list version"),
+        default=0,
+        help_text=_("Version of the local authorization list the station holds; 0: none."),
+    )
+    local_list_synced_at = models.DateTimeField(_("local list synced at"), null=True, blank=True)
+    local_list_detail = models.TextField(_("local list detail"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -321,3 +358,139 @@ class TransactionAnomaly(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.station_id})"
+
+
+class ConfigurationKey(models.Model):
+    """One configuration key of a station, as its last GetConfiguration answer reported it."""
+
+    station = models.ForeignKey(
+        Station,
+        verbose_name=_("station"),
+        on_delete=models.CASCADE,
+        related_name="configuration_keys",
+    )
+    key = models.CharField(_("key"), max_length=50)
+    # None: the station reported the key without a value (OCPP makes it optional), which is
+    # not the same as an empty value.
+    value = models.CharField(  # noqa: DJ001
+        _("value"), max_length=500, null=True, blank=True, help_text=_("Empty: not reported.")
+    )
+    readonly = models.BooleanField(_("read-only"), default=False)
+    read_at = models.DateTimeField(_("read at"))
+
+    class Meta:
+        ordering = ["station", "key"]
+        verbose_name = _("configuration key")
+        verbose_name_plural = _("configuration keys")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "key"], name="configuration_key_unique_per_station"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"
+
+
+class LocalListEntry(models.Model):
+    """One id tag of a station's local authorization list, as the station last accepted it."""
+
+    station = models.ForeignKey(
+        Station,
+        verbose_name=_("station"),
+        on_delete=models.CASCADE,
+        related_name="local_list_entries",
+    )
+    id_tag = models.CharField(_("id tag"), max_length=20)
+    status = models.CharField(_("status"), max_length=16, choices=AuthorizationStatus.choices)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["station", "id_tag"]
+        verbose_name = _("local list entry")
+        verbose_name_plural = _("local list entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "id_tag"], name="local_list_entry_unique_per_station"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id_tag} ({self.status})"
+
+
+class AutochargeProfile(models.Model):
+    """How to turn Autocharge on for one vendor's stations (optionally one model or firmware).
+
+    Matched on BootNotification's ``chargePointVendor`` (case-insensitive), then on the model and
+    firmware version when filled in (prefixes); the most specific profile wins.
+    """
+
+    vendor = models.CharField(
+        _("vendor"), max_length=64, help_text=_("As the station reports it at BootNotification.")
+    )
+    model = models.CharField(
+        _("model starts with"), max_length=64, blank=True, help_text=_("Empty: every model.")
+    )
+    firmware_version = models.CharField(
+        _("firmware version starts with"),
+        max_length=64,
+        blank=True,
+        help_text=_("Empty: every firmware version."),
+    )
+    push_on_boot = models.BooleanField(
+        _("push on every boot"),
+        default=False,
+        help_text=_("Check and push the configuration after every BootNotification."),
+    )
+    repair_drift = models.BooleanField(
+        _("repair drift"),
+        default=False,
+        help_text=_(
+            "When a later configuration read shows another value, push the configuration again."
+        ),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["vendor", "model", "firmware_version"]
+        verbose_name = _("Autocharge profile")
+        verbose_name_plural = _("Autocharge profiles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vendor", "model", "firmware_version"],
+                name="autocharge_profile_unique_scope",
+            )
+        ]
+
+    def __str__(self) -> str:
+        scope = " ".join(part for part in (self.vendor, self.model, self.firmware_version) if part)
+        return scope
+
+
+class AutochargeSetting(models.Model):
+    """One configuration key a profile sets: ``OCPP/idTagAutocharge`` = ``VID:[ID]``, or
+    ``AllowedAuthenticationMethods`` must include ``evmac``."""
+
+    profile = models.ForeignKey(
+        AutochargeProfile,
+        verbose_name=_("profile"),
+        on_delete=models.CASCADE,
+        related_name="settings",
+    )
+    key = models.CharField(_("configuration key"), max_length=50)
+    value = models.CharField(_("value"), max_length=500)
+    mode = models.CharField(
+        _("mode"), max_length=16, choices=SettingMode.choices, default=SettingMode.EQUALS
+    )
+
+    class Meta:
+        ordering = ["profile", "id"]
+        verbose_name = _("Autocharge setting")
+        verbose_name_plural = _("Autocharge settings")
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "key"], name="autocharge_setting_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {'∋' if self.mode == SettingMode.INCLUDES else '='} {self.value}"

@@ -16,15 +16,20 @@ from django.utils import timezone
 
 from badges.authorization import AuthorizationStatus, Decision, Reason
 from badges.services import authorization_request
+from stations.autocharge import ReportedKey
 from stations.models import (
     AnomalyKind,
+    AutochargeReadiness,
     ChargingSession,
+    ConfigurationKey,
     ConnectionState,
     Connector,
+    LocalListEntry,
     MeterValue,
     Station,
     TransactionAnomaly,
 )
+from stations.selectors import LocalListItem
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,8 @@ _MAX_TRANSACTION_ID = 2**63 - 1
 def _is_ours(transaction_id: int | None) -> bool:
     """Could this be a transaction id we handed out? (-1, 0, None and huge numbers cannot.)"""
     return isinstance(transaction_id, int) and 0 < transaction_id <= _MAX_TRANSACTION_ID
+
+
 # A station's clock this far ahead of ours is flagged: late data is normal, future data is not.
 _CLOCK_TOLERANCE = timedelta(minutes=5)
 # Stop reasons that mean the session ended because the station went down.
@@ -326,3 +333,90 @@ def session_stop(
         session=session, kind=AnomalyKind.OPEN_AT_REBOOT, resolved_at__isnull=True
     ).update(resolved_at=session.stop_received_at)
     return session
+
+
+@transaction.atomic
+def station_record_configuration(
+    *,
+    station: Station,
+    keys: Sequence[ReportedKey],
+    unknown_keys: Sequence[str] = (),
+    complete: bool = False,
+) -> None:
+    """Store what a GetConfiguration answer reported. ``complete``: the station was asked for
+    every key, so keys it no longer reports are dropped; otherwise only the keys asked about
+    change, and those it does not know are dropped."""
+    now = timezone.now()
+    existing = {row.key.casefold(): row for row in station.configuration_keys.all()}
+    reported = {key.key.casefold() for key in keys}
+    gone = set(existing) - reported if complete else {k.casefold() for k in unknown_keys}
+    ConfigurationKey.objects.filter(pk__in=[existing[k].pk for k in gone if k in existing]).delete()
+    for key in keys:
+        row = existing.get(key.key.casefold())
+        if row is None:
+            ConfigurationKey.objects.create(
+                station=station, key=key.key, value=key.value, readonly=key.readonly, read_at=now
+            )
+        else:
+            row.key, row.value, row.readonly, row.read_at = key.key, key.value, key.readonly, now
+            row.save(update_fields=["key", "value", "readonly", "read_at"])
+    Station.objects.filter(pk=station.pk).update(configuration_read_at=now)
+
+
+def station_set_autocharge_readiness(
+    *, station: Station, readiness: AutochargeReadiness, detail: str = ""
+) -> None:
+    now = timezone.now()
+    Station.objects.filter(pk=station.pk).update(
+        autocharge_readiness=readiness, autocharge_detail=detail, autocharge_checked_at=now
+    )
+    station.autocharge_readiness, station.autocharge_detail = readiness, detail
+    station.autocharge_checked_at = now
+
+
+def station_interrupt_autocharge_check(*, station: Station) -> None:
+    """The station went away while its Autocharge configuration was being checked."""
+    Station.objects.filter(pk=station.pk, autocharge_readiness=AutochargeReadiness.CHECKING).update(
+        autocharge_readiness=AutochargeReadiness.OFFLINE,
+        autocharge_detail="The station disconnected during the check.",
+        autocharge_checked_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def station_record_local_list(
+    *,
+    station: Station,
+    version: int,
+    full: bool,
+    entries: Sequence[LocalListItem] = (),
+    removed: Sequence[str] = (),
+    detail: str = "",
+) -> None:
+    """The station accepted a SendLocalList: a full list replaces what it held, a differential
+    one adds or updates ``entries`` and removes ``removed``."""
+    held = station.local_list_entries
+    if full:
+        held.all().delete()
+    else:
+        held.filter(id_tag__in=[*removed, *(entry.id_tag for entry in entries)]).delete()
+    LocalListEntry.objects.bulk_create(
+        LocalListEntry(
+            station=station, id_tag=entry.id_tag, status=entry.status, expires_at=entry.expires_at
+        )
+        for entry in entries
+    )
+    Station.objects.filter(pk=station.pk).update(
+        local_list_version=version, local_list_synced_at=timezone.now(), local_list_detail=detail
+    )
+    station.local_list_version = version
+
+
+def station_note_local_list(*, station: Station, detail: str, forget: bool = False) -> None:
+    """Record why a local list could not be sent. ``forget``: the station's list is unknown
+    (it reported a version mismatch or failed), so the next sync sends it whole."""
+    fields: dict = {"local_list_detail": detail}
+    if forget:
+        fields["local_list_version"] = 0
+        station.local_list_version = 0
+    Station.objects.filter(pk=station.pk).update(**fields)

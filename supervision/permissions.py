@@ -18,3 +18,16 @@ class StaffModelPermissions(permissions.DjangoModelPermissions):
         if not (user and user.is_authenticated and user.is_staff):
             return False
         return super().has_permission(request, view)
+
+
+class StaffPermission(permissions.BasePermission):
+    """Staff holding one named permission (``permission``, set by subclasses), whatever the
+    view's model: for operations that are not edits of the model they are attached to."""
+
+    permission = ""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(
+            user and user.is_authenticated and user.is_staff and user.has_perm(self.permission)
+        )

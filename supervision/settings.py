@@ -149,6 +149,9 @@ SPECTACULAR_SETTINGS = {
 OCPP_HEARTBEAT_INTERVAL = env.int("OCPP_HEARTBEAT_INTERVAL", default=300)
 # How long the gateway waits for a station's answer to a call it made.
 OCPP_RESPONSE_TIMEOUT = env.int("OCPP_RESPONSE_TIMEOUT", default=30)
+# How long a station may keep an accepted tag in its authorization cache, as far as revoking is
+# concerned: a revoked badge's ClearCache goes to the stations that accepted it this recently.
+OCPP_CACHE_WINDOW_HOURS = env.int("OCPP_CACHE_WINDOW_HOURS", default=24)
 
 # --- Autocharge -----------------------------------------------------------------------------
 AUTOCHARGE_PAIRING_MINUTES = env.int("AUTOCHARGE_PAIRING_MINUTES", default=10)

@@ -11,8 +11,8 @@ from badges.api.views import (
     UnknownVehicleViewSet,
 )
 from fleet.api.views import AuthorizationGroupViewSet, CompanyViewSet, VehicleViewSet
-from ocpp_gateway.api.views import OcppMessageViewSet
-from stations.api.views import ChargingSessionViewSet, SecurityEventViewSet, StationViewSet
+from ocpp_gateway.api.views import CommandViewSet, OcppMessageViewSet, OperatedStationViewSet
+from stations.api.views import ChargingSessionViewSet, SecurityEventViewSet
 from supervision.api import ObtainStaffToken
 
 router = DefaultRouter()
@@ -20,13 +20,15 @@ router.register("companies", CompanyViewSet)
 router.register("vehicles", VehicleViewSet)
 router.register("groups", AuthorizationGroupViewSet)
 router.register("badges", BadgeViewSet)
-router.register("stations", StationViewSet)
+# The gateway's StationViewSet: stations plus their operations (commands, Autocharge, local list).
+router.register("stations", OperatedStationViewSet)
 router.register("sessions", ChargingSessionViewSet)
 router.register("ocpp-messages", OcppMessageViewSet)
 router.register("unknown-vehicles", UnknownVehicleViewSet)
 router.register("pairings", PairingWindowViewSet)
 router.register("security-events", SecurityEventViewSet)
 router.register("shared-mac-models", SharedMacModelViewSet)
+router.register("commands", CommandViewSet)
 
 api_v1 = [
     path("auth/token/", ObtainStaffToken.as_view(), name="api-token"),

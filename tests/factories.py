@@ -1,6 +1,9 @@
 """factory_boy factories: ``.build()`` for the pure tests, ``.create()`` for the rest."""
 
+from importlib import import_module
+
 import factory
+from django.apps import apps
 
 from badges.models import Badge, BadgeMode, BadgeState, BadgeType, BadgeUsage
 from fleet.models import AuthorizationGroup, Company, Vehicle
@@ -60,3 +63,8 @@ class BadgeFactory(factory.django.DjangoModelFactory):
     mode = BadgeMode.VEHICLE
     company = factory.SubFactory(CompanyFactory)
     vehicle = factory.SubFactory(VehicleFactory, company=factory.SelfAttribute("..company"))
+
+
+def seed_autocharge_profiles() -> None:
+    """The vendor profiles the data migration seeds, again: transactional tests flush them."""
+    import_module("stations.migrations.0005_seed_autocharge_profiles").seed(apps, None)

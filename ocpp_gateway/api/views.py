@@ -1,9 +1,24 @@
 import django_filters
-from rest_framework import viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
 
 from badges.api.views import filter_id_tag
-from ocpp_gateway.api.serializers import OcppMessageSerializer
-from ocpp_gateway.models import OcppMessage
+from ocpp_gateway.api.serializers import (
+    CommandRequestSerializer,
+    CommandSerializer,
+    LocalListSyncSerializer,
+    OcppMessageSerializer,
+)
+from ocpp_gateway.commands import StationNotConnected, command_send
+from ocpp_gateway.models import Command, OcppMessage
+from ocpp_gateway.operations import autocharge_enable, local_list_sync
+from stations.api.serializers import ConfigurationKeySerializer, StationSerializer
+from stations.api.views import StationViewSet
+from stations.models import AutochargeReadiness
+from supervision.permissions import StaffModelPermissions, StaffPermission
 
 
 class OcppMessageFilter(django_filters.FilterSet):
@@ -18,3 +33,109 @@ class OcppMessageViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = OcppMessage.objects.all()
     serializer_class = OcppMessageSerializer
     filterset_class = OcppMessageFilter
+
+
+class CommandViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Command.objects.all()
+    serializer_class = CommandSerializer
+    filterset_fields = ["station", "action", "state", "origin"]
+
+
+class StationOffline(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "station_offline"
+
+
+class CanOperateStations(StaffPermission):
+    """Sending anything to a station is adding a command."""
+
+    permission = "ocpp_gateway.add_command"
+
+
+class OperatedStationViewSet(StationViewSet):
+    """Stations, plus the operations only the gateway can carry out (the stations app does not
+    know OCPP, so they are added here)."""
+
+    @extend_schema(
+        request=CommandRequestSerializer,
+        responses={
+            202: CommandSerializer,
+            400: OpenApiResponse(description="Unknown action, or a payload failing its schema."),
+            409: OpenApiResponse(description="The station is not connected."),
+        },
+    )
+    @action(detail=True, methods=["post"], permission_classes=[CanOperateStations])
+    def commands(self, request, pk=None):
+        """Send an OCPP 1.6 command; its answer shows on ``/commands/{id}/``."""
+        station = self.get_object()
+        serializer = CommandRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            command = command_send(
+                station=station, requested_by=request.user, **serializer.validated_data
+            )
+        except StationNotConnected as offline:
+            return Response(
+                {"detail": str(offline), "command": CommandSerializer(offline.command).data},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(CommandSerializer(command).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: StationSerializer,
+            200: StationSerializer,
+            409: OpenApiResponse(description="The station is not connected."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="autocharge/enable",
+        permission_classes=[CanOperateStations],
+    )
+    def enable_autocharge(self, request, pk=None):
+        """Read the configuration, push what the vendor's profile says, read it back:
+        ``autocharge_readiness`` is ``checking`` (202) until it ends, or ``no_profile`` (200)."""
+        station = self.get_object()
+        try:
+            readiness = autocharge_enable(station=station, requested_by=request.user)
+        except StationNotConnected as offline:
+            raise StationOffline(str(offline)) from None
+        station.refresh_from_db()
+        code = (
+            status.HTTP_202_ACCEPTED
+            if readiness == AutochargeReadiness.CHECKING
+            else status.HTTP_200_OK
+        )
+        return Response(StationSerializer(station).data, status=code)
+
+    @extend_schema(request=LocalListSyncSerializer, responses={202: StationSerializer})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="local-list/sync",
+        permission_classes=[CanOperateStations],
+    )
+    def sync_local_list(self, request, pk=None):
+        """Send the station the badges permitted on it as its local authorization list."""
+        station = self.get_object()
+        serializer = LocalListSyncSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            local_list_sync(
+                station=station, requested_by=request.user, full=serializer.validated_data["full"]
+            )
+        except StationNotConnected as offline:
+            raise StationOffline(str(offline)) from None
+        station.refresh_from_db()
+        return Response(StationSerializer(station).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=ConfigurationKeySerializer(many=True))
+    @action(detail=True, methods=["get"], permission_classes=[StaffModelPermissions])
+    def configuration(self, request, pk=None):
+        """The station's configuration as its last GetConfiguration answer reported it."""
+        station = self.get_object()
+        keys = station.configuration_keys.all()
+        return Response(ConfigurationKeySerializer(keys, many=True).data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 
 from channels.db import database_sync_to_async
 from ocpp.v16 import ChargePoint
@@ -33,9 +34,11 @@ class CentralSystemChargePoint(
     DataTransferHandlers,
     ChargePoint,
 ):
-    def __init__(self, *, station: Station, connection: LoggedConnection, response_timeout: int):
+    def __init__(self, *, station: Station, connection: LoggedConnection, response_timeout: float):
         super().__init__(station.charge_point_id, connection, response_timeout=response_timeout)
         self.station = station
+        # Set by the consumer: what to start once a BootNotification has been answered.
+        self.after_boot: Callable[[], None] = lambda: None
 
     async def current_station(self) -> Station:
         """The station as staff configured it now (mode, company): decisions must not use the

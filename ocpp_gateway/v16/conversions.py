@@ -8,6 +8,8 @@ from typing import Any
 from ocpp.exceptions import TypeConstraintViolationError
 
 from badges.authorization import Decision
+from stations.autocharge import ReportedKey
+from stations.selectors import LocalListItem
 from stations.services import SampledValue
 
 
@@ -52,3 +54,38 @@ def id_tag_info(decision: Decision) -> dict[str, str]:
     if decision.accepted and decision.expires_at is not None:
         info["expiryDate"] = format_timestamp(decision.expires_at)
     return info
+
+
+def reported_keys(response: dict[str, Any] | None) -> list[ReportedKey]:
+    """GetConfiguration.conf's ``configurationKey`` as domain values."""
+    return [
+        ReportedKey(key=item["key"], value=item.get("value"), readonly=bool(item["readonly"]))
+        for item in (response or {}).get("configurationKey", [])
+    ]
+
+
+def local_list_item(item: LocalListItem) -> dict[str, Any]:
+    """A SendLocalList ``localAuthorizationList`` entry setting this tag."""
+    info: dict[str, str] = {"status": item.status}
+    if item.expires_at is not None:
+        info["expiryDate"] = format_timestamp(item.expires_at)
+    return {"idTag": item.id_tag, "idTagInfo": info}
+
+
+def local_list_change(payload: dict[str, Any]) -> tuple[list[LocalListItem], list[str]]:
+    """SendLocalList.req as entries set and id tags removed (an entry without ``idTagInfo``
+    removes its tag, OCPP 1.6 §5.15)."""
+    entries, removed = [], []
+    for item in payload.get("localAuthorizationList", []):
+        info = item.get("idTagInfo")
+        if info is None:
+            removed.append(item["idTag"])
+            continue
+        try:
+            expires_at = parse_timestamp(info["expiryDate"]) if "expiryDate" in info else None
+        except TypeConstraintViolationError:
+            expires_at = None  # the station took it; we keep the tag, not the odd date
+        entries.append(
+            LocalListItem(id_tag=item["idTag"], status=info["status"], expires_at=expires_at)
+        )
+    return entries, removed

@@ -3,7 +3,7 @@
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action, RegistrationStatus
 
@@ -34,6 +34,11 @@ class ProvisioningHandlers:
             interval=settings.OCPP_HEARTBEAT_INTERVAL,
             status=RegistrationStatus.accepted,
         )
+
+    @after(Action.boot_notification)
+    def after_boot_notification(self, **_) -> None:
+        # After the answer left: the station may now be asked things (Autocharge on boot).
+        self.after_boot()
 
     @on(Action.heartbeat)
     async def on_heartbeat(self, **_):

@@ -1,6 +1,13 @@
 from rest_framework import serializers
 
-from stations.models import ChargingSession, Connector, MeterValue, SecurityEvent, Station
+from stations.models import (
+    ChargingSession,
+    ConfigurationKey,
+    Connector,
+    MeterValue,
+    SecurityEvent,
+    Station,
+)
 from supervision.api import ModelValidationMixin
 
 
@@ -29,10 +36,18 @@ class StationSerializer(ModelValidationMixin, serializers.ModelSerializer):
             "connected_at",
             "last_boot_at",
             "last_heartbeat_at",
+            "autocharge_readiness",
+            "autocharge_detail",
+            "autocharge_checked_at",
+            "local_list_version",
+            "local_list_synced_at",
+            "local_list_detail",
+            "configuration_read_at",
             "connectors",
             "created_at",
         ]
-        # The station itself reports these, at BootNotification and while connected.
+        # The station itself reports these, at BootNotification and while connected, and the
+        # station operations keep the rest up to date.
         read_only_fields = [
             "vendor",
             "model",
@@ -42,7 +57,20 @@ class StationSerializer(ModelValidationMixin, serializers.ModelSerializer):
             "connected_at",
             "last_boot_at",
             "last_heartbeat_at",
+            "autocharge_readiness",
+            "autocharge_detail",
+            "autocharge_checked_at",
+            "local_list_version",
+            "local_list_synced_at",
+            "local_list_detail",
+            "configuration_read_at",
         ]
+
+
+class ConfigurationKeySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ConfigurationKey
+        fields = ["key", "value", "readonly", "read_at"]
 
 
 class MeterValueSerializer(serializers.ModelSerializer):

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ocpp_gateway.models import Direction, LogStatus, MessageType, OcppMessage
-from stations.models import AuthMethod, ChargingSession, Connector, MeterValue
+from ocpp_gateway.models import Command, Direction, LogStatus, MessageType, OcppMessage
+from stations.models import AuthMethod, AutochargeProfile, ChargingSession, Connector, MeterValue
 from tests.factories import (
     AuthorizationGroupFactory,
     BadgeFactory,
@@ -132,6 +132,16 @@ def every_record(company, vehicle, station, charging_session, unknown_vehicle_lo
     """One record of each model the admin shows, keyed by model name."""
     group = AuthorizationGroupFactory(company=company, name="Dépôts partagés")
     group.stations.add(station)
+    command = Command.objects.create(
+        station=station,
+        action="Reset",
+        payload={"type": "Soft"},
+        state="accepted",
+        ocpp_status="Accepted",
+        response={"status": "Accepted"},
+    )
+    # One of each record: the seeded Kempower profile, the others set aside.
+    AutochargeProfile.objects.exclude(vendor="Kempower").delete()
     return {
         "company": company,
         "vehicle": vehicle,
@@ -140,4 +150,6 @@ def every_record(company, vehicle, station, charging_session, unknown_vehicle_lo
         "station": station,
         "chargingsession": charging_session,
         "ocppmessage": unknown_vehicle_log,
+        "command": command,
+        "autochargeprofile": AutochargeProfile.objects.get(vendor="Kempower"),
     }

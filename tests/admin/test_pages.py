@@ -14,9 +14,11 @@ MODELS = [
     ("stations", "station", "Stations", "Bornes"),
     ("stations", "chargingsession", "Charging sessions", "Sessions de recharge"),
     ("ocpp_gateway", "ocppmessage", "OCPP messages", "Messages OCPP"),
+    ("ocpp_gateway", "command", "Commands", "Commandes"),
+    ("stations", "autochargeprofile", "Autocharge profiles", "Profils Auto-charge"),
 ]
-EDITABLE = {"company", "vehicle", "authorizationgroup", "badge", "station"}
-READ_ONLY = {"chargingsession", "ocppmessage"}
+EDITABLE = {"company", "vehicle", "authorizationgroup", "badge", "station", "autochargeprofile"}
+READ_ONLY = {"chargingsession", "ocppmessage", "command"}
 
 
 def title(client, english, french):

@@ -25,6 +25,13 @@ STATION_FIELDS = {
     "connected_at",
     "last_boot_at",
     "last_heartbeat_at",
+    "autocharge_readiness",
+    "autocharge_detail",
+    "autocharge_checked_at",
+    "local_list_version",
+    "local_list_synced_at",
+    "local_list_detail",
+    "configuration_read_at",
     "connectors",
     "created_at",
 }

@@ -31,9 +31,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server_url(django_db_setup, django_db_blocker) -> str:
-    """``ws://127.0.0.1:<port>``: daphne serving the project on the test database."""
+def _daphne(django_db_blocker, log_name: str):
+    """Start daphne on the test database (and the environment's REDIS_URL, if any); yield its
+    ``ws://`` URL; stop it."""
     with django_db_blocker.unblock():
         database_url = _database_url(connection.settings_dict)
     port = _free_port()
@@ -42,7 +42,7 @@ def server_url(django_db_setup, django_db_blocker) -> str:
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "supervision.settings",
     }
-    log = open(ROOT / ".pytest-daphne.log", "w")
+    log = open(ROOT / log_name, "w")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -67,9 +67,21 @@ def server_url(django_db_setup, django_db_blocker) -> str:
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 log.close()
-                pytest.fail(f"daphne did not start: {(ROOT / '.pytest-daphne.log').read_text()}")
+                pytest.fail(f"daphne did not start: {(ROOT / log_name).read_text()}")
             time.sleep(0.1)
     yield f"ws://127.0.0.1:{port}"
     process.terminate()
     process.wait(timeout=10)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def server_url(django_db_setup, django_db_blocker) -> str:
+    """``ws://127.0.0.1:<port>``: daphne serving the project on the test database."""
+    yield from _daphne(django_db_blocker, ".pytest-daphne.log")
+
+
+@pytest.fixture(scope="session")
+def second_server_url(server_url, django_db_blocker) -> str:
+    """A second daphne process on the same database (and channel layer, with REDIS_URL)."""
+    yield from _daphne(django_db_blocker, ".pytest-daphne-2.log")

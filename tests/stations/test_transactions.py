@@ -48,7 +48,7 @@ def kinds(station) -> list[tuple[str, int]]:
 
 def test_a_replayed_start_gets_the_same_transaction_and_answer_and_one_session(station, badge):
     moment = timezone.now().replace(microsecond=0)
-    first, first_decision = start(station, moment)
+    first, _ = start(station, moment)
     badge.state = BadgeState.DISABLED  # changed since: the replay still gets the first answer
     badge.save()
 

@@ -28,12 +28,28 @@ class Command(BaseCommand):
             action="store_true",
             help="Go straight to StartTransaction, like a station that cached the tag.",
         )
+        parser.add_argument(
+            "--vendor",
+            default="Simulator",
+            help="chargePointVendor at boot; Kempower, Delta or Alfen also get that vendor's "
+            "Autocharge configuration key.",
+        )
+        parser.add_argument("--model", default="DC-150", help="chargePointModel at boot.")
+        parser.add_argument(
+            "--serve",
+            action="store_true",
+            help="Instead of charging, boot and stay online answering the supervision's "
+            "commands (Enable Autocharge, Reset…) until interrupted.",
+        )
 
     def handle(self, *args, **options) -> None:
         def report(step: str, answer: str) -> None:
             self.stdout.write(f"{step:<20} → {answer}")
 
         try:
+            if options["serve"]:
+                asyncio.run(self._serve(options))
+                return
             result = asyncio.run(
                 simulator.charge(
                     url=options["url"],
@@ -42,9 +58,13 @@ class Command(BaseCommand):
                     connector_id=options["connector"],
                     energy_wh=options["energy"],
                     skip_authorize=options["skip_authorize"],
+                    vendor=options["vendor"],
+                    model=options["model"],
                     report=report,
                 )
             )
+        except KeyboardInterrupt:
+            return
         except (OSError, simulator.websockets.InvalidHandshake) as error:
             raise CommandError(
                 f"Could not connect to {options['url']}/{options['charge_point_id']}: {error}. "
@@ -54,3 +74,24 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS("Charged.") if charged else self.style.WARNING("Not charged.")
         )
+
+    async def _serve(self, options) -> None:
+        online = await simulator.online(
+            url=options["url"],
+            charge_point_id=options["charge_point_id"],
+            vendor=options["vendor"],
+            model=options["model"],
+        )
+        self.stdout.write(
+            f"{options['charge_point_id']} online as {options['vendor']} {options['model']}; "
+            "answering the supervision's commands (Ctrl-C to stop)."
+        )
+        seen = 0
+        try:
+            while not online.listener.done():
+                for action, payload in online.station.received[seen:]:
+                    self.stdout.write(f"{action:<20} ← {payload}")
+                seen = len(online.station.received)
+                await asyncio.sleep(0.2)
+        finally:
+            await online.close()

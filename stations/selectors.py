@@ -1,0 +1,105 @@
+"""Reads about stations: their Autocharge profile, reported configuration and local list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import F, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from badges.authorization import AuthorizationStatus
+from badges.models import Badge
+from stations.autocharge import ReportedKey, Setting, configuration_of, matching_profile
+from stations.models import AuthMode, AutochargeProfile, ChargingSession, Station
+
+# OCPP 1.6 idTag is CiString20: a longer tag cannot go into a local list.
+LOCAL_LIST_ID_TAG_MAX_LENGTH = 20
+
+
+@dataclass(frozen=True)
+class LocalListItem:
+    """An id tag as a station's local authorization list holds it."""
+
+    id_tag: str
+    status: str = AuthorizationStatus.ACCEPTED
+    expires_at: datetime | None = None
+
+
+def autocharge_profile_for(*, station: Station) -> AutochargeProfile | None:
+    """The profile that says how to enable Autocharge on this station (by its boot data)."""
+    if not station.vendor:
+        return None
+    candidates = AutochargeProfile.objects.filter(vendor__iexact=station.vendor.strip())
+    profile = matching_profile(
+        candidates,
+        vendor=station.vendor,
+        model=station.model,
+        firmware_version=station.firmware_version,
+    )
+    return profile
+
+
+def profile_settings(*, profile: AutochargeProfile) -> list[Setting]:
+    return [
+        Setting(key=setting.key, value=setting.value, mode=setting.mode)
+        for setting in profile.settings.all()
+    ]
+
+
+def station_configuration(*, station: Station) -> dict[str, ReportedKey]:
+    """The station's configuration as last read, by lower-case key."""
+    return configuration_of(
+        ReportedKey(key=row.key, value=row.value, readonly=row.readonly)
+        for row in station.configuration_keys.all()
+    )
+
+
+def local_list_wanted(*, station: Station, limit: int) -> tuple[list[LocalListItem], int]:
+    """The badges that may charge at this station, as local list entries, and how many were
+    left out to stay within ``limit`` (the station's ``LocalAuthListMaxLength``).
+
+    The same rules as the authorization decision, minus what only holds at one moment (a
+    session elsewhere): enabled, not expired, vehicle active, and the station belongs to the
+    badge's company or to one of its groups. When the list is too long, the badges that
+    charged here most recently come first.
+    """
+    now = timezone.now()
+    in_groups = Badge.groups.through.objects.filter(authorizationgroup__stations=station).values(
+        "badge_id"
+    )
+    last_here = (
+        ChargingSession.objects.filter(badge=OuterRef("pk"), station=station)
+        .order_by("-started_at")
+        .values("started_at")[:1]
+    )
+    badges = (
+        Badge.objects.enabled()
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .filter(Q(vehicle__isnull=True) | Q(vehicle__active=True))
+        .filter(Q(company_id=station.company_id) | Q(pk__in=in_groups))
+        .annotate(last_here=Subquery(last_here))
+        .order_by(F("last_here").desc(nulls_last=True), "rfid")
+        .values_list("rfid", "expires_at")
+    )
+    items = [
+        LocalListItem(id_tag=rfid, expires_at=expires_at)
+        for rfid, expires_at in badges
+        if len(rfid) <= LOCAL_LIST_ID_TAG_MAX_LENGTH
+    ]
+    return items[:limit], max(0, len(items) - limit)
+
+
+def local_list_held(*, station: Station) -> dict[str, LocalListItem]:
+    """The local list the station accepted last, by id tag."""
+    return {
+        entry.id_tag: LocalListItem(
+            id_tag=entry.id_tag, status=entry.status, expires_at=entry.expires_at
+        )
+        for entry in station.local_list_entries.all()
+    }
+
+
+def needs_local_list(*, station: Station) -> bool:
+    """An open-charge station accepts everyone: a list of badges would add nothing."""
+    return station.auth_mode != AuthMode.OPEN

@@ -1,0 +1,96 @@
+"""Helpers of the end-to-end tests: a simulated station online in a thread of its own (so the
+test can use the ORM and HTTP synchronously meanwhile), the REST API over real HTTP, waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+
+from ocpp_gateway import simulator
+
+
+def staff_token() -> str:
+    user = get_user_model().objects.create_superuser("operator", "operator@example.com", "x")
+    return Token.objects.create(user=user).key
+
+
+class Api:
+    """The REST API of one server process, over HTTP, with a staff token."""
+
+    def __init__(self, server_url: str, token: str) -> None:
+        self.base = server_url.replace("ws://", "http://") + "/api/v1"
+        self.token = token
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        request = urllib.request.Request(
+            f"{self.base}{path}",
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"Token {self.token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as error:
+            return error.code, json.load(error)
+
+    def post(self, path: str, body: dict | None = None) -> tuple[int, dict]:
+        return self.request("POST", path, body or {})
+
+    def patch(self, path: str, body: dict) -> tuple[int, dict]:
+        return self.request("PATCH", path, body)
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 10) -> object:
+    """Poll ``condition`` until it returns something true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {condition}")
+        time.sleep(0.05)
+
+
+class StationThread:
+    """An event loop in a thread, running one simulated station."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine, timeout: float = 10):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+        self.loop.close()
+
+
+@contextmanager
+def station_online(
+    server_url: str, charge_point_id: str, **options
+) -> Iterator[tuple[simulator.SimulatedStation, StationThread]]:
+    """A simulated station connected and booted (``vendor``, ``configuration``,
+    ``reject_changes``… as ``simulator.online`` takes them), answering until the block ends."""
+    runner = StationThread()
+    online = runner.run(
+        simulator.online(url=f"{server_url}/ocpp", charge_point_id=charge_point_id, **options)
+    )
+    try:
+        yield online.station, runner
+    finally:
+        runner.run(online.close())
+        runner.stop()
