@@ -18,7 +18,8 @@ from badges.models import (
     autocharge_description_prefix,
 )
 from ocpp_gateway.models import LogStatus, OcppMessage
-from supervision.admin import ReadOnlyAdminMixin
+from supervision.admin import CompanyScopedAdminMixin, ReadOnlyAdminMixin
+from supervision.tenancy import scope
 
 
 def new_badge_url(id_tag: str) -> str:
@@ -36,7 +37,7 @@ def new_badge_url(id_tag: str) -> str:
 
 
 @admin.register(OcppMessage)
-class OcppMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class OcppMessageAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "charge_point_id",
@@ -72,7 +73,9 @@ class OcppMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         # The badge the tag belongs to now, in the same query: an entry logged before its badge
         # was created links to that badge instead of offering a duplicate.
-        badge = Badge.objects.filter(rfid=OuterRef("id_tag")).values("pk")[:1]
+        # Only a badge the user sees: another company's is not theirs to open.
+        badge = scope(Badge.objects.filter(rfid=OuterRef("id_tag")), request.user)
+        badge = badge.values("pk")[:1]
         return super().get_queryset(request).annotate(current_badge_id=Subquery(badge))
 
     @admin.display(description=_("Badge"))

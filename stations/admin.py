@@ -17,7 +17,7 @@ from badges.forms import (
 from badges.models import PairingWindow
 from badges.services import EnrolmentError, pairing_cancel, pairing_open
 from stations.models import ChargingSession, Connector, MeterValue, SecurityEvent, Station
-from supervision.admin import ReadOnlyAdminMixin, ReadOnlyInline
+from supervision.admin import CompanyScopedAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline
 
 
 class ConnectorInline(ReadOnlyInline):
@@ -26,7 +26,7 @@ class ConnectorInline(ReadOnlyInline):
 
 
 @admin.register(Station)
-class StationAdmin(admin.ModelAdmin):
+class StationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "charge_point_id",
         "name",
@@ -90,7 +90,9 @@ class StationAdmin(admin.ModelAdmin):
             )
             return None
         station = queryset.get()
-        form = StationPairingForm(request.POST if confirmed(request) else None, station=station)
+        form = StationPairingForm(
+            request.POST if confirmed(request) else None, station=station, user=request.user
+        )
         if form.is_bound and form.is_valid():
             try:
                 window = pairing_open(
@@ -149,7 +151,7 @@ class MeterValueInline(ReadOnlyInline):
 
 
 @admin.register(ChargingSession)
-class ChargingSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ChargingSessionAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "transaction_id",
         "station",
@@ -171,7 +173,7 @@ class ChargingSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SecurityEventAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Possibly cloned or probing vehicle identities, as the services recorded them."""
 
     list_display = ["created_at", "kind", "severity", "station", "id_tag", "notified"]

@@ -4,6 +4,7 @@ from rest_framework import viewsets
 from badges.api.views import filter_id_tag
 from ocpp_gateway.api.serializers import OcppMessageSerializer
 from ocpp_gateway.models import OcppMessage
+from supervision.api import CompanyScopedViewSetMixin
 
 
 class OcppMessageFilter(django_filters.FilterSet):
@@ -14,7 +15,7 @@ class OcppMessageFilter(django_filters.FilterSet):
         fields = ["station", "charge_point_id", "action", "status", "id_tag", "direction", "reason"]
 
 
-class OcppMessageViewSet(viewsets.ReadOnlyModelViewSet):
+class OcppMessageViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = OcppMessage.objects.all()
     serializer_class = OcppMessageSerializer
     filterset_class = OcppMessageFilter

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from stations.models import ChargingSession, Connector, MeterValue, SecurityEvent, Station
-from supervision.api import ModelValidationMixin
+from supervision.api import CompanyScopedSerializerMixin, ModelValidationMixin
 
 
 class ConnectorSerializer(serializers.ModelSerializer):
@@ -10,7 +10,9 @@ class ConnectorSerializer(serializers.ModelSerializer):
         fields = ["connector_id", "status", "error_code", "info", "vendor_error_code", "updated_at"]
 
 
-class StationSerializer(ModelValidationMixin, serializers.ModelSerializer):
+class StationSerializer(
+    CompanyScopedSerializerMixin, ModelValidationMixin, serializers.ModelSerializer
+):
     connectors = ConnectorSerializer(many=True, read_only=True)
 
     class Meta:
