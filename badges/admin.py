@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, Prefetch
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
@@ -35,7 +35,8 @@ from badges.services import (
 )
 from fleet.models import Company, Vehicle
 from stations.models import Station
-from supervision.admin import ReadOnlyAdminMixin
+from supervision.admin import CompanyScopedAdminMixin, ReadOnlyAdminMixin
+from supervision.tenancy import scope
 
 # How many of an entry's latest attempts its page lists, each with its log entry.
 SIGHTINGS_SHOWN = 50
@@ -60,7 +61,7 @@ def _posted_vehicle(request) -> Vehicle | None:
     vehicle_id = request.POST.get("vehicle", "")
     if not vehicle_id.isdigit():
         return None
-    return Vehicle.objects.filter(pk=vehicle_id).first()
+    return scope(Vehicle.objects.filter(pk=vehicle_id), request.user).first()
 
 
 class BadgeAdminForm(forms.ModelForm):
@@ -104,7 +105,7 @@ class BadgeAdminForm(forms.ModelForm):
 
 
 @admin.register(Badge)
-class BadgeAdmin(admin.ModelAdmin):
+class BadgeAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     """The seed's "Add a badge" form: the badge itself, then "Attribution and usage"."""
 
     form = BadgeAdminForm
@@ -202,6 +203,7 @@ class SeenAtStationFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         stations = Station.objects.filter(vehicle_sightings__unknown_vehicle__isnull=False)
+        stations = scope(stations, request.user)
         return [(str(station.pk), str(station)) for station in stations.distinct()]
 
     def queryset(self, request, queryset):
@@ -221,6 +223,7 @@ class SeenAtCompanyFilter(admin.SimpleListFilter):
         companies = Company.objects.filter(
             stations__vehicle_sightings__unknown_vehicle__isnull=False
         )
+        companies = scope(companies, request.user)
         return [(str(company.pk), str(company)) for company in companies.distinct()]
 
     def queryset(self, request, queryset):
@@ -237,7 +240,7 @@ def _reason_label(reason: str) -> str:
 
 
 @admin.register(UnknownVehicle)
-class UnknownVehicleAdmin(admin.ModelAdmin):
+class UnknownVehicleAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     """The inbox: MACs stations presented that no badge knew. Staff enrol or dismiss them
     through the actions; nothing else changes an entry."""
 
@@ -277,7 +280,10 @@ class UnknownVehicleAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        sightings = VehicleSighting.objects.select_related("station").order_by("-seen_at")
+        # Only the sightings at stations the user sees: where else a MAC was presented is
+        # other companies' business.
+        sightings = scope(VehicleSighting.objects.all(), request.user)
+        sightings = sightings.select_related("station").order_by("-seen_at")
         return (
             super()
             .get_queryset(request)
@@ -334,13 +340,13 @@ class UnknownVehicleAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("stations and connectors where seen"))
     def places_seen(self, entry: UnknownVehicle) -> str:
-        places = (
-            entry.sightings.order_by()
-            .values("station", "connector_id")
-            .annotate(count=Count("id"), last=Max("seen_at"))
-            .order_by("-last")
-        )
-        stations = Station.objects.in_bulk({place["station"] for place in places})
+        # From the prefetched sightings (newest first), those at stations the user sees.
+        places: dict[tuple[Station, int | None], dict] = {}
+        for sighting in entry.sightings.all():
+            place = places.setdefault(
+                (sighting.station, sighting.connector_id), {"count": 0, "last": sighting.seen_at}
+            )
+            place["count"] += 1
         return format_html(
             "<ul>{}</ul>",
             format_html_join(
@@ -348,8 +354,8 @@ class UnknownVehicleAdmin(admin.ModelAdmin):
                 "<li>{} – {} – {}</li>",
                 (
                     (
-                        stations[place["station"]],
-                        _connector_label(place["connector_id"]),
+                        station,
+                        _connector_label(connector_id),
                         ngettext(
                             "%(count)d attempt, last %(time)s",
                             "%(count)d attempts, last %(time)s",
@@ -357,7 +363,7 @@ class UnknownVehicleAdmin(admin.ModelAdmin):
                         )
                         % {"count": place["count"], "time": _when(place["last"])},
                     )
-                    for place in places
+                    for (station, connector_id), place in places.items()
                 ),
             ),
         )
@@ -401,7 +407,9 @@ class UnknownVehicleAdmin(admin.ModelAdmin):
             )
             return None
         entry = queryset.get()
-        form = UnknownVehicleEnrolForm(request.POST if confirmed(request) else None)
+        form = UnknownVehicleEnrolForm(
+            request.POST if confirmed(request) else None, user=request.user
+        )
         if form.is_bound and form.is_valid():
             try:
                 enrolment = unknown_vehicle_enrol(
@@ -518,7 +526,7 @@ class PairingStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(PairingWindow)
-class PairingWindowAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PairingWindowAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Who armed which station for which vehicle, and how it ended. Staff open and cancel
     windows from the station and vehicle lists."""
 
@@ -559,7 +567,7 @@ class PairingWindowAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SharedMacModel)
-class SharedMacModelAdmin(admin.ModelAdmin):
+class SharedMacModelAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     """The model lines whose badges need a confirmation, edited in the list itself."""
 
     list_display = ["__str__", "make", "model", "note"]

@@ -17,6 +17,7 @@ from badges.models import Badge, PairingWindow
 from badges.services import MAX_PAIRING_MINUTES, EnrolmentError, check_shared_mac
 from fleet.models import Vehicle
 from stations.models import Station
+from supervision.tenancy import scope
 
 ACTION_TEMPLATE = "admin/autocharge/action_form.html"
 
@@ -108,15 +109,20 @@ def _connector_field() -> forms.IntegerField:
 
 
 class SharedMacConfirmationForm(forms.Form):
-    """Asks for an explicit confirmation when the vehicle's model line shares its MAC."""
+    """Asks for an explicit confirmation when the vehicle's model line shares its MAC. Its
+    choosers offer only what ``user`` sees (``supervision.tenancy``)."""
 
     acknowledge_shared_mac = forms.BooleanField(
         label=_("I know this model shares its MAC"), required=False
     )
 
-    def __init__(self, *args, vehicle: Vehicle | None = None, **kwargs):
+    def __init__(self, *args, user, vehicle: Vehicle | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.vehicle = vehicle
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                field.queryset = scope(field.queryset, user)
 
     def chosen_vehicle(self) -> Vehicle | None:
         if self.vehicle is not None:
@@ -186,10 +192,11 @@ class VehiclePairingForm(SharedMacConfirmationForm):
 
     field_order = ["station", "minutes", "connector_id", "acknowledge_shared_mac"]
 
-    def __init__(self, *args, vehicle: Vehicle, **kwargs):
-        super().__init__(*args, vehicle=vehicle, **kwargs)
+    def __init__(self, *args, vehicle: Vehicle, user, **kwargs):
+        super().__init__(*args, vehicle=vehicle, user=user, **kwargs)
         self.fields["minutes"].initial = settings.AUTOCHARGE_PAIRING_MINUTES
         # Its company's stations and those of its authorization groups: where pairing may work.
-        self.fields["station"].queryset = Station.objects.filter(
+        stations = Station.objects.filter(
             Q(company=vehicle.company_id) | Q(authorization_groups__company=vehicle.company_id)
         ).distinct()
+        self.fields["station"].queryset = scope(stations, self.user)

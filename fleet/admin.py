@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -10,17 +12,18 @@ from badges.forms import (
     confirmed,
 )
 from badges.services import EnrolmentError, pairing_open
-from fleet.models import AuthorizationGroup, Company, Vehicle
+from fleet.models import AuthorizationGroup, Company, StaffMembership, Vehicle
+from supervision.admin import CompanyScopedAdminMixin
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "contact_email", "phone"]
     search_fields = ["name", "contact_email"]
 
 
 @admin.register(Vehicle)
-class VehicleAdmin(admin.ModelAdmin):
+class VehicleAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_display = ["license_plate", "make", "model", "company", "active"]
     list_filter = ["active", "company", "make"]
     search_fields = ["license_plate", "vin", "make", "model"]
@@ -38,7 +41,9 @@ class VehicleAdmin(admin.ModelAdmin):
             )
             return None
         vehicle = queryset.get()
-        form = VehiclePairingForm(request.POST if confirmed(request) else None, vehicle=vehicle)
+        form = VehiclePairingForm(
+            request.POST if confirmed(request) else None, vehicle=vehicle, user=request.user
+        )
         if form.is_bound and form.is_valid():
             try:
                 window = pairing_open(
@@ -70,9 +75,38 @@ class VehicleAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuthorizationGroup)
-class AuthorizationGroupAdmin(admin.ModelAdmin):
+class AuthorizationGroupAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "company"]
     list_filter = ["company"]
     search_fields = ["name", "company__name"]
     autocomplete_fields = ["company"]
     filter_horizontal = ["stations"]
+
+
+# --- Staff accounts: the company each staff user works for --------------------------------
+
+
+class StaffMembershipInline(CompanyScopedAdminMixin, admin.StackedInline):
+    model = StaffMembership
+    fields = ["company"]
+    verbose_name_plural = _("company")
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(CompanyScopedAdminMixin, UserAdmin):
+    """Django's user admin, plus the company of each staff user. Accounts are for superusers
+    only: tenancy has no rule for users."""
+
+    inlines = [*UserAdmin.inlines, StaffMembershipInline]
+    list_display = [*UserAdmin.list_display, "company"]
+    list_filter = [*UserAdmin.list_filter, "staff_membership__company"]
+    list_select_related = ["staff_membership__company"]
+
+    @admin.display(description=_("company"), ordering="staff_membership__company__name")
+    def company(self, user) -> str:
+        membership = getattr(user, "staff_membership", None)
+        return str(membership.company) if membership is not None else "-"

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
@@ -99,3 +100,30 @@ class AuthorizationGroup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.company})"
+
+
+class StaffMembership(models.Model):
+    """The company a staff user works for. A staff user who is not a superuser sees and changes
+    only that company's records, in the admin and in the API (``supervision.tenancy``); without
+    a membership they see nothing."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="staff_membership",
+    )
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        # A company with staff is not deleted by accident: move or remove its staff first.
+        on_delete=models.PROTECT,
+        related_name="staff_memberships",
+    )
+
+    class Meta:
+        verbose_name = _("staff membership")
+        verbose_name_plural = _("staff memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.company})"

@@ -29,7 +29,8 @@ from ocpp_gateway.models import Command, CommandAction, LogStatus, OcppMessage
 from ocpp_gateway.operations import autocharge_enable, local_list_sync
 from stations.admin import StationAdmin
 from stations.models import AutochargeReadiness, Station
-from supervision.admin import ReadOnlyAdminMixin
+from supervision.admin import CompanyScopedAdminMixin, ReadOnlyAdminMixin
+from supervision.tenancy import scope
 
 
 def new_badge_url(id_tag: str) -> str:
@@ -47,7 +48,7 @@ def new_badge_url(id_tag: str) -> str:
 
 
 @admin.register(OcppMessage)
-class OcppMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class OcppMessageAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "charge_point_id",
@@ -83,7 +84,9 @@ class OcppMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         # The badge the tag belongs to now, in the same query: an entry logged before its badge
         # was created links to that badge instead of offering a duplicate.
-        badge = Badge.objects.filter(rfid=OuterRef("id_tag")).values("pk")[:1]
+        # Only a badge the user sees: another company's is not theirs to open.
+        badge = scope(Badge.objects.filter(rfid=OuterRef("id_tag")), request.user)
+        badge = badge.values("pk")[:1]
         return super().get_queryset(request).annotate(current_badge_id=Subquery(badge))
 
     @admin.display(description=_("Badge"))
@@ -115,7 +118,7 @@ def _pretty(document) -> str:
 
 
 @admin.register(Command)
-class CommandAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CommandAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every call made to a station, who asked, and what it answered: the command history."""
 
     list_display = [

@@ -25,7 +25,7 @@ from stations.models import (
     SecurityEvent,
     Station,
 )
-from supervision.admin import ReadOnlyAdminMixin, ReadOnlyInline
+from supervision.admin import CompanyScopedAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline
 
 
 class ConnectorInline(ReadOnlyInline):
@@ -34,7 +34,7 @@ class ConnectorInline(ReadOnlyInline):
 
 
 @admin.register(Station)
-class StationAdmin(admin.ModelAdmin):
+class StationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "charge_point_id",
         "name",
@@ -144,7 +144,9 @@ class StationAdmin(admin.ModelAdmin):
             )
             return None
         station = queryset.get()
-        form = StationPairingForm(request.POST if confirmed(request) else None, station=station)
+        form = StationPairingForm(
+            request.POST if confirmed(request) else None, station=station, user=request.user
+        )
         if form.is_bound and form.is_valid():
             try:
                 window = pairing_open(
@@ -223,14 +225,14 @@ class StationAdmin(admin.ModelAdmin):
         )
 
 
-class AutochargeSettingInline(admin.TabularInline):
+class AutochargeSettingInline(CompanyScopedAdminMixin, admin.TabularInline):
     model = AutochargeSetting
     extra = 1
     fields = ["key", "mode", "value"]
 
 
 @admin.register(AutochargeProfile)
-class AutochargeProfileAdmin(admin.ModelAdmin):
+class AutochargeProfileAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     """Which configuration keys turn Autocharge on, per vendor (model, firmware)."""
 
     list_display = ["vendor", "model", "firmware_version", "settings_display", "push_on_boot"]
@@ -253,7 +255,7 @@ class MeterValueInline(ReadOnlyInline):
 
 
 @admin.register(ChargingSession)
-class ChargingSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ChargingSessionAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "transaction_id",
         "station",
@@ -275,7 +277,7 @@ class ChargingSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SecurityEventAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Possibly cloned or probing vehicle identities, as the services recorded them."""
 
     list_display = ["created_at", "kind", "severity", "station", "id_tag", "notified"]

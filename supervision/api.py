@@ -1,12 +1,14 @@
-"""What every REST endpoint shares: model validation, refused deletes, service errors, action
-permissions and the staff token view."""
+"""What every REST endpoint shares: company scoping, model validation, refused deletes, service
+errors, action permissions and the staff token view."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import ProtectedError, RestrictedError
+from django.db.models import Model, ProtectedError, RestrictedError
 from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -14,6 +16,50 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+
+from supervision import tenancy
+
+
+class CompanyScopedViewSetMixin:
+    """Every request of the view reads through ``supervision.tenancy``: a staff user who is not a
+    superuser lists, reads, filters, changes, deletes and acts on only their company's objects;
+    another company's object by id is a 404, like one that does not exist."""
+
+    def get_queryset(self):
+        return tenancy.scope(super().get_queryset(), self.request.user)
+
+
+class CompanyScopedSerializerMixin:
+    """Every writable relation accepts only the objects the requesting user sees, plus those the
+    object already points at: naming another company's vehicle, station or company is a 400
+    "Invalid pk", as for one that does not exist."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        instance = self.instance if isinstance(self.instance, Model) else None
+        for name, field in fields.items():
+            relation = getattr(field, "child_relation", field)
+            if field.read_only or getattr(relation, "queryset", None) is None:
+                continue
+            keep = tenancy.current_pks(instance, field.source or name)
+            relation.queryset = tenancy.scope_choices(relation.queryset, user, keep=keep)
+        return fields
+
+
+class CompanyScopedFilterBackend(DjangoFilterBackend):
+    """django-filter, choosing related objects among those the user sees: filtering on another
+    company's id is a 400 "Select a valid choice", as for an id that does not exist."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            for field in filterset.form.fields.values():
+                if isinstance(field, forms.ModelChoiceField):
+                    field.queryset = tenancy.scope(field.queryset, request.user)
+        return filterset
 
 
 class ModelValidationMixin:
@@ -129,13 +175,38 @@ class StaffAuthTokenSerializer(AuthTokenSerializer):
         return attrs
 
 
+class TokenRateThrottle(SimpleRateThrottle):
+    """Password guesses at the token endpoint, per client address, signed in or not."""
+
+    scope = "token"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LockedOut(APIException):
+    """As the admin's login page answers a locked-out login (django-axes)."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = _("Too many failed login attempts: try again later.")
+    default_code = "locked_out"
+
+
 class ObtainStaffToken(ObtainAuthToken):
-    """``POST {"username", "password"}`` → ``{"token"}`` for staff accounts."""
+    """``POST {"username", "password"}`` → ``{"token"}`` for staff accounts. Failures count
+    towards the login lockout (django-axes, like the admin's login page): once locked out, even
+    the right password gets a 429."""
 
     serializer_class = StaffAuthTokenSerializer
+    throttle_classes = [TokenRateThrottle]
 
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        valid = serializer.is_valid()
+        # django-axes flags the request it was given: DRF's, which wraps Django's.
+        if getattr(request, "axes_locked_out", False):
+            raise LockedOut()
+        if not valid:
+            raise serializers.ValidationError(serializer.errors)
         token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})

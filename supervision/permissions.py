@@ -2,6 +2,8 @@
 
 from rest_framework import permissions
 
+from supervision import tenancy
+
 
 class StaffModelPermissions(permissions.DjangoModelPermissions):
     """Staff only, and like the admin: reading needs the view permission, writing the
@@ -13,11 +15,19 @@ class StaffModelPermissions(permissions.DjangoModelPermissions):
         "HEAD": ["%(app_label)s.view_%(model_name)s"],
     }
 
+    # What each writing method does, for the writes only superusers make (``tenancy``).
+    write_actions = {"POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
+
     def has_permission(self, request, view) -> bool:
         user = request.user
         if not (user and user.is_authenticated and user.is_staff):
             return False
-        return super().has_permission(request, view)
+        if not super().has_permission(request, view):
+            return False
+        action = self.write_actions.get(request.method)
+        if action is None or getattr(view, "_ignore_model_permissions", False):
+            return True
+        return tenancy.may_write(user, self._queryset(view).model, action)
 
 
 class StaffPermission(permissions.BasePermission):

@@ -1,4 +1,5 @@
 import pytest
+from rest_framework.throttling import SimpleRateThrottle
 
 
 @pytest.fixture(autouse=True)
@@ -11,3 +12,13 @@ def english_by_default(settings):
 def fast_password_hashing(settings):
     """Real hashing costs ~0.3 s per user; the tests check permissions, not the hash."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def no_lockout_nor_throttling(settings, monkeypatch):
+    """Hundreds of logins from 127.0.0.1 in a minute: the tests of the login lockout and of API
+    throttling turn them back on, on their own terms."""
+    settings.AXES_ENABLED = False
+    rates = {scope: None for scope in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]}
+    # DRF reads the rates once, at import: they are patched where it keeps them.
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)

@@ -4,13 +4,15 @@ from badges.identifiers import mac_of
 from badges.models import Badge, PairingWindow, SharedMacModel, UnknownVehicle
 from badges.services import check_shared_mac
 from fleet.models import Vehicle
-from supervision.api import ModelValidationMixin, service_errors
+from supervision.api import CompanyScopedSerializerMixin, ModelValidationMixin, service_errors
 
 # How many OCPP log entries an inbox entry lists, newest first.
 LOG_ENTRIES_SHOWN = 20
 
 
-class BadgeSerializer(ModelValidationMixin, serializers.ModelSerializer):
+class BadgeSerializer(
+    CompanyScopedSerializerMixin, ModelValidationMixin, serializers.ModelSerializer
+):
     """A badge. Tying a ``VID:`` tag to a vehicle of a shared-MAC model line (creating it, or
     changing its RFID or vehicle) is refused with ``{"acknowledge_shared_mac": [message]}``
     unless the request sends ``"acknowledge_shared_mac": true``."""
@@ -96,7 +98,7 @@ class UnknownVehicleSerializer(serializers.ModelSerializer):
         return [str(sighting.log_entry_id) for sighting in entry.recent_sightings]
 
 
-class UnknownVehicleEnrolSerializer(serializers.Serializer):
+class UnknownVehicleEnrolSerializer(CompanyScopedSerializerMixin, serializers.Serializer):
     """``POST …/enrol/``. A vehicle of a shared-MAC model line is refused with
     ``{"acknowledge_shared_mac": [message]}`` unless ``acknowledge_shared_mac`` is true."""
 
@@ -131,7 +133,7 @@ class PairingWindowSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PairingOpenSerializer(serializers.Serializer):
+class PairingOpenSerializer(CompanyScopedSerializerMixin, serializers.Serializer):
     """``POST /stations/{id}/pairing/``. ``minutes`` defaults to
     ``settings.AUTOCHARGE_PAIRING_MINUTES``; the service checks its range (``{"minutes": …}``),
     the station against the vehicle's company (``{"vehicle": …}``) and the shared-MAC model

@@ -18,7 +18,13 @@ from badges.identifiers import IdTagError, normalize_id_tag
 from badges.models import Badge, PairingWindow, SharedMacModel, UnknownVehicle, VehicleSighting
 from badges.services import unknown_vehicle_dismiss, unknown_vehicle_enrol
 from stations.models import Station
-from supervision.api import ProtectedDestroyMixin, action_permission, service_errors
+from supervision.api import (
+    CompanyScopedViewSetMixin,
+    ProtectedDestroyMixin,
+    action_permission,
+    service_errors,
+)
+from supervision.tenancy import scope
 
 
 def filter_id_tag(queryset, name: str, value: str):
@@ -38,7 +44,7 @@ class BadgeFilter(django_filters.FilterSet):
         fields = ["rfid", "state", "type", "company", "vehicle", "mode", "usage"]
 
 
-class BadgeViewSet(ProtectedDestroyMixin, viewsets.ModelViewSet):
+class BadgeViewSet(CompanyScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelViewSet):
     queryset = Badge.objects.select_related("enrolled_by").prefetch_related("groups")
     serializer_class = BadgeSerializer
     filterset_class = BadgeFilter
@@ -54,11 +60,13 @@ class UnknownVehicleFilter(django_filters.FilterSet):
         fields = ["status", "station"]
 
 
-def unknown_vehicles_with_sightings():
-    """Inbox entries with what their sightings tell, in two queries per page whatever its
-    length or the entries' attempts: the latest sighting per station, the newest logged ones."""
+def unknown_vehicles_with_sightings(sightings=None):
+    """Inbox entries with what their ``sightings`` (default: all) tell, in two queries per page
+    whatever its length or the entries' attempts: the latest sighting per station, the newest
+    logged ones."""
+    sightings = VehicleSighting.objects.all() if sightings is None else sightings
     latest_per_station = (
-        VehicleSighting.objects.annotate(
+        sightings.annotate(
             rank=Window(
                 RowNumber(),
                 partition_by=[F("unknown_vehicle"), F("station")],
@@ -71,7 +79,7 @@ def unknown_vehicles_with_sightings():
         .order_by("-seen_at", "-pk")
     )
     recent_logged = (
-        VehicleSighting.objects.filter(log_entry_id__isnull=False)
+        sightings.filter(log_entry_id__isnull=False)
         .only("unknown_vehicle", "seen_at", "log_entry_id")
         .order_by("-seen_at", "-pk")[:LOG_ENTRIES_SHOWN]
     )
@@ -81,13 +89,19 @@ def unknown_vehicles_with_sightings():
     )
 
 
-class UnknownVehicleViewSet(viewsets.ReadOnlyModelViewSet):
+class UnknownVehicleViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """The inbox. Its actions change the entry: both need ``badges.change_unknownvehicle``,
     ``enrol`` also ``badges.add_badge``."""
 
     queryset = unknown_vehicles_with_sightings()
     serializer_class = UnknownVehicleSerializer
     filterset_class = UnknownVehicleFilter
+
+    def get_queryset(self):
+        # Only what was seen at stations the user sees: where else a MAC was presented is
+        # other companies' business.
+        sightings = scope(VehicleSighting.objects.all(), self.request.user)
+        return scope(unknown_vehicles_with_sightings(sightings), self.request.user)
 
     @action(
         detail=True,
@@ -125,12 +139,12 @@ class UnknownVehicleViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(UnknownVehicleSerializer(self.get_object()).data)
 
 
-class PairingWindowViewSet(viewsets.ReadOnlyModelViewSet):
+class PairingWindowViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = PairingWindow.objects.select_related("opened_by")
     serializer_class = PairingWindowSerializer
     filterset_fields = ["station", "vehicle"]
 
 
-class SharedMacModelViewSet(viewsets.ModelViewSet):
+class SharedMacModelViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
     queryset = SharedMacModel.objects.all()
     serializer_class = SharedMacModelSerializer

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from fleet.models import AuthorizationGroup, Company, Vehicle
-from supervision.api import ModelValidationMixin
+from supervision.api import CompanyScopedSerializerMixin, ModelValidationMixin
 
 
 class CompanySerializer(ModelValidationMixin, serializers.ModelSerializer):
@@ -10,7 +10,9 @@ class CompanySerializer(ModelValidationMixin, serializers.ModelSerializer):
         fields = ["id", "name", "address", "contact_email", "phone", "created_at"]
 
 
-class VehicleSerializer(ModelValidationMixin, serializers.ModelSerializer):
+class VehicleSerializer(
+    CompanyScopedSerializerMixin, ModelValidationMixin, serializers.ModelSerializer
+):
     class Meta:
         model = Vehicle
         fields = [
@@ -26,7 +28,9 @@ class VehicleSerializer(ModelValidationMixin, serializers.ModelSerializer):
         ]
 
 
-class AuthorizationGroupSerializer(ModelValidationMixin, serializers.ModelSerializer):
+class AuthorizationGroupSerializer(
+    CompanyScopedSerializerMixin, ModelValidationMixin, serializers.ModelSerializer
+):
     class Meta:
         model = AuthorizationGroup
         fields = ["id", "name", "company", "stations", "description"]

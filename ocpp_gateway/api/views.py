@@ -18,6 +18,7 @@ from ocpp_gateway.operations import autocharge_enable, local_list_sync
 from stations.api.serializers import ConfigurationKeySerializer, StationSerializer
 from stations.api.views import StationViewSet
 from stations.models import AutochargeReadiness
+from supervision.api import CompanyScopedViewSetMixin
 from supervision.permissions import StaffModelPermissions, StaffPermission
 
 
@@ -29,13 +30,13 @@ class OcppMessageFilter(django_filters.FilterSet):
         fields = ["station", "charge_point_id", "action", "status", "id_tag", "direction", "reason"]
 
 
-class OcppMessageViewSet(viewsets.ReadOnlyModelViewSet):
+class OcppMessageViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = OcppMessage.objects.all()
     serializer_class = OcppMessageSerializer
     filterset_class = OcppMessageFilter
 
 
-class CommandViewSet(viewsets.ReadOnlyModelViewSet):
+class CommandViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Command.objects.all()
     serializer_class = CommandSerializer
     filterset_fields = ["station", "action", "state", "origin"]

@@ -8,7 +8,7 @@ from stations.models import (
     SecurityEvent,
     Station,
 )
-from supervision.api import ModelValidationMixin
+from supervision.api import CompanyScopedSerializerMixin, ModelValidationMixin
 
 
 class ConnectorSerializer(serializers.ModelSerializer):
@@ -17,7 +17,9 @@ class ConnectorSerializer(serializers.ModelSerializer):
         fields = ["connector_id", "status", "error_code", "info", "vendor_error_code", "updated_at"]
 
 
-class StationSerializer(ModelValidationMixin, serializers.ModelSerializer):
+class StationSerializer(
+    CompanyScopedSerializerMixin, ModelValidationMixin, serializers.ModelSerializer
+):
     connectors = ConnectorSerializer(many=True, read_only=True)
 
     class Meta:

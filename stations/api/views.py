@@ -16,10 +16,15 @@ from stations.api.serializers import (
     StationSerializer,
 )
 from stations.models import ChargingSession, SecurityEvent, Station
-from supervision.api import ProtectedDestroyMixin, action_permission, service_errors
+from supervision.api import (
+    CompanyScopedViewSetMixin,
+    ProtectedDestroyMixin,
+    action_permission,
+    service_errors,
+)
 
 
-class StationViewSet(ProtectedDestroyMixin, viewsets.ModelViewSet):
+class StationViewSet(CompanyScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelViewSet):
     """Stations. ``pairing`` (arm with POST, disarm with DELETE) changes the station and may
     make a badge: it needs ``stations.change_station`` and ``badges.add_badge``."""
 
@@ -51,7 +56,7 @@ class StationViewSet(ProtectedDestroyMixin, viewsets.ModelViewSet):
         return Response(PairingWindowSerializer(window).data, status=status.HTTP_201_CREATED)
 
 
-class ChargingSessionViewSet(viewsets.ReadOnlyModelViewSet):
+class ChargingSessionViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = ChargingSession.objects.all()
     filterset_fields = ["station", "vehicle", "company", "badge", "auth_method"]
 
@@ -75,7 +80,7 @@ class SecurityEventFilter(django_filters.FilterSet):
         fields = ["kind", "severity", "station", "id_tag"]
 
 
-class SecurityEventViewSet(viewsets.ReadOnlyModelViewSet):
+class SecurityEventViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = SecurityEvent.objects.all()
     serializer_class = SecurityEventSerializer
     filterset_class = SecurityEventFilter

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
+from fleet.models import StaffMembership
 from ocpp_gateway.models import Command
 from stations.models import AutochargeProfile, ConfigurationKey, Station
 
@@ -96,6 +97,7 @@ def test_the_actions_speak_french(french_client, connected):
 
 def test_staff_without_the_command_permission_are_not_offered_operations(client, station):
     user = get_user_model().objects.create_user("viewer", password="x", is_staff=True)
+    StaffMembership.objects.create(user=user, company=station.company)
     user.user_permissions.add(*Permission.objects.filter(codename__in=["view_station"]))
     client.force_login(user)
 

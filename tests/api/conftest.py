@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
+from fleet.models import StaffMembership
+
 TOKEN_URL = "/api/v1/auth/token/"
 PASSWORD = "correct horse battery staple"
 
@@ -46,12 +48,15 @@ def api(superuser) -> APIClient:
 
 @pytest.fixture
 def make_staff(db) -> Callable[..., object]:
-    """A staff user (not superuser) holding exactly the given ``app_label.codename`` perms."""
+    """A staff user (not superuser) holding exactly the given ``app_label.codename`` perms,
+    working for ``company`` if given (without one, they see no records)."""
 
-    def make(username: str = "staff", *perms: str, is_staff: bool = True):
+    def make(username: str = "staff", *perms: str, is_staff: bool = True, company=None):
         user = get_user_model().objects.create_user(
             username=username, password=PASSWORD, is_staff=is_staff
         )
+        if company is not None:
+            StaffMembership.objects.create(user=user, company=company)
         for perm in perms:
             app_label, codename = perm.split(".")
             user.user_permissions.add(
@@ -66,8 +71,8 @@ def make_staff(db) -> Callable[..., object]:
 def staff_client(make_staff) -> Callable[..., APIClient]:
     """An API client for a new staff user holding the given permissions."""
 
-    def make(*perms: str, username: str = "staff") -> APIClient:
-        user = make_staff(username, *perms)
+    def make(*perms: str, username: str = "staff", company=None) -> APIClient:
+        user = make_staff(username, *perms, company=company)
         return client_with_token(obtain_token(user.username))
 
     return make

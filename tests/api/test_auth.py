@@ -4,9 +4,9 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from fleet.models import Company
+from fleet.models import Company, Vehicle
 from tests.api.conftest import PASSWORD, TOKEN_URL, client_with_token, obtain_token
-from tests.factories import CompanyFactory
+from tests.factories import CompanyFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -137,7 +137,7 @@ class TestModelPermissions:
 
     def test_the_view_permission_allows_reading_only_that_model(self, staff_client):
         company = CompanyFactory(name="Acme")
-        client = staff_client("fleet.view_company")
+        client = staff_client("fleet.view_company", company=company)
 
         assert client.get("/api/v1/companies/").status_code == 200
         assert client.get(f"/api/v1/companies/{company.pk}/").json()["name"] == "Acme"
@@ -157,16 +157,27 @@ class TestModelPermissions:
         assert list(Company.objects.values_list("name", flat=True)) == ["Acme"]
 
     def test_the_add_permission_allows_creating(self, staff_client):
-        client = staff_client("fleet.add_company")
+        company = CompanyFactory(name="Acme")
+        client = staff_client("fleet.add_vehicle", company=company)
 
-        response = client.post("/api/v1/companies/", {"name": "Acme"}, format="json")
+        response = client.post(
+            "/api/v1/vehicles/", {"company": company.pk, "license_plate": "AA-1"}, format="json"
+        )
 
         assert response.status_code == 201
-        assert Company.objects.filter(name="Acme").exists()
+        assert Vehicle.objects.get().company == company
+
+    def test_only_a_superuser_adds_a_company_whatever_the_permissions(self, staff_client):
+        client = staff_client("fleet.add_company", company=CompanyFactory(name="Acme"))
+
+        response = client.post("/api/v1/companies/", {"name": "Other"}, format="json")
+
+        assert response.status_code == 403
+        assert list(Company.objects.values_list("name", flat=True)) == ["Acme"]
 
     def test_the_change_permission_allows_updating_but_not_deleting(self, staff_client):
         company = CompanyFactory(name="Acme")
-        client = staff_client("fleet.view_company", "fleet.change_company")
+        client = staff_client("fleet.view_company", "fleet.change_company", company=company)
 
         changed = client.patch(
             f"/api/v1/companies/{company.pk}/", {"name": "Renamed"}, format="json"
@@ -179,13 +190,13 @@ class TestModelPermissions:
         assert company.name == "Renamed"
 
     def test_the_delete_permission_allows_deleting(self, staff_client):
-        company = CompanyFactory(name="Acme")
-        client = staff_client("fleet.view_company", "fleet.delete_company")
+        vehicle = VehicleFactory()
+        client = staff_client("fleet.view_vehicle", "fleet.delete_vehicle", company=vehicle.company)
 
-        response = client.delete(f"/api/v1/companies/{company.pk}/")
+        response = client.delete(f"/api/v1/vehicles/{vehicle.pk}/")
 
         assert response.status_code == 204
-        assert not Company.objects.exists()
+        assert not Vehicle.objects.exists()
 
     def test_a_superuser_can_do_everything(self, api):
         created = api.post("/api/v1/companies/", {"name": "Acme"}, format="json")

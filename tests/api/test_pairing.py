@@ -324,9 +324,12 @@ class TestWindowList:
 
 class TestPermissions:
     def test_arming_needs_change_station_and_add_badge(self, staff_client, station, vehicle):
-        only_station = staff_client("stations.change_station", username="s")
-        only_badge = staff_client("badges.add_badge", username="b")
-        both = staff_client("stations.change_station", "badges.add_badge", username="both")
+        company = station.company
+        only_station = staff_client("stations.change_station", username="s", company=company)
+        only_badge = staff_client("badges.add_badge", username="b", company=company)
+        both = staff_client(
+            "stations.change_station", "badges.add_badge", username="both", company=company
+        )
         data = {"vehicle": vehicle.pk}
 
         assert only_station.post(pairing_url(station), data, format="json").status_code == 403

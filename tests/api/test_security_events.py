@@ -127,10 +127,11 @@ def test_events_are_read_only(api):
 
 
 def test_reading_needs_the_view_permission(staff_client):
-    security_event_record(kind="mac_changed", severity="info", station=None)
+    station = StationFactory()
+    security_event_record(kind="mac_changed", severity="info", station=station)
 
     assert staff_client(username="nobody").get(URL).status_code == 403
-    viewer = staff_client("stations.view_securityevent", username="viewer")
+    viewer = staff_client("stations.view_securityevent", username="viewer", company=station.company)
     assert len(ids(viewer.get(URL))) == 1
 
 

@@ -105,9 +105,14 @@ class TestSendingCommands:
         assert Command.objects.get().state == "failed"
 
     def test_sending_needs_the_add_command_permission(self, staff_client, station):
-        change_station_only = staff_client("stations.change_station", "stations.view_station")
+        change_station_only = staff_client(
+            "stations.change_station", "stations.view_station", company=station.company
+        )
         allowed = staff_client(
-            "ocpp_gateway.add_command", "stations.view_station", username="operator"
+            "ocpp_gateway.add_command",
+            "stations.view_station",
+            username="operator",
+            company=station.company,
         )
 
         refused = change_station_only.post(
@@ -151,7 +156,9 @@ class TestCommandHistory:
     def test_reading_needs_the_view_command_permission(self, staff_client, station):
         Command.objects.create(station=station, action="ClearCache")
         assert staff_client().get("/api/v1/commands/").status_code == 403
-        viewer = staff_client("ocpp_gateway.view_command", username="viewer")
+        viewer = staff_client(
+            "ocpp_gateway.view_command", username="viewer", company=station.company
+        )
         assert viewer.get("/api/v1/commands/").json()["count"] == 1
 
 

@@ -380,9 +380,14 @@ class TestPermissions:
     ):
         present(VID, station)
         url = f"{URL}{entry_of().pk}/enrol/"
-        only_change = staff_client("badges.change_unknownvehicle", username="change")
-        only_add = staff_client("badges.add_badge", username="add")
-        both = staff_client("badges.change_unknownvehicle", "badges.add_badge", username="both")
+        company = station.company
+        only_change = staff_client(
+            "badges.change_unknownvehicle", username="change", company=company
+        )
+        only_add = staff_client("badges.add_badge", username="add", company=company)
+        both = staff_client(
+            "badges.change_unknownvehicle", "badges.add_badge", username="both", company=company
+        )
 
         assert only_change.post(url, {"vehicle": vehicle.pk}, format="json").status_code == 403
         assert only_add.post(url, {"vehicle": vehicle.pk}, format="json").status_code == 403
@@ -393,8 +398,11 @@ class TestPermissions:
     def test_dismissing_needs_the_change_permission(self, staff_client, station):
         present(VID, station)
         url = f"{URL}{entry_of().pk}/dismiss/"
-        viewer = staff_client("badges.view_unknownvehicle", "badges.add_badge", username="v")
-        changer = staff_client("badges.change_unknownvehicle", username="c")
+        company = station.company
+        viewer = staff_client(
+            "badges.view_unknownvehicle", "badges.add_badge", username="v", company=company
+        )
+        changer = staff_client("badges.change_unknownvehicle", username="c", company=company)
 
         assert viewer.post(url, {"reason": "visitor"}, format="json").status_code == 403
         assert entry_of().status == InboxStatus.OPEN

@@ -1,0 +1,15 @@
+"""Login protection pieces that settings name by path."""
+
+from django.conf import settings
+
+
+def client_ip(request) -> str | None:
+    """The client's address, for the login lockout. Behind the TLS proxy it is the last address
+    of X-Forwarded-For, the one the proxy added (those before it are the client's own word);
+    otherwise the socket's peer."""
+    if settings.BEHIND_TLS_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last
+    return request.META.get("REMOTE_ADDR")
