@@ -18,7 +18,7 @@ run: $(BIN)/.installed
 	@# The demo admin login exists only in the embedded default (no DATABASE_URL).
 	$(BIN)/python manage.py seed_demo $(if $(DATABASE_URL),,--with-admin)
 	@echo "Portal: http://127.0.0.1:$(PORT)/admin/   OCPP: ws://127.0.0.1:$(PORT)/ocpp/<charge_point_id>"
-	$(BIN)/daphne -b 127.0.0.1 -p $(PORT) supervision.asgi:application
+	$(BIN)/uvicorn supervision.asgi:application --host 127.0.0.1 --port $(PORT) --lifespan off
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest

@@ -24,11 +24,18 @@ from badges.models import (
     BadgeUsage,
     autocharge_description_prefix,
 )
-from ocpp_gateway.commands import CommandInvalid, StationNotConnected, command_send
+from ocpp_gateway.commands import (
+    CommandInvalid,
+    StationNotConnected,
+    authorization_key_check,
+    authorization_key_payload,
+    command_send,
+)
+from ocpp_gateway.message_log import redact, redact_answer, redact_request
 from ocpp_gateway.models import Command, CommandAction, LogStatus, OcppMessage
 from ocpp_gateway.operations import autocharge_enable, local_list_sync
-from stations.admin import StationAdmin
-from stations.models import AutochargeReadiness, Station
+from stations.admin import StationAdmin, StationForm
+from stations.models import AutochargeReadiness, ConnectionState, Station
 from supervision.admin import CompanyScopedAdminMixin, ReadOnlyAdminMixin
 from supervision.tenancy import scope
 
@@ -106,9 +113,9 @@ class OcppMessageAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelA
 
     @admin.display(description=_("payload"))
     def pretty_payload(self, message: OcppMessage) -> str:
-        return format_html(
-            "<pre>{}</pre>", json.dumps(message.payload, indent=2, ensure_ascii=False)
-        )
+        # Stored redacted; this also covers rows logged before redaction existed.
+        payload = redact(message.message_type, message.action, message.payload)
+        return format_html("<pre>{}</pre>", json.dumps(payload, indent=2, ensure_ascii=False))
 
 
 def _pretty(document) -> str:
@@ -155,11 +162,11 @@ class CommandAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
 
     @admin.display(description=_("request"))
     def pretty_request(self, command: Command) -> str:
-        return _pretty(command.payload)
+        return _pretty(redact_request(command.action, command.payload))
 
     @admin.display(description=_("answer"))
     def pretty_answer(self, command: Command) -> str:
-        return _pretty(command.response)
+        return _pretty(redact_answer(command.response))
 
     @admin.display(description=_("OCPP messages"))
     def message_log(self, command: Command) -> str:
@@ -185,9 +192,56 @@ class SendCommandForm(forms.Form):
     )
 
 
+class OperatedStationForm(StationForm):
+    """The station form, able to send the new password to the station as AuthorizationKey."""
+
+    push_authorization_key = forms.BooleanField(
+        label=_("Send it to the station"),
+        required=False,
+        help_text=_(
+            "Once saved, send the new password to the station as its AuthorizationKey "
+            "(ChangeConfiguration). The station must be connected; at most 20 characters."
+        ),
+    )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if not cleaned_data.get("push_authorization_key") or self.errors:
+            return cleaned_data
+        change = getattr(self, "password_change", None)
+        if change is None or change.password is None:
+            self.add_error(
+                "push_authorization_key",
+                _("Type or generate a new password to send: the stored one is only a hash."),
+            )
+            return cleaned_data
+        try:
+            authorization_key_check(change.password)
+        except CommandInvalid as invalid:
+            self.add_error("new_password", invalid.message)
+            return cleaned_data
+        if self.instance.connection_state != ConnectionState.CONNECTED:
+            self.add_error(
+                "push_authorization_key",
+                _("%(station)s is not connected: the password cannot be sent to it.")
+                % {"station": self.instance.charge_point_id or _("A new station")},
+            )
+        return cleaned_data
+
+
+def _with_push(fieldsets: list) -> list:
+    """The station's fieldsets, the password's ending with the "send it" checkbox."""
+    return [
+        (name, {**options, "fields": [*options["fields"], "push_authorization_key"]})
+        if "new_password" in options["fields"]
+        else (name, options)
+        for name, options in fieldsets
+    ]
+
+
 class OperatedStationAdmin(StationAdmin):
     """The station admin, with the operations only the gateway can carry out: commands, the
-    Autocharge configuration and the local list."""
+    Autocharge configuration, the local list, and sending the station its password."""
 
     actions = [
         *StationAdmin.actions,
@@ -198,8 +252,9 @@ class OperatedStationAdmin(StationAdmin):
         "soft_reset",
         "hard_reset",
     ]
+    form = OperatedStationForm
     fieldsets = [
-        *StationAdmin.fieldsets,
+        *_with_push(StationAdmin.fieldsets),
         (_("Commands"), {"fields": ["command_links", "recent_commands"]}),
     ]
     readonly_fields = [*StationAdmin.readonly_fields, "command_links", "recent_commands"]
@@ -215,6 +270,38 @@ class OperatedStationAdmin(StationAdmin):
         ]
 
     # --- Station page ---------------------------------------------------------------------
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if not form.cleaned_data.get("push_authorization_key"):
+            return
+        try:
+            command = command_send(
+                station=obj,
+                action=CommandAction.CHANGE_CONFIGURATION,
+                payload=authorization_key_payload(form.password_change.password),
+                requested_by=request.user,
+            )
+        except StationNotConnected:  # it went away since the form was checked
+            messages.error(
+                request,
+                _(
+                    "The password was saved but not sent: %(station)s is no longer connected. "
+                    "Set it on the station by hand, or send a new one once it is back."
+                )
+                % {"station": obj.charge_point_id},
+            )
+            return
+        messages.success(
+            request,
+            format_html(
+                '{} <a href="{}">{}</a>',
+                _("The new password was sent to %(station)s as its AuthorizationKey.")
+                % {"station": obj.charge_point_id},
+                reverse("admin:ocpp_gateway_command_change", args=[command.pk]),
+                _("Its answer"),
+            ),
+        )
 
     @admin.display(description=_("operate"))
     def command_links(self, station: Station) -> str:

@@ -17,12 +17,20 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from jsonschema.exceptions import best_match
 from ocpp.charge_point import camel_to_snake_case, snake_to_camel_case
 from ocpp.messages import MessageType, get_validator
 
+from ocpp_gateway.message_log import (
+    AUTHORIZATION_KEY,
+    REDACTED,
+    is_authorization_key_change,
+    redact_request,
+)
 from ocpp_gateway.models import Command, CommandAction, CommandOrigin, CommandState
 from stations.models import ConnectionState, Station
 
@@ -105,6 +113,56 @@ def validate_command(*, action: str, payload: Any) -> dict[str, Any]:
     return payload
 
 
+# --- The station's password, pushed as AuthorizationKey, never stored ------------------------
+#
+# A ChangeConfiguration of AuthorizationKey is recorded with its value REDACTED; the value waits
+# in the cache until the connection claims the command (command_claim), then lives only in that
+# process's memory until it is sent. The cache reaches exactly as far as the channel layer: the
+# process's own memory in the embedded setup, Redis (with an expiry) when REDIS_URL is set.
+# Expired or lost, the command fails rather than send the placeholder.
+_SECRET_TIMEOUT = timedelta(minutes=15)
+# OCPP 1.6 security whitepaper: AuthorizationKey is 16 to 20 bytes, sent as hexadecimal (at
+# most 40 hex digits); the station decodes it and sends those bytes as its HTTP Basic password
+# (the OCTT's TC_085_CS checks the non-hex form in the header).
+AUTHORIZATION_KEY_MAX_BYTES = 20
+
+
+def _secret_cache_key(command_id: int) -> str:
+    return f"ocpp_gateway:command-secret:{command_id}"
+
+
+def _withhold_secret(command: Command, payload: dict[str, Any]) -> None:
+    """Keep the value of a ChangeConfiguration of AuthorizationKey for the connection, once
+    the command is committed (before the connection is told about it)."""
+    if not is_authorization_key_change(command.action, payload):
+        return
+    key, value = _secret_cache_key(command.pk), payload["value"]
+    transaction.on_commit(lambda: cache.set(key, value, timeout=_SECRET_TIMEOUT.total_seconds()))
+
+
+def authorization_key_check(password: str) -> None:
+    """Raise CommandInvalid (on ``basic_auth_password``) unless the station can be sent this
+    password as its AuthorizationKey."""
+    size = len(password.encode())
+    if size > AUTHORIZATION_KEY_MAX_BYTES:
+        raise CommandInvalid(
+            gettext(
+                "A password sent to a station as its AuthorizationKey may have at most "
+                "%(max)d characters (OCPP 1.6: 16 to 20 bytes); this one has %(count)d."
+            )
+            % {"max": AUTHORIZATION_KEY_MAX_BYTES, "count": size},
+            field="basic_auth_password",
+        )
+
+
+def authorization_key_payload(password: str) -> dict[str, str]:
+    """The ChangeConfiguration request that gives the station ``password`` for HTTP Basic
+    authentication: the password's bytes in hexadecimal, as the OCPP 1.6 security whitepaper
+    wants AuthorizationKey."""
+    authorization_key_check(password)
+    return {"key": AUTHORIZATION_KEY, "value": password.encode().hex()}
+
+
 def _is_connected(station: Station) -> bool:
     state = Station.objects.filter(pk=station.pk).values_list("connection_state", flat=True)
     return state.first() == ConnectionState.CONNECTED
@@ -129,7 +187,7 @@ def command_send(
     fields = {
         "station": station,
         "action": action,
-        "payload": payload,
+        "payload": redact_request(action, payload),
         "requested_by": requested_by,
         "origin": origin,
         "reason": reason,
@@ -144,6 +202,7 @@ def command_send(
         raise StationNotConnected(station, command)
     with transaction.atomic():
         command = Command.objects.create(**fields)
+        _withhold_secret(command, payload)
         notify_station(station.pk, {"type": "station.command", "command": command.pk})
     return command
 
@@ -158,14 +217,18 @@ def command_record(
     reason: str = "",
 ) -> Command:
     """A command the connection itself runs now (a step of a procedure): no delivery."""
-    return Command.objects.create(
-        station=station,
-        action=action,
-        payload=validate_command(action=action, payload=payload),
-        origin=origin,
-        requested_by_id=requested_by_id,
-        reason=reason,
-    )
+    payload = validate_command(action=action, payload=payload)
+    with transaction.atomic():
+        command = Command.objects.create(
+            station=station,
+            action=action,
+            payload=redact_request(action, payload),
+            origin=origin,
+            requested_by_id=requested_by_id,
+            reason=reason,
+        )
+        _withhold_secret(command, payload)
+    return command
 
 
 def command_claim(*, command_id: int, unique_id: str) -> Command | None:
@@ -176,7 +239,24 @@ def command_claim(*, command_id: int, unique_id: str) -> Command | None:
     )
     if not claimed:
         return None
-    return Command.objects.select_related("station").get(pk=command_id)
+    command = Command.objects.select_related("station").get(pk=command_id)
+    if is_authorization_key_change(command.action, command.payload) and (
+        command.payload["value"] == REDACTED
+    ):
+        # The real value, for this process's memory only (the row keeps the placeholder).
+        key = _secret_cache_key(command_id)
+        secret = cache.get(key)
+        cache.delete(key)
+        if secret is None:
+            Command.objects.filter(pk=command_id, state=CommandState.SENT).update(
+                state=CommandState.FAILED,
+                detail="The password to send had expired or was lost (it is never stored): "
+                "set it again.",
+                completed_at=timezone.now(),
+            )
+            return None
+        command.payload = {**command.payload, "value": secret}
+    return command
 
 
 def command_finish(

@@ -1,7 +1,11 @@
 """The WebSocket consumer stations connect to: ``/ocpp/<charge_point_id>``.
 
-It owns the socket, refuses unknown stations and foreign subprotocols before the upgrade, and
-hands each frame to the ``ocpp`` library through the logged connection.
+It owns the socket and decides who may open it before the upgrade (``handshake``): 404 for an
+unknown station, 401 for wrong credentials, 400 without the ``ocpp1.6`` subprotocol. One live
+connection per station: a new one replaces the old, which is closed. Each frame goes to the
+``ocpp`` library through the logged connection; frames over ``OCPP_MAX_FRAME_BYTES`` close the
+connection (1009), and a station sending faster than ``OCPP_RATE_PER_SECOND`` is slowed down,
+and disconnected (1008) if it keeps it up, so it cannot starve the others.
 
 It also joins the station's channel-layer group, so commands and operations recorded by any
 server process reach the one holding the socket; it hands them to its runner, never awaiting a
@@ -10,7 +14,9 @@ call to the station itself (the answer is a frame it could not read meanwhile).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -23,34 +29,60 @@ from ocpp.messages import CallError, unpack
 from ocpp_gateway import procedures
 from ocpp_gateway.commands import commands_fail_orphaned, station_group
 from ocpp_gateway.connection import LoggedConnection
+from ocpp_gateway.handshake import SUBPROTOCOL, Refusal, admit
+from ocpp_gateway.message_log import valid_unicode
 from ocpp_gateway.runner import StationRunner
-from ocpp_gateway.services import station_for_connection
-from ocpp_gateway.v16.charge_point import (
-    SUBPROTOCOL,
-    CentralSystemChargePoint,
-    tolerate_long_vid_tag,
-)
+from ocpp_gateway.services import station_record_takeover
+from ocpp_gateway.v16.charge_point import CentralSystemChargePoint, tolerate_long_vid_tag
+from ocpp_gateway.v16.validation import v16_error_code
+from stations.models import ConnectionState
 from stations.services import station_set_connected
 
 logger = logging.getLogger(__name__)
 
 
+# WebSocket close codes (RFC 6455).
+CLOSE_POLICY_VIOLATION = 1008
+CLOSE_TOO_BIG = 1009
+CLOSE_REPLACED = 4000  # private range: a newer connection of the same station took over
+
+
+class RateLimiter:
+    """A token bucket: ``rate`` frames a second on average, bursts up to ``burst``."""
+
+    def __init__(self, *, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.updated = float(burst), time.monotonic()
+
+    def delay(self) -> float:
+        """Take a token; the seconds to wait before handling the frame (0 when within rate)."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        self.tokens -= 1
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+
 class OcppConsumer(AsyncWebsocketConsumer):
     charge_point: CentralSystemChargePoint | None = None
+    replaced = False
+    throttled_for = 0.0  # seconds this connection has been slowed down, in a row
 
     async def connect(self) -> None:
         charge_point_id = self.scope["url_route"]["kwargs"]["charge_point_id"]
-        if SUBPROTOCOL not in self.scope.get("subprotocols", []):
-            logger.warning("%s refused: no %s subprotocol offered", charge_point_id, SUBPROTOCOL)
-            await self.close()
-            return
-        station = await database_sync_to_async(station_for_connection)(
-            charge_point_id=charge_point_id
+        admission = await database_sync_to_async(admit)(
+            charge_point_id=charge_point_id,
+            subprotocols=self.scope.get("subprotocols", []),
+            headers=self.scope.get("headers", []),
         )
-        if station is None:
-            logger.warning("%s refused: unknown station", charge_point_id)
-            await self.close()
+        if isinstance(admission, Refusal):
+            logger.warning("%s refused: %s", charge_point_id, admission.reason)
+            await self._refuse(admission)
             return
+        station = admission
+        self.limiter = RateLimiter(
+            rate=settings.OCPP_RATE_PER_SECOND, burst=settings.OCPP_RATE_BURST
+        )
         self.connection = LoggedConnection(
             send_text=self._send_text, station_id=station.pk, charge_point_id=charge_point_id
         )
@@ -70,6 +102,12 @@ class OcppConsumer(AsyncWebsocketConsumer):
         )
         self.group = station_group(station.pk)
         connected_at = timezone.now()
+        if station.connection_state == ConnectionState.CONNECTED:
+            # Whichever process holds the older connection closes it (see station_takeover).
+            await self.channel_layer.group_send(
+                self.group, {"type": "station.takeover", "channel": self.channel_name}
+            )
+            await database_sync_to_async(station_record_takeover)(station=station)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept(SUBPROTOCOL)
         await database_sync_to_async(station_set_connected)(station=station, connected=True)
@@ -82,15 +120,38 @@ class OcppConsumer(AsyncWebsocketConsumer):
         self.runner.start()
         self.runner.submit(lambda: procedures.catch_up(self.runner))
 
+    async def _refuse(self, refusal: Refusal) -> None:
+        """Answer the handshake with an HTTP status, where the server supports it (the ASGI
+        WebSocket denial response: uvicorn does, daphne always answers 403)."""
+        if "websocket.http.response" not in self.scope.get("extensions", {}):
+            await self.close()
+            return
+        await self.base_send(
+            {
+                "type": "websocket.http.response.start",
+                "status": refusal.status,
+                "headers": [(b"content-type", b"text/plain"), *refusal.headers],
+            }
+        )
+        await self.base_send(
+            {"type": "websocket.http.response.body", "body": refusal.reason.encode()}
+        )
+
     async def disconnect(self, code: int) -> None:
         if self.charge_point is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await self.runner.stop(detail="The station disconnected before answering.")
-            await database_sync_to_async(station_set_connected)(
-                station=self.charge_point.station, connected=False
-            )
+            if not self.replaced:  # the newer connection keeps the station connected
+                await database_sync_to_async(station_set_connected)(
+                    station=self.charge_point.station, connected=False
+                )
 
     # --- Channel-layer messages (see ocpp_gateway.commands and .operations) -----------------
+
+    async def station_takeover(self, message: dict[str, Any]) -> None:
+        if message["channel"] != self.channel_name:
+            self.replaced = True
+            await self.close(code=CLOSE_REPLACED)
 
     async def station_command(self, message: dict[str, Any]) -> None:
         self.runner.submit_command(message["command"])
@@ -111,6 +172,27 @@ class OcppConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         text = text_data if text_data is not None else bytes_data.decode("utf-8", "replace")
+        text = valid_unicode(text)
+        if len(text) > settings.OCPP_MAX_FRAME_BYTES or (
+            len(text.encode()) > settings.OCPP_MAX_FRAME_BYTES
+        ):
+            # Logged by its beginning: enough to see what it was, not a way to fill the log.
+            self.connection.received(text[:1024])
+            await self.connection.flush()
+            await self.close(code=CLOSE_TOO_BIG)
+            return
+        delay = self.limiter.delay()
+        # Frames are handled one at a time, so waiting is what slows the station down; one
+        # that stays over the rate for this long in a row is flooding, not bursting.
+        self.throttled_for = self.throttled_for + delay if delay else 0.0
+        if self.throttled_for > settings.OCPP_RATE_MAX_DELAY_SECONDS:
+            logger.warning("%s disconnected: sending too fast", self.charge_point.station)
+            self.connection.received(text)
+            await self.connection.flush()
+            await self.close(code=CLOSE_POLICY_VIOLATION)
+            return
+        if delay:
+            await asyncio.sleep(delay)  # the station's next frames wait in its socket meanwhile
         request = self.connection.received(text)
         if request.message_type is None:
             await self._answer_unreadable(text, request.unique_id)
@@ -127,9 +209,14 @@ class OcppConsumer(AsyncWebsocketConsumer):
             return
         try:
             unpack(text)
+        except RecursionError:
+            return
         except OCPPError as error:
+            code = v16_error_code(error.code)
+            if code == "PropertyConstraintViolation":  # an unknown message type id
+                code = "FormationViolation"
             await self.connection.send(
-                CallError(unique_id, error.code, error.description, error.details).to_json()
+                CallError(unique_id, code, error.description, error.details).to_json()
             )
 
     async def _send_text(self, text: str) -> None:

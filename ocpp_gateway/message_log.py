@@ -13,13 +13,81 @@ from ocpp_gateway.models import Direction, LogStatus, MessageType, OcppMessage
 
 _STATUS_BEARING_TYPES = {MessageType.CALL_RESULT, MessageType.CALL_ERROR}
 
+# The station's HTTP Basic password travels as the value of this configuration key (OCPP 1.6
+# security whitepaper); it is replaced by REDACTED wherever a payload is stored or shown.
+AUTHORIZATION_KEY = "AuthorizationKey"
+REDACTED = "***"
+
+
+def is_authorization_key_change(action: str, payload: Any) -> bool:
+    """Whether this request is a ChangeConfiguration of AuthorizationKey (keys are
+    case-insensitive in OCPP)."""
+    return (
+        action == "ChangeConfiguration"
+        and isinstance(payload, dict)
+        and isinstance(payload.get("key"), str)
+        and payload["key"].casefold() == AUTHORIZATION_KEY.casefold()
+        and "value" in payload
+    )
+
+
+def redact_request(action: str, payload: Any) -> Any:
+    """``payload`` (a copy) without the password a ChangeConfiguration of AuthorizationKey
+    carries; any other payload as it is."""
+    if is_authorization_key_change(action, payload):
+        return {**payload, "value": REDACTED}
+    return payload
+
+
+def redact_answer(payload: Any) -> Any:
+    """``payload`` (a copy) without an AuthorizationKey value a GetConfiguration answer may
+    report: the key is write-only, but a station that gets it wrong must not leak it here."""
+    keys = payload.get("configurationKey") if isinstance(payload, dict) else None
+    if not isinstance(keys, list):
+        return payload
+    return {
+        **payload,
+        "configurationKey": [
+            {**key, "value": REDACTED}
+            if isinstance(key, dict)
+            and isinstance(key.get("key"), str)
+            and key["key"].casefold() == AUTHORIZATION_KEY.casefold()
+            and "value" in key
+            else key
+            for key in keys
+        ],
+    }
+
+
+def redact(message_type: int | None, action: str, payload: Any) -> Any:
+    """``payload`` of a logged frame, without the station's password if it carries it."""
+    if message_type == MessageType.CALL:
+        return redact_request(action, payload)
+    if message_type == MessageType.CALL_RESULT:
+        return redact_answer(payload)
+    return payload
+
+
+def valid_unicode(text: str) -> str:
+    """The frame with lone surrogates (``"\\ud800"`` escapes, which no database stores and
+    no UTF-8 encoder writes) replaced, re-serialised only when it had any."""
+    try:
+        frame = json.loads(text)
+        json.dumps(frame, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):
+        return text.encode("utf-8", "replace").decode("utf-8")
+    except UnicodeEncodeError:
+        cleaned = json.dumps(frame, ensure_ascii=False).encode("utf-8", "replace")
+        return cleaned.decode("utf-8")
+    return text
+
 
 def parse_frame(text: str) -> tuple[int | None, str, str, Any]:
     """``(message_type, unique_id, action, payload)``; message_type is None when the frame is
     not an OCPP-J array, and the payload is then the raw text."""
     try:
         frame = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
         return None, "", "", text
     if not isinstance(frame, list) or len(frame) < 3 or frame[0] not in MessageType.values:
         return None, _unique_id_of(frame), "", text
@@ -81,6 +149,7 @@ def log_entry(
     """An unsaved row for one frame. ``answering`` is the request this frame answers, whose
     action a CALLRESULT or CALLERROR does not repeat."""
     message_type, unique_id, action, payload = parse_frame(text)
+    payload = redact(message_type, action, payload)
     if not action and answering is not None and answering.unique_id == unique_id:
         action = answering.action
     return OcppMessage(

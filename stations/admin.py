@@ -1,11 +1,16 @@
 import json
+from dataclasses import dataclass
 
+from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
 
 from badges.forms import (
     StationPairingForm,
@@ -25,12 +30,84 @@ from stations.models import (
     SecurityEvent,
     Station,
 )
+from stations.services import (
+    station_password_generate,
+    station_password_validate,
+    station_set_password,
+)
 from supervision.admin import CompanyScopedAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline
 
 
 class ConnectorInline(ReadOnlyInline):
     model = Connector
     fields = ["connector_id", "status", "error_code", "info", "vendor_error_code", "updated_at"]
+
+
+@dataclass(frozen=True)
+class PasswordChange:
+    """What the station form asks of the password: a new one (typed or generated), or None
+    to remove it."""
+
+    password: str | None
+    generated: bool = False
+
+
+class StationForm(forms.ModelForm):
+    """The station, and its HTTP Basic password: typed, generated or removed. The password is
+    never shown again; a generated one is shown once, after saving."""
+
+    new_password = forms.CharField(
+        label=_("New password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "16 to 40 printable ASCII characters. Only its hash is kept: it cannot be shown "
+            "again. Leave empty to keep the current one."
+        ),
+    )
+    generate_password = forms.BooleanField(
+        label=_("Generate a new password"),
+        required=False,
+        help_text=_("A random 20-character password, shown once after saving."),
+    )
+    remove_password = forms.BooleanField(
+        label=_("Remove the password"),
+        required=False,
+        help_text=_("The station then connects without credentials, where the settings allow it."),
+    )
+
+    class Meta:
+        model = Station
+        # The admin passes its own fieldsets' fields.
+        fields = ["charge_point_id", "name", "company", "auth_mode"]
+
+    def clean_new_password(self) -> str:
+        password = self.cleaned_data["new_password"]
+        if password:
+            station_password_validate(password)
+        return password
+
+    def clean(self):
+        cleaned_data = super().clean()
+        typed = cleaned_data.get("new_password")
+        generate = cleaned_data.get("generate_password")
+        remove = cleaned_data.get("remove_password")
+        if sum(map(bool, (typed, generate, remove))) > 1:
+            raise forms.ValidationError(
+                _("Type a new password, generate one or remove it: one of the three at a time.")
+            )
+        self.password_change: PasswordChange | None = None
+        if generate:
+            self.password_change = PasswordChange(station_password_generate(), generated=True)
+        elif typed:
+            self.password_change = PasswordChange(typed)
+        elif remove:
+            self.password_change = PasswordChange(None)
+        return cleaned_data
+
+
+PASSWORD_FIELDS = ["password_status", "new_password", "generate_password", "remove_password"]
 
 
 @admin.register(Station)
@@ -49,8 +126,10 @@ class StationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["connection_state", "autocharge_readiness", "auth_mode", "company", "vendor"]
     search_fields = ["charge_point_id", "name", "serial_number", "vendor", "model"]
     autocomplete_fields = ["company"]
+    form = StationForm
     fieldsets = [
         (None, {"fields": ["charge_point_id", "name", "company", "auth_mode"]}),
+        (_("Password (HTTP Basic authentication)"), {"fields": PASSWORD_FIELDS}),
         (
             _("Reported by the station"),
             {
@@ -87,6 +166,7 @@ class StationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         ),
     ]
     readonly_fields = [
+        "password_status",
         "vendor",
         "model",
         "serial_number",
@@ -110,6 +190,55 @@ class StationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 
     def has_pair_permission(self, request) -> bool:
         return request.user.has_perm("badges.add_pairingwindow")
+
+    @method_decorator(sensitive_post_parameters("new_password"))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Error reports (DEBUG page, mails to the admins) leave the typed password out.
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        password_change = getattr(form, "password_change", None)
+        if password_change is None:
+            return
+        station_set_password(station=obj, password=password_change.password)
+        if password_change.generated:
+            # Shown this once: only the hash is kept.
+            self.message_user(
+                request,
+                gettext(
+                    "New password of %(station)s: %(password)s. Copy it now: it will not be "
+                    "shown again."
+                )
+                % {"station": obj.charge_point_id, "password": password_change.password},
+                messages.WARNING,
+            )
+        elif password_change.password is None:
+            self.message_user(
+                request,
+                gettext("%(station)s no longer has a password.") % {"station": obj},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                gettext("The password of %(station)s was changed.") % {"station": obj},
+                messages.SUCCESS,
+            )
+
+    @admin.display(description=_("current password"))
+    def password_status(self, station: Station) -> str:
+        if station.has_password:
+            if station.password_changed_at is None:
+                return gettext("Set.")
+            return gettext("Set on %(date)s.") % {
+                "date": date_format(
+                    timezone.localtime(station.password_changed_at), "SHORT_DATETIME_FORMAT"
+                )
+            }
+        if station.may_connect_without_password():
+            return gettext("None: the station connects without credentials.")
+        return gettext("None: the station is refused until it has one.")
 
     @admin.display(description=_("pairing"))
     def pairing_window(self, station: Station) -> str:

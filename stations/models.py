@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.contrib.auth import hashers
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -93,6 +95,14 @@ class Station(models.Model):
     )
     local_list_synced_at = models.DateTimeField(_("local list synced at"), null=True, blank=True)
     local_list_detail = models.TextField(_("local list detail"), blank=True)
+    # OCPP security profile 1/2: the password of the station's HTTP Basic authentication, as a
+    # Django password hash (never the password). Written only by ``station_set_password``.
+    basic_auth_password_hash = models.CharField(
+        _("HTTP Basic password (hash)"), max_length=128, blank=True, editable=False
+    )
+    password_changed_at = models.DateTimeField(
+        _("password changed at"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -102,6 +112,25 @@ class Station(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.charge_point_id})" if self.name else self.charge_point_id
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.basic_auth_password_hash)
+
+    def check_password(self, raw: str) -> bool:
+        """Whether ``raw`` is the station's password, compared in constant time; False when
+        the station has none."""
+        if not self.has_password:
+            # Hash anyway, as Django's ModelBackend does for unknown users: the answer's timing
+            # must not tell which stations have a password.
+            hashers.make_password(raw)
+            return False
+        return hashers.check_password(raw, self.basic_auth_password_hash)
+
+    def may_connect_without_password(self) -> bool:
+        """A station without a password connects unauthenticated only where the settings
+        allow it (the embedded demo); a station with one must always present it."""
+        return not self.has_password and settings.OCPP_ALLOW_STATIONS_WITHOUT_PASSWORD
 
 
 class Connector(models.Model):
@@ -273,6 +302,7 @@ class SecurityEventKind(models.TextChoices):
     CONCURRENT_VID = "concurrent_vid", _("Same vehicle MAC charging at two stations")
     MAC_PROBING = "mac_probing", _("MAC refused at stations of several companies")
     MAC_CHANGED = "mac_changed", _("Vehicle paired with a new MAC address")
+    STATION_TAKEOVER = "station_takeover", _("A new connection replaced the station's live one")
 
 
 class Severity(models.TextChoices):

@@ -6,13 +6,18 @@ only once what the station told us is stored.
 
 from __future__ import annotations
 
+import secrets
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from badges.authorization import AuthorizationStatus, Decision, Reason
 from badges.services import authorization_request
@@ -420,3 +425,54 @@ def station_note_local_list(*, station: Station, detail: str, forget: bool = Fal
         fields["local_list_version"] = 0
         station.local_list_version = 0
     Station.objects.filter(pk=station.pk).update(**fields)
+
+
+# --- The station's HTTP Basic password (OCPP security profiles 1 and 2) ---------------------
+
+PASSWORD_MIN_LENGTH = 16
+PASSWORD_MAX_LENGTH = 40
+# 20 characters: the longest password a station can be sent as its OCPP 1.6 AuthorizationKey
+# (16 to 20 bytes, sent as hexadecimal), 119 bits of entropy.
+GENERATED_PASSWORD_LENGTH = 20
+_GENERATED_ALPHABET = string.ascii_letters + string.digits
+
+
+def station_password_validate(password: str) -> None:
+    """Raise ValidationError unless ``password`` is 16 to 40 printable ASCII characters, as
+    OCPP 2.0.1 bounds a station's password. (The OCPP 1.6 security whitepaper allows 16 to 20
+    bytes; the gateway checks that when the password is pushed as AuthorizationKey.)"""
+    if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
+        raise ValidationError(
+            gettext("The password must be %(min)d to %(max)d characters long, not %(count)d.")
+            % {"min": PASSWORD_MIN_LENGTH, "max": PASSWORD_MAX_LENGTH, "count": len(password)},
+            code="password_length",
+        )
+    if not all(" " <= character <= "~" for character in password):
+        raise ValidationError(
+            gettext(
+                "The password may only contain printable ASCII characters: letters without "
+                "accents, digits, punctuation and spaces."
+            ),
+            code="password_charset",
+        )
+
+
+def station_password_generate() -> str:
+    """A new random password, letters and digits, that any station can be sent."""
+    return "".join(secrets.choice(_GENERATED_ALPHABET) for _ in range(GENERATED_PASSWORD_LENGTH))
+
+
+def station_set_password(*, station: Station, password: str | None) -> None:
+    """Set or rotate (a password) or remove (None) the password the station must present with
+    HTTP Basic authentication. Only its hash is stored; raises ValidationError for a password
+    OCPP does not allow."""
+    if password is None:
+        encoded = ""
+    else:
+        station_password_validate(password)
+        encoded = make_password(password)
+    now = timezone.now()
+    Station.objects.filter(pk=station.pk).update(
+        basic_auth_password_hash=encoded, password_changed_at=now
+    )
+    station.basic_auth_password_hash, station.password_changed_at = encoded, now

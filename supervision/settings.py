@@ -199,6 +199,20 @@ SPECTACULAR_SETTINGS = {
 
 # --- OCPP -----------------------------------------------------------------------------------
 OCPP_HEARTBEAT_INTERVAL = env.int("OCPP_HEARTBEAT_INTERVAL", default=300)
+# Frames larger than this close the connection (1009); a station may send this many frames a
+# second on average (bursts up to OCPP_RATE_BURST), is slowed beyond, and disconnected once it
+# has been slowed for OCPP_RATE_MAX_DELAY_SECONDS in a row.
+OCPP_MAX_FRAME_BYTES = env.int("OCPP_MAX_FRAME_BYTES", default=64 * 1024)
+OCPP_RATE_PER_SECOND = env.float("OCPP_RATE_PER_SECOND", default=20.0)
+OCPP_RATE_BURST = env.int("OCPP_RATE_BURST", default=100)
+OCPP_RATE_MAX_DELAY_SECONDS = env.float("OCPP_RATE_MAX_DELAY_SECONDS", default=5.0)
+# More takeovers of one station's connection than this in an hour is a critical event.
+OCPP_TAKEOVERS_PER_HOUR = env.int("OCPP_TAKEOVERS_PER_HOUR", default=5)
+# A station without a password may connect without HTTP Basic credentials: true for the
+# embedded demo; set it to false in production once every station has its password.
+OCPP_ALLOW_STATIONS_WITHOUT_PASSWORD = env.bool(
+    "OCPP_ALLOW_STATIONS_WITHOUT_PASSWORD", default=True
+)
 # How long the gateway waits for a station's answer to a call it made.
 OCPP_RESPONSE_TIMEOUT = env.int("OCPP_RESPONSE_TIMEOUT", default=30)
 # How long a station may keep an accepted tag in its authorization cache, as far as revoking is

@@ -4,6 +4,7 @@ from importlib import import_module
 
 import factory
 from django.apps import apps
+from django.utils import timezone
 
 from badges.models import Badge, BadgeMode, BadgeState, BadgeType, BadgeUsage
 from fleet.models import AuthorizationGroup, Company, Vehicle
@@ -36,6 +37,8 @@ class StationFactory(factory.django.DjangoModelFactory):
     name = factory.LazyAttribute(lambda s: f"Station {s.charge_point_id}")
     company = factory.SubFactory(CompanyFactory)
     auth_mode = AuthMode.BADGE
+    # A station that was accepted at boot before: it may talk without booting again.
+    last_boot_at = factory.LazyFunction(timezone.now)
 
 
 class AuthorizationGroupFactory(factory.django.DjangoModelFactory):

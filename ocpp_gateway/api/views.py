@@ -1,5 +1,7 @@
 import django_filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.db import transaction
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
@@ -11,13 +13,14 @@ from ocpp_gateway.api.serializers import (
     CommandSerializer,
     LocalListSyncSerializer,
     OcppMessageSerializer,
+    OperatedStationSerializer,
 )
-from ocpp_gateway.commands import StationNotConnected, command_send
-from ocpp_gateway.models import Command, OcppMessage
+from ocpp_gateway.commands import StationNotConnected, authorization_key_payload, command_send
+from ocpp_gateway.models import Command, CommandAction, OcppMessage
 from ocpp_gateway.operations import autocharge_enable, local_list_sync
 from stations.api.serializers import ConfigurationKeySerializer, StationSerializer
 from stations.api.views import StationViewSet
-from stations.models import AutochargeReadiness
+from stations.models import AutochargeReadiness, ConnectionState, Station
 from supervision.api import CompanyScopedViewSetMixin
 from supervision.permissions import StaffModelPermissions, StaffPermission
 
@@ -53,9 +56,57 @@ class CanOperateStations(StaffPermission):
     permission = "ocpp_gateway.add_command"
 
 
+_PUSH_CONFLICT = OpenApiResponse(
+    description="push_authorization_key, and the station is not connected: nothing changed."
+)
+
+
+@extend_schema_view(
+    create=extend_schema(responses={201: OperatedStationSerializer, 409: _PUSH_CONFLICT}),
+    update=extend_schema(responses={200: OperatedStationSerializer, 409: _PUSH_CONFLICT}),
+    partial_update=extend_schema(responses={200: OperatedStationSerializer, 409: _PUSH_CONFLICT}),
+)
 class OperatedStationViewSet(StationViewSet):
     """Stations, plus the operations only the gateway can carry out (the stations app does not
-    know OCPP, so they are added here)."""
+    know OCPP, so they are added here), among them sending a new password to the station."""
+
+    serializer_class = OperatedStationSerializer
+
+    def perform_create(self, serializer):
+        self._save_and_push(serializer)
+
+    def perform_update(self, serializer):
+        self._save_and_push(serializer)
+
+    def _save_and_push(self, serializer) -> None:
+        """Save; with ``push_authorization_key``, send the new password to the station in the
+        same transaction, so a station that is not connected leaves everything unchanged."""
+        if not serializer.validated_data.get("push_authorization_key"):
+            serializer.save()
+            return
+        station: Station | None = serializer.instance
+        if station is None or station.connection_state != ConnectionState.CONNECTED:
+            raise StationOffline(self._not_sent(station))
+        password = serializer.validated_data["basic_auth_password"]
+        try:
+            with transaction.atomic():
+                station = serializer.save()
+                command_send(
+                    station=station,
+                    action=CommandAction.CHANGE_CONFIGURATION,
+                    payload=authorization_key_payload(password),
+                    requested_by=self.request.user,
+                )
+        except StationNotConnected:  # it went away meanwhile: everything rolled back
+            raise StationOffline(self._not_sent(station)) from None
+
+    @staticmethod
+    def _not_sent(station: Station | None) -> str:
+        if station is None:
+            return _("A new station is not connected yet: its password cannot be sent to it.")
+        return _(
+            "%(station)s is not connected: the password cannot be sent to it. Nothing was changed."
+        ) % {"station": station.charge_point_id}
 
     @extend_schema(
         request=CommandRequestSerializer,

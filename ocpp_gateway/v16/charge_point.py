@@ -8,6 +8,9 @@ import logging
 from collections.abc import Callable
 
 from channels.db import database_sync_to_async
+from ocpp.exceptions import FormationViolationError, SecurityError
+from ocpp.exceptions import NotImplementedError as OcppNotImplemented
+from ocpp.messages import Call
 from ocpp.v16 import ChargePoint
 
 from badges.authorization import Decision
@@ -18,6 +21,7 @@ from ocpp_gateway.v16.authorization import AuthorizationHandlers
 from ocpp_gateway.v16.data_transfer import DataTransferHandlers
 from ocpp_gateway.v16.provisioning import ProvisioningHandlers
 from ocpp_gateway.v16.transactions import TransactionHandlers
+from ocpp_gateway.v16.validation import check_request
 from stations.models import Station
 
 SUBPROTOCOL = "ocpp1.6"
@@ -39,6 +43,23 @@ class CentralSystemChargePoint(
         self.station = station
         # Set by the consumer: what to start once a BootNotification has been answered.
         self.after_boot: Callable[[], None] = lambda: None
+        # A station never accepted at boot gets no other service until it is. Stations need
+        # not boot again on every reconnect, so an earlier accepted boot counts.
+        self.booted = station.last_boot_at is not None
+
+    async def _handle_call(self, msg: Call):
+        """Refuse what the library would mishandle, with OCPP-J 1.6's error codes, then let it
+        route the call to our handlers."""
+        if not isinstance(msg.action, str):
+            raise FormationViolationError(details={"cause": "The action must be a string."})
+        if msg.action not in self.route_map:
+            raise OcppNotImplemented(details={"cause": f"{msg.action} is not handled here"})
+        if not self.booted and msg.action != "BootNotification":
+            raise SecurityError(
+                details={"cause": "Send a BootNotification and wait until it is accepted."}
+            )
+        check_request(msg)
+        return await super()._handle_call(msg)
 
     async def current_station(self) -> Station:
         """The station as staff configured it now (mode, company): decisions must not use the

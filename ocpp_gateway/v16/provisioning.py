@@ -29,6 +29,7 @@ class ProvisioningHandlers:
             serial_number=charge_point_serial_number or charge_box_serial_number,
             firmware_version=firmware_version,
         )
+        self.booted = True
         return call_result.BootNotification(
             current_time=format_timestamp(timezone.now()),
             interval=settings.OCPP_HEARTBEAT_INTERVAL,

@@ -1,3 +1,6 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from stations.models import (
@@ -8,7 +11,10 @@ from stations.models import (
     SecurityEvent,
     Station,
 )
+from stations.services import station_password_validate, station_set_password
 from supervision.api import CompanyScopedSerializerMixin, ModelValidationMixin
+
+_UNSET = object()
 
 
 class ConnectorSerializer(serializers.ModelSerializer):
@@ -21,6 +27,20 @@ class StationSerializer(
     CompanyScopedSerializerMixin, ModelValidationMixin, serializers.ModelSerializer
 ):
     connectors = ConnectorSerializer(many=True, read_only=True)
+    basic_auth_password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_null=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        error_messages={"blank": _("Send null to remove the password.")},
+        help_text=_(
+            "Write-only. Sets or rotates the password the station must present with HTTP Basic "
+            "authentication (16 to 40 printable ASCII characters; only its hash is kept); null "
+            "removes it."
+        ),
+    )
+    has_password = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Station
@@ -30,6 +50,8 @@ class StationSerializer(
             "name",
             "company",
             "auth_mode",
+            "basic_auth_password",
+            "has_password",
             "vendor",
             "model",
             "serial_number",
@@ -67,6 +89,38 @@ class StationSerializer(
             "local_list_detail",
             "configuration_read_at",
         ]
+
+    def validate_basic_auth_password(self, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                station_password_validate(value)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.messages) from None
+        return value
+
+    def validate(self, attrs):
+        # Not a model field: kept out of the model's own validation.
+        password = attrs.pop("basic_auth_password", _UNSET)
+        attrs = super().validate(attrs)
+        if password is not _UNSET:
+            attrs["basic_auth_password"] = password
+        return attrs
+
+    @transaction.atomic
+    def create(self, validated_data):
+        password = validated_data.pop("basic_auth_password", _UNSET)
+        station = super().create(validated_data)
+        if password is not _UNSET:
+            station_set_password(station=station, password=password)
+        return station
+
+    @transaction.atomic
+    def update(self, instance, validated_data):
+        password = validated_data.pop("basic_auth_password", _UNSET)
+        station = super().update(instance, validated_data)
+        if password is not _UNSET:
+            station_set_password(station=station, password=password)
+        return station
 
 
 class ConfigurationKeySerializer(serializers.ModelSerializer):

@@ -33,6 +33,7 @@ STATION_FIELDS = {
     "local_list_detail",
     "configuration_read_at",
     "connectors",
+    "has_password",
     "created_at",
 }
 SESSION_FIELDS = {

@@ -1,4 +1,5 @@
-"""A real server process (daphne) on the test database, for the end-to-end tests."""
+"""A real server process (uvicorn, as `make run` serves) on the test database, for the
+end-to-end tests."""
 
 import os
 import socket
@@ -31,8 +32,8 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _daphne(django_db_blocker, log_name: str):
-    """Start daphne on the test database (and the environment's REDIS_URL, if any); yield its
+def _serve(django_db_blocker, log_name: str):
+    """Start the server on the test database (and the environment's REDIS_URL, if any); yield its
     ``ws://`` URL; stop it."""
     with django_db_blocker.unblock():
         database_url = _database_url(connection.settings_dict)
@@ -47,12 +48,14 @@ def _daphne(django_db_blocker, log_name: str):
         [
             sys.executable,
             "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
+            "uvicorn",
             "supervision.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
         ],
         cwd=ROOT,
         env=env,
@@ -67,7 +70,7 @@ def _daphne(django_db_blocker, log_name: str):
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 log.close()
-                pytest.fail(f"daphne did not start: {(ROOT / log_name).read_text()}")
+                pytest.fail(f"the server did not start: {(ROOT / log_name).read_text()}")
             time.sleep(0.1)
     yield f"ws://127.0.0.1:{port}"
     process.terminate()
@@ -77,11 +80,11 @@ def _daphne(django_db_blocker, log_name: str):
 
 @pytest.fixture(scope="session")
 def server_url(django_db_setup, django_db_blocker) -> str:
-    """``ws://127.0.0.1:<port>``: daphne serving the project on the test database."""
-    yield from _daphne(django_db_blocker, ".pytest-daphne.log")
+    """``ws://127.0.0.1:<port>``: the project served on the test database."""
+    yield from _serve(django_db_blocker, ".pytest-server.log")
 
 
 @pytest.fixture(scope="session")
 def second_server_url(server_url, django_db_blocker) -> str:
-    """A second daphne process on the same database (and channel layer, with REDIS_URL)."""
-    yield from _daphne(django_db_blocker, ".pytest-daphne-2.log")
+    """A second server process on the same database (and channel layer, with REDIS_URL)."""
+    yield from _serve(django_db_blocker, ".pytest-server-2.log")

@@ -147,4 +147,4 @@ def test_unknown_station_is_refused_at_the_handshake(server_url, station):
 
     with pytest.raises(websockets.InvalidStatus) as refused:
         asyncio.run(handshake())
-    assert refused.value.response.status_code == 403
+    assert refused.value.response.status_code == 404

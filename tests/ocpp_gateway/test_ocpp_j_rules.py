@@ -1,0 +1,149 @@
+"""OCPP-J 1.6 rules at the gateway: error codes with 1.6's names, service only after an accepted
+boot, frame size and rate limits. Raw frames in, exact frames out (in-process ASGI)."""
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from ocpp_gateway.models import OcppMessage
+from supervision.asgi import application
+from tests.factories import StationFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def station(transactional_db):
+    return StationFactory(charge_point_id="CP-RULES")
+
+
+async def connected(charge_point_id: str = "CP-RULES") -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(
+        application, f"/ocpp/{charge_point_id}", subprotocols=["ocpp1.6"]
+    )
+    accepted, _ = await communicator.connect()
+    assert accepted
+    return communicator
+
+
+async def answer(communicator, frame) -> list:
+    await communicator.send_to(text_data=json.dumps(frame))
+    return json.loads(await communicator.receive_from(timeout=5))
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({}, "OccurenceConstraintViolation"),  # idTag missing
+        ({"idTag": 42}, "TypeConstraintViolation"),
+        ({"idTag": "X" * 21}, "PropertyConstraintViolation"),  # over CiString20
+        ({"idTag": "AB", "colour": "red"}, "FormationViolation"),  # not in the PDU
+    ],
+)
+async def test_schema_violations_get_the_ocpp_16_error_code(station, payload, code):
+    communicator = await connected()
+    error = await answer(communicator, [2, "m1", "Authorize", payload])
+    assert error[:3] == [4, "m1", code]
+    assert error[4]["cause"]
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("action", ["MakeCoffee", "GetConfiguration", "SignCertificate"])
+async def test_an_action_we_do_not_handle_is_not_implemented(station, action):
+    communicator = await connected()
+    assert (await answer(communicator, [2, "m2", action, {}]))[:3] == [4, "m2", "NotImplemented"]
+    await communicator.disconnect()
+
+
+async def test_a_frame_of_an_unknown_message_type_is_a_formation_violation(station):
+    communicator = await connected()
+    assert (await answer(communicator, [7, "m3", "Heartbeat", {}]))[:3] == [
+        4,
+        "m3",
+        "FormationViolation",
+    ]
+    await communicator.disconnect()
+
+
+async def test_a_station_never_accepted_at_boot_gets_no_other_service_until_it_is(transactional_db):
+    await database_sync_to_async(StationFactory)(charge_point_id="CP-NEW", last_boot_at=None)
+    communicator = await connected("CP-NEW")
+
+    refused = await answer(communicator, [2, "h1", "Heartbeat", {}])
+    boot = await answer(
+        communicator,
+        [2, "b1", "BootNotification", {"chargePointVendor": "Delta", "chargePointModel": "DC"}],
+    )
+    served = await answer(communicator, [2, "h2", "Heartbeat", {}])
+
+    assert refused[:3] == [4, "h1", "SecurityError"]
+    assert boot[2]["status"] == "Accepted"
+    assert served[:2] == [3, "h2"]
+    await communicator.disconnect()
+
+
+async def test_a_frame_over_the_limit_closes_the_connection_with_1009_and_is_logged(
+    station, settings
+):
+    settings.OCPP_MAX_FRAME_BYTES = 2_000
+    communicator = await connected()
+
+    await communicator.send_to(
+        text_data=json.dumps([2, "big", "DataTransfer", {"vendorId": "x", "data": "y" * 3_000}])
+    )
+
+    closed = await communicator.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": 1009}
+    logged = await database_sync_to_async(OcppMessage.objects.get)()
+    assert len(logged.payload) == 1024 and logged.status == "Error"
+
+
+async def test_a_station_sending_too_fast_is_slowed_then_disconnected(station, settings):
+    settings.OCPP_RATE_PER_SECOND = 10
+    settings.OCPP_RATE_BURST = 3
+    settings.OCPP_RATE_MAX_DELAY_SECONDS = 0.25  # slowed for more than 2 frames in a row
+    communicator = await connected()
+
+    answers = []
+    for number in range(10):
+        await communicator.send_to(text_data=json.dumps([2, f"hb{number}", "Heartbeat", {}]))
+    while True:
+        output = await communicator.receive_output(timeout=5)
+        if output["type"] == "websocket.close":
+            break
+        answers.append(json.loads(output["text"])[1])
+
+    assert output["code"] == 1008
+    # The burst and the slowed-down frames were served before the station was cut off.
+    assert answers == ["hb0", "hb1", "hb2", "hb3", "hb4"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"connectorId": -1, "errorCode": "NoError", "status": "Available"},
+        {"connectorId": 2**31, "errorCode": "NoError", "status": "Available"},
+        {"connectorId": 1, "errorCode": "NoError", "status": "Available", "x": 2**64},
+    ],
+)
+async def test_integers_no_station_means_are_bad_values_not_internal_errors(station, payload):
+    communicator = await connected()
+    error = await answer(communicator, [2, "r1", "StatusNotification", payload])
+    assert error[:2] == [4, "r1"]
+    assert error[2] in {"PropertyConstraintViolation", "FormationViolation"}
+    await communicator.disconnect()
+
+
+async def test_huge_meter_readings_are_bad_values(station):
+    communicator = await connected()
+    frame = {
+        "connectorId": 1,
+        "idTag": "AB",
+        "meterStart": 2**64,
+        "timestamp": "2026-11-24T08:00:00Z",
+    }
+    error = await answer(communicator, [2, "r2", "StartTransaction", frame])
+    assert error[:3] == [4, "r2", "PropertyConstraintViolation"]
+    await communicator.disconnect()

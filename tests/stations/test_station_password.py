@@ -1,0 +1,149 @@
+"""A station's HTTP Basic password (OCPP security profile 1): stored as a hash only, checked in
+constant time, validated as OCPP bounds it, and what it means for connecting without one."""
+
+import string
+
+import pytest
+from django.contrib.auth.hashers import identify_hasher
+from django.core.exceptions import ValidationError
+
+from stations.models import Station
+from stations.services import station_password_generate, station_set_password
+from tests.factories import StationFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "s3cret-Password-16+"
+
+
+def stored_row(station: Station) -> dict:
+    return Station.objects.filter(pk=station.pk).values().get()
+
+
+def test_setting_a_password_stores_a_hash_and_never_the_password():
+    station = StationFactory()
+
+    station_set_password(station=station, password=PASSWORD)
+
+    row = stored_row(station)
+    assert row["basic_auth_password_hash"] != PASSWORD
+    assert identify_hasher(row["basic_auth_password_hash"])  # a Django password hash
+    assert not any(PASSWORD in str(value) for value in row.values())
+    assert row["password_changed_at"] is not None
+
+
+def test_the_right_password_is_accepted_and_any_other_refused():
+    station = StationFactory()
+    station_set_password(station=station, password=PASSWORD)
+    station = Station.objects.get(pk=station.pk)
+
+    assert station.has_password
+    assert station.check_password(PASSWORD)
+    assert not station.check_password(PASSWORD.upper())
+    assert not station.check_password(PASSWORD + " ")
+    assert not station.check_password("")
+
+
+def test_a_station_without_a_password_accepts_no_password_at_all():
+    station = StationFactory()
+
+    assert not station.has_password
+    assert not station.check_password("")
+    assert not station.check_password(PASSWORD)
+
+
+def test_rotating_the_password_makes_the_old_one_stop_working():
+    station = StationFactory()
+    station_set_password(station=station, password=PASSWORD)
+    first_hash = stored_row(station)["basic_auth_password_hash"]
+
+    station_set_password(station=station, password="another-password-42")
+
+    station = Station.objects.get(pk=station.pk)
+    assert station.basic_auth_password_hash != first_hash
+    assert station.check_password("another-password-42")
+    assert not station.check_password(PASSWORD)
+
+
+def test_removing_the_password_leaves_none_and_records_when():
+    station = StationFactory()
+    station_set_password(station=station, password=PASSWORD)
+
+    station_set_password(station=station, password=None)
+
+    row = stored_row(station)
+    assert row["basic_auth_password_hash"] == ""
+    assert row["password_changed_at"] is not None
+    assert not Station.objects.get(pk=station.pk).check_password(PASSWORD)
+
+
+@pytest.mark.parametrize("length", [16, 40])
+def test_16_and_40_characters_are_the_bounds_accepted(length):
+    station = StationFactory()
+
+    station_set_password(station=station, password="a" * length)
+
+    assert Station.objects.get(pk=station.pk).check_password("a" * length)
+
+
+@pytest.mark.parametrize("length", [15, 41])
+def test_15_or_41_characters_are_refused_with_the_bounds_in_the_message(length):
+    station = StationFactory()
+
+    with pytest.raises(ValidationError) as refused:
+        station_set_password(station=station, password="a" * length)
+
+    assert refused.value.messages == [
+        f"The password must be 16 to 40 characters long, not {length}."
+    ]
+    assert refused.value.code == "password_length"
+    assert stored_row(station)["basic_auth_password_hash"] == ""
+
+
+@pytest.mark.parametrize(
+    "password", ["mot-de-passe-très-long", "tab\tinside-the-password", "€" * 16]
+)
+def test_characters_outside_printable_ascii_are_refused(password):
+    station = StationFactory()
+
+    with pytest.raises(ValidationError) as refused:
+        station_set_password(station=station, password=password)
+
+    assert refused.value.messages == [
+        "The password may only contain printable ASCII characters: letters without accents, "
+        "digits, punctuation and spaces."
+    ]
+    assert stored_row(station)["basic_auth_password_hash"] == ""
+
+
+def test_a_generated_password_is_20_random_letters_and_digits():
+    passwords = {station_password_generate() for _ in range(20)}
+
+    assert len(passwords) == 20
+    for password in passwords:
+        assert len(password) == 20
+        assert set(password) <= set(string.ascii_letters + string.digits)
+
+
+def test_the_generated_password_is_one_a_station_may_have():
+    station = StationFactory()
+    password = station_password_generate()
+
+    station_set_password(station=station, password=password)
+
+    assert Station.objects.get(pk=station.pk).check_password(password)
+
+
+@pytest.mark.parametrize(
+    ("allowed", "has_password", "expected"),
+    [(True, False, True), (False, False, False), (True, True, False), (False, True, False)],
+)
+def test_only_a_station_without_password_connects_without_one_and_only_where_allowed(
+    settings, allowed, has_password, expected
+):
+    settings.OCPP_ALLOW_STATIONS_WITHOUT_PASSWORD = allowed
+    station = StationFactory()
+    if has_password:
+        station_set_password(station=station, password=PASSWORD)
+
+    assert station.may_connect_without_password() is expected
