@@ -30,7 +30,7 @@ from ocpp_gateway import procedures
 from ocpp_gateway.commands import commands_fail_orphaned, station_group
 from ocpp_gateway.connection import LoggedConnection
 from ocpp_gateway.handshake import SUBPROTOCOL, Refusal, admit
-from ocpp_gateway.message_log import valid_unicode
+from ocpp_gateway.message_log import looks_like_an_answer, without_lone_surrogates
 from ocpp_gateway.runner import StationRunner
 from ocpp_gateway.services import station_record_takeover
 from ocpp_gateway.v16.charge_point import CentralSystemChargePoint, tolerate_long_vid_tag
@@ -172,7 +172,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         text = text_data if text_data is not None else bytes_data.decode("utf-8", "replace")
-        text = valid_unicode(text)
+        text = without_lone_surrogates(text, keep_message_id=True)
         if len(text) > settings.OCPP_MAX_FRAME_BYTES or (
             len(text.encode()) > settings.OCPP_MAX_FRAME_BYTES
         ):
@@ -204,20 +204,24 @@ class OcppConsumer(AsyncWebsocketConsumer):
 
     async def _answer_unreadable(self, text: str, unique_id: str) -> None:
         """The library drops frames it cannot unpack; OCPP-J wants a CALLERROR whenever the
-        message id can be read."""
-        if not unique_id:
+        message id of a call can be read (a malformed answer to our call gets none)."""
+        if not unique_id or looks_like_an_answer(text):
             return
         try:
             unpack(text)
         except RecursionError:
             return
         except OCPPError as error:
-            code = v16_error_code(error.code)
+            code, description, details = (
+                v16_error_code(error.code),
+                error.description,
+                error.details,
+            )
             if code == "PropertyConstraintViolation":  # an unknown message type id
                 code = "FormationViolation"
-            await self.connection.send(
-                CallError(unique_id, code, error.description, error.details).to_json()
-            )
+        else:  # the library's JSON is laxer than ours (NaN, Infinity)
+            code, description, details = "FormationViolation", "Not strict JSON.", {}
+        await self.connection.send(CallError(unique_id, code, description, details).to_json())
 
     async def _send_text(self, text: str) -> None:
         await self.send(text_data=text)

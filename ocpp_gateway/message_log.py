@@ -68,33 +68,58 @@ def redact(message_type: int | None, action: str, payload: Any) -> Any:
     return payload
 
 
-def valid_unicode(text: str) -> str:
-    """The frame with lone surrogates (``"\\ud800"`` escapes, which no database stores and
-    no UTF-8 encoder writes) replaced, re-serialised only when it had any."""
+def _no_constants(name: str):
+    # NaN and Infinity are Python's extension, not JSON: a frame carrying them is malformed.
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads(text: str) -> Any:
+    """Strict JSON (RFC 8259), as OCPP-J requires."""
+    return json.loads(text, parse_constant=_no_constants)
+
+
+def _has_lone_surrogates(value: str) -> bool:
     try:
-        frame = json.loads(text)
-        json.dumps(frame, ensure_ascii=False).encode("utf-8")
-    except (ValueError, RecursionError):
-        return text.encode("utf-8", "replace").decode("utf-8")
+        value.encode("utf-8")
     except UnicodeEncodeError:
-        cleaned = json.dumps(frame, ensure_ascii=False).encode("utf-8", "replace")
-        return cleaned.decode("utf-8")
-    return text
+        return True
+    return False
+
+
+def _repaired(value: Any) -> Any:
+    """``value`` with lone surrogates replaced: no UTF-8 encoder (nor database) takes them."""
+    serialised = json.dumps(value, ensure_ascii=False)
+    return json.loads(serialised.encode("utf-8", "replace").decode("utf-8"))
+
+
+def without_lone_surrogates(text: str, *, keep_message_id: bool = False) -> str:
+    """The frame with lone surrogates (``"\\ud800"`` escapes) replaced, re-serialised only
+    when it had any. ``keep_message_id``: leave the message id alone, so the answer echoes it
+    exactly (JSON escapes it again on the way out)."""
+    try:
+        frame = loads(text)
+    except (ValueError, RecursionError):  # not JSON: only the raw text can need repair
+        return text.encode("utf-8", "replace").decode("utf-8")
+    if not _has_lone_surrogates(json.dumps(frame, ensure_ascii=False)):
+        return text
+    if keep_message_id and isinstance(frame, list) and len(frame) > 1:
+        return json.dumps([_repaired(frame[0]), frame[1], *_repaired(frame[2:])])
+    return json.dumps(_repaired(frame), ensure_ascii=False)
 
 
 def parse_frame(text: str) -> tuple[int | None, str, str, Any]:
     """``(message_type, unique_id, action, payload)``; message_type is None when the frame is
     not an OCPP-J array, and the payload is then the raw text."""
     try:
-        frame = json.loads(text)
+        frame = loads(text)
     except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
-        return None, "", "", text
-    if not isinstance(frame, list) or len(frame) < 3 or frame[0] not in MessageType.values:
+        return None, _lax_unique_id(text), "", text
+    if not isinstance(frame, list) or len(frame) not in _LENGTHS.get(_type_of(frame), ()):
         return None, _unique_id_of(frame), "", text
     message_type, unique_id = frame[0], str(frame[1])[:64]
-    if message_type == MessageType.CALL and len(frame) >= 4:
+    if message_type == MessageType.CALL:
         return message_type, unique_id, str(frame[2])[:64], frame[3]
-    if message_type == MessageType.CALL_ERROR and len(frame) >= 4:
+    if message_type == MessageType.CALL_ERROR:
         details = frame[4] if len(frame) > 4 else {}
         return (
             message_type,
@@ -107,6 +132,33 @@ def parse_frame(text: str) -> tuple[int | None, str, str, Any]:
             },
         )
     return message_type, unique_id, "", frame[2]
+
+
+# How many elements each kind of OCPP-J frame has (a CALLERROR's details may be left out).
+_LENGTHS = {MessageType.CALL: (4,), MessageType.CALL_RESULT: (3,), MessageType.CALL_ERROR: (4, 5)}
+
+
+def _type_of(frame: list) -> int | None:
+    kind = frame[0] if frame else None
+    return kind if isinstance(kind, int) and not isinstance(kind, bool) else None
+
+
+def looks_like_an_answer(text: str) -> bool:
+    """A malformed CALLRESULT or CALLERROR (answers get no error back)."""
+    try:
+        frame = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(frame, list) and bool(frame) and _type_of(frame) in (3, 4)
+
+
+def _lax_unique_id(text: str) -> str:
+    """The message id of a frame that is JSON only by Python's lax reading (NaN…): enough to
+    answer it with an error."""
+    try:
+        return _unique_id_of(json.loads(text))
+    except (ValueError, RecursionError):
+        return ""
 
 
 def _unique_id_of(frame: Any) -> str:
@@ -148,7 +200,7 @@ def log_entry(
 ) -> OcppMessage:
     """An unsaved row for one frame. ``answering`` is the request this frame answers, whose
     action a CALLRESULT or CALLERROR does not repeat."""
-    message_type, unique_id, action, payload = parse_frame(text)
+    message_type, unique_id, action, payload = parse_frame(without_lone_surrogates(text))
     payload = redact(message_type, action, payload)
     if not action and answering is not None and answering.unique_id == unique_id:
         action = answering.action
