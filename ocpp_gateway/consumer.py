@@ -30,7 +30,7 @@ from ocpp_gateway import procedures
 from ocpp_gateway.commands import commands_fail_orphaned, station_group
 from ocpp_gateway.connection import LoggedConnection
 from ocpp_gateway.handshake import SUBPROTOCOL, Refusal, admit
-from ocpp_gateway.message_log import looks_like_an_answer, without_lone_surrogates
+from ocpp_gateway.message_log import looks_like_an_answer, message_id_of, storable
 from ocpp_gateway.runner import StationRunner
 from ocpp_gateway.services import station_record_takeover
 from ocpp_gateway.v16.charge_point import CentralSystemChargePoint, tolerate_long_vid_tag
@@ -172,7 +172,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         text = text_data if text_data is not None else bytes_data.decode("utf-8", "replace")
-        text = without_lone_surrogates(text, keep_message_id=True)
+        text = storable(text, keep_message_id=True)
         if len(text) > settings.OCPP_MAX_FRAME_BYTES or (
             len(text.encode()) > settings.OCPP_MAX_FRAME_BYTES
         ):
@@ -195,16 +195,17 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await asyncio.sleep(delay)  # the station's next frames wait in its socket meanwhile
         request = self.connection.received(text)
         if request.message_type is None:
-            await self._answer_unreadable(text, request.unique_id)
+            await self._answer_unreadable(text)
         else:
             await self.charge_point.route_message(
                 tolerate_long_vid_tag(text, request.message_type, request.action, request.payload)
             )
         await self.connection.flush()
 
-    async def _answer_unreadable(self, text: str, unique_id: str) -> None:
+    async def _answer_unreadable(self, text: str) -> None:
         """The library drops frames it cannot unpack; OCPP-J wants a CALLERROR whenever the
         message id of a call can be read (a malformed answer to our call gets none)."""
+        unique_id = message_id_of(text)  # whole: the log keeps only its first 64 characters
         if not unique_id or looks_like_an_answer(text):
             return
         try:

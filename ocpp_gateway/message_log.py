@@ -78,29 +78,35 @@ def loads(text: str) -> Any:
     return json.loads(text, parse_constant=_no_constants)
 
 
-def _has_lone_surrogates(value: str) -> bool:
+_NUL = "\\u0000"  # as json.dumps writes it: PostgreSQL text cannot hold it
+
+
+def _needs_repair(serialised: str) -> bool:
+    if _NUL in serialised:
+        return True
     try:
-        value.encode("utf-8")
+        serialised.encode("utf-8")
     except UnicodeEncodeError:
         return True
     return False
 
 
 def _repaired(value: Any) -> Any:
-    """``value`` with lone surrogates replaced: no UTF-8 encoder (nor database) takes them."""
-    serialised = json.dumps(value, ensure_ascii=False)
+    """``value`` with lone surrogates and NUL characters replaced: no UTF-8 encoder takes the
+    former, no PostgreSQL text the latter."""
+    serialised = json.dumps(value, ensure_ascii=False).replace(_NUL, "\\ufffd")
     return json.loads(serialised.encode("utf-8", "replace").decode("utf-8"))
 
 
-def without_lone_surrogates(text: str, *, keep_message_id: bool = False) -> str:
-    """The frame with lone surrogates (``"\\ud800"`` escapes) replaced, re-serialised only
-    when it had any. ``keep_message_id``: leave the message id alone, so the answer echoes it
-    exactly (JSON escapes it again on the way out)."""
+def storable(text: str, *, keep_message_id: bool = False) -> str:
+    """The frame with lone surrogates (``"\\ud800"`` escapes) and NUL characters replaced,
+    re-serialised only when it had any. ``keep_message_id``: leave the message id alone, so
+    the answer echoes it exactly (JSON escapes it again on the way out)."""
     try:
         frame = loads(text)
     except (ValueError, RecursionError):  # not JSON: only the raw text can need repair
         return text.encode("utf-8", "replace").decode("utf-8")
-    if not _has_lone_surrogates(json.dumps(frame, ensure_ascii=False)):
+    if not _needs_repair(json.dumps(frame, ensure_ascii=False)):
         return text
     if keep_message_id and isinstance(frame, list) and len(frame) > 1:
         return json.dumps([_repaired(frame[0]), frame[1], *_repaired(frame[2:])])
@@ -113,7 +119,7 @@ def parse_frame(text: str) -> tuple[int | None, str, str, Any]:
     try:
         frame = loads(text)
     except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
-        return None, _lax_unique_id(text), "", text
+        return None, message_id_of(text), "", text
     if not isinstance(frame, list) or len(frame) not in _LENGTHS.get(_type_of(frame), ()):
         return None, _unique_id_of(frame), "", text
     message_type, unique_id = frame[0], str(frame[1])[:64]
@@ -152,7 +158,7 @@ def looks_like_an_answer(text: str) -> bool:
     return isinstance(frame, list) and bool(frame) and _type_of(frame) in (3, 4)
 
 
-def _lax_unique_id(text: str) -> str:
+def message_id_of(text: str) -> str:
     """The message id of a frame that is JSON only by Python's lax reading (NaN…): enough to
     answer it with an error."""
     try:
@@ -163,7 +169,7 @@ def _lax_unique_id(text: str) -> str:
 
 def _unique_id_of(frame: Any) -> str:
     if isinstance(frame, list) and len(frame) > 1 and isinstance(frame[1], str):
-        return frame[1][:64]
+        return frame[1]
     return ""
 
 
@@ -200,7 +206,7 @@ def log_entry(
 ) -> OcppMessage:
     """An unsaved row for one frame. ``answering`` is the request this frame answers, whose
     action a CALLRESULT or CALLERROR does not repeat."""
-    message_type, unique_id, action, payload = parse_frame(without_lone_surrogates(text))
+    message_type, unique_id, action, payload = parse_frame(storable(text))
     payload = redact(message_type, action, payload)
     if not action and answering is not None and answering.unique_id == unique_id:
         action = answering.action
@@ -209,7 +215,7 @@ def log_entry(
         charge_point_id=charge_point_id,
         direction=direction,
         message_type=message_type,
-        unique_id=unique_id,
+        unique_id=unique_id[:64],
         action=action,
         status=LogStatus.ERROR if message_type in (MessageType.CALL_ERROR, None) else "",
         ocpp_status=_ocpp_status_of(message_type, payload),

@@ -282,7 +282,7 @@ class MeterValue(models.Model):
     measurand = models.CharField(
         _("measurand"), max_length=64, default="Energy.Active.Import.Register"
     )
-    value = models.CharField(_("value"), max_length=64)
+    value = models.TextField(_("value"), help_text=_("As sent: OCPP sets no length."))
     unit = models.CharField(_("unit"), max_length=16, blank=True)
     phase = models.CharField(_("phase"), max_length=16, blank=True)
     context = models.CharField(_("context"), max_length=32, blank=True)

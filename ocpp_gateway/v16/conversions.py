@@ -17,11 +17,12 @@ def parse_timestamp(value: str) -> datetime:
     """An OCPP dateTime; one without a zone is taken as UTC, as the spec requires UTC."""
     try:
         parsed = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
+        # In UTC, as stored: year 1 or 9999 in another zone may fall outside what dates hold.
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (TypeError, ValueError, OverflowError):
         raise TypeConstraintViolationError(
-            details={"cause": f"'{value}' is not an ISO 8601 date-time"}
+            details={"cause": f"'{value}' is not a usable ISO 8601 date-time"}
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def format_timestamp(value: datetime) -> str:

@@ -326,6 +326,19 @@ def answer_key(unique_id) -> str:
     return json.dumps(unique_id, sort_keys=True)
 
 
+def nesting(value) -> int:
+    """How deep lists and objects nest in ``value`` (without recursing: it may be deep)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            pending.extend((child, depth + 1) for child in item)
+    return deepest
+
+
 def expected_answer(text: str) -> Expected:
     try:
         frame = json.loads(text)
@@ -337,6 +350,10 @@ def expected_answer(text: str) -> Expected:
         return Expected(None, 0)
     message_type, unique_id = frame[0], frame[1]
     key = answer_key(unique_id)
+    if nesting(frame) > 500:
+        # Python's parser gives up somewhere near 1,000 levels, fewer in a deep call stack: the
+        # gateway may not get to the id of a frame this deep.
+        return Expected(key, 0, may=1)
     readable = isinstance(unique_id, str) and unique_id != ""
     if type(message_type) is int and message_type in (3, 4):
         return Expected(key, 0)  # never answer an answer (no CALLERROR ping-pong)
@@ -520,3 +537,5 @@ def test_the_frame_expectations_follow_ocpp_j():
     assert expected_answer('[2,5,"Heartbeat",{}]') == Expected("5", 0, may=1)
     assert expected_answer("not json") == Expected(None, 0)
     assert expected_answer(deep_text(20_000, "[")).may == 1
+    assert expected_answer(deep_text(900, "[")) == Expected('"deep"', 0, may=1)
+    assert expected_answer(deep_text(100, "[")) == Expected('"deep"', 1)

@@ -147,3 +147,27 @@ async def test_huge_meter_readings_are_bad_values(station):
     error = await answer(communicator, [2, "r2", "StartTransaction", frame])
     assert error[:3] == [4, "r2", "PropertyConstraintViolation"]
     await communicator.disconnect()
+
+
+async def test_a_timestamp_outside_the_dates_we_store_is_a_type_violation(station):
+    communicator = await connected()
+    frame = {"connectorId": 3, "errorCode": "NoError", "status": "Available"}
+    frame["timestamp"] = "9999-12-31T23:59:59-00:01"
+    error = await answer(communicator, [2, "t1", "StatusNotification", frame])
+    assert error[:3] == [4, "t1", "TypeConstraintViolation"]
+    await communicator.disconnect()
+
+
+async def test_a_long_message_id_is_echoed_whole_in_the_error(station):
+    communicator = await connected()
+    error = await answer(communicator, [7, "x" * 100])
+    assert error[:3] == [4, "x" * 100, "FormationViolation"]
+    await communicator.disconnect()
+
+
+async def test_a_long_meter_reading_is_stored_as_sent(station):
+    communicator = await connected()
+    reading = {"timestamp": "2026-01-15T08:00:00Z", "sampledValue": [{"value": "1" * 65}]}
+    frame = {"connectorId": 1, "meterValue": [reading]}
+    assert await answer(communicator, [2, "v1", "MeterValues", frame]) == [3, "v1", {}]
+    await communicator.disconnect()
