@@ -179,7 +179,7 @@ def _id_tag_of(payload: Any) -> str:
         return ""
     raw = payload["idTag"]
     try:
-        return normalize_id_tag(raw)
+        return normalize_id_tag(raw)[:64]  # the column holds 64; the payload keeps it all
     except IdTagError:
         return raw.strip().upper()[:64]
 
