@@ -3,7 +3,7 @@ that render them. The pages collect what staff choose; the services decide and w
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from badges.models import Badge, PairingWindow
-from badges.services import MAX_PAIRING_MINUTES, EnrolmentError, check_shared_mac
+from badges.services import MAX_PAIRING_MINUTES, EnrolmentError, check_shared_mac, pairing_open
 from fleet.models import Vehicle
 from stations.models import Station
 from supervision.tenancy import scope
@@ -79,6 +79,55 @@ def armed_message(window: PairingWindow) -> str:
         "vehicle": window.vehicle.license_plate,
         "time": timezone.localtime(window.expires_at).strftime("%H:%M"),
     }
+
+
+def pairing_action(
+    model_admin,
+    request,
+    queryset,
+    *,
+    form_class: type["SharedMacConfirmationForm"],
+    selected_as: str,
+    select_one_message: str,
+    action: str,
+    title: str,
+    intro: str,
+):
+    """The "arm for pairing" action from either side: the one selected station (``selected_as``
+    "station") or vehicle ("vehicle"); the form chooses the other side, minutes and connector."""
+    if queryset.count() != 1:
+        model_admin.message_user(request, select_one_message, messages.ERROR)
+        return None
+    selected = queryset.get()
+    form = form_class(
+        request.POST if confirmed(request) else None, user=request.user, **{selected_as: selected}
+    )
+    if form.is_bound and form.is_valid():
+        chosen = {**form.cleaned_data, selected_as: selected}
+        try:
+            window = pairing_open(
+                station=chosen["station"],
+                vehicle=chosen["vehicle"],
+                minutes=chosen["minutes"],
+                connector_id=chosen["connector_id"],
+                opened_by=request.user,
+                acknowledge_shared_mac=chosen["acknowledge_shared_mac"],
+            )
+        except EnrolmentError as error:
+            add_service_error(form, error)
+        else:
+            model_admin.message_user(request, armed_message(window), messages.SUCCESS)
+            return None
+    return action_page(
+        model_admin,
+        request,
+        queryset,
+        form=form,
+        action=action,
+        title=title,
+        intro=intro,
+        submit_label=gettext("Arm"),
+    )
 
 
 def _vehicle_chooser() -> forms.ModelChoiceField:

@@ -1,17 +1,10 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from badges.forms import (
-    VehiclePairingForm,
-    action_page,
-    add_service_error,
-    armed_message,
-    confirmed,
-)
-from badges.services import EnrolmentError, pairing_open
+from badges.forms import VehiclePairingForm, pairing_action
 from fleet.models import AuthorizationGroup, Company, StaffMembership, Vehicle
 from supervision.admin import CompanyScopedAdminMixin
 
@@ -35,42 +28,19 @@ class VehicleAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Pair at a station…"), permissions=["pair"])
     def pair_at_station(self, request, queryset):
-        if queryset.count() != 1:
-            self.message_user(
-                request, gettext("Select exactly one vehicle to pair."), messages.ERROR
-            )
-            return None
-        vehicle = queryset.get()
-        form = VehiclePairingForm(
-            request.POST if confirmed(request) else None, vehicle=vehicle, user=request.user
-        )
-        if form.is_bound and form.is_valid():
-            try:
-                window = pairing_open(
-                    station=form.cleaned_data["station"],
-                    vehicle=vehicle,
-                    minutes=form.cleaned_data["minutes"],
-                    connector_id=form.cleaned_data["connector_id"],
-                    opened_by=request.user,
-                    acknowledge_shared_mac=form.cleaned_data["acknowledge_shared_mac"],
-                )
-            except EnrolmentError as error:
-                add_service_error(form, error)
-            else:
-                self.message_user(request, armed_message(window), messages.SUCCESS)
-                return None
-        return action_page(
+        return pairing_action(
             self,
             request,
             queryset,
-            form=form,
+            form_class=VehiclePairingForm,
+            selected_as="vehicle",
+            select_one_message=gettext("Select exactly one vehicle to pair."),
             action="pair_at_station",
             title=gettext("Pair at a station"),
             intro=gettext(
                 "The MAC address of the next unknown vehicle that plugs in at the chosen station "
                 "within the window becomes this vehicle's Autocharge badge."
             ),
-            submit_label=gettext("Arm"),
         )
 
 

@@ -12,15 +12,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
-from badges.forms import (
-    StationPairingForm,
-    action_page,
-    add_service_error,
-    armed_message,
-    confirmed,
-)
+from badges.forms import StationPairingForm, pairing_action
 from badges.models import PairingWindow
-from badges.services import EnrolmentError, pairing_cancel, pairing_open
+from badges.services import pairing_cancel
 from stations.models import (
     AutochargeProfile,
     AutochargeSetting,
@@ -267,42 +261,19 @@ class StationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Arm for pairing…"), permissions=["pair"])
     def arm_for_pairing(self, request, queryset):
-        if queryset.count() != 1:
-            self.message_user(
-                request, gettext("Select exactly one station to arm."), messages.ERROR
-            )
-            return None
-        station = queryset.get()
-        form = StationPairingForm(
-            request.POST if confirmed(request) else None, station=station, user=request.user
-        )
-        if form.is_bound and form.is_valid():
-            try:
-                window = pairing_open(
-                    station=station,
-                    vehicle=form.cleaned_data["vehicle"],
-                    minutes=form.cleaned_data["minutes"],
-                    connector_id=form.cleaned_data["connector_id"],
-                    opened_by=request.user,
-                    acknowledge_shared_mac=form.cleaned_data["acknowledge_shared_mac"],
-                )
-            except EnrolmentError as error:
-                add_service_error(form, error)
-            else:
-                self.message_user(request, armed_message(window), messages.SUCCESS)
-                return None
-        return action_page(
+        return pairing_action(
             self,
             request,
             queryset,
-            form=form,
+            form_class=StationPairingForm,
+            selected_as="station",
+            select_one_message=gettext("Select exactly one station to arm."),
             action="arm_for_pairing",
             title=gettext("Arm for pairing"),
             intro=gettext(
                 "The MAC address of the next unknown vehicle that plugs in at this station within "
                 "the window becomes the chosen vehicle's Autocharge badge."
             ),
-            submit_label=gettext("Arm"),
         )
 
     @admin.action(description=_("Cancel pairing"), permissions=["pair"])
