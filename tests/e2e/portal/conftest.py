@@ -1,5 +1,6 @@
 """Headless Chromium (the system's: Debian's ``chromium`` package) driven by Playwright, one
-browser for the whole session, a fresh context (cookies, storage) per test.
+browser for all the browser tests (they are one module), a fresh context (cookies, storage) per
+test.
 
 Without Chromium the browser tests are skipped with the reason in the summary; with
 ``REQUIRE_BROWSER=1`` (CI) that is a failure instead.
@@ -25,18 +26,22 @@ def _chromium() -> str:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module")
+def browser(server_url):
+    """Module-scoped, not session-scoped: Playwright's sync API keeps an event loop running in
+    this thread while it is open, which every later asyncio test would trip over. After the
+    server: the server process must not inherit the environment set below."""
     executable = _chromium()
     from playwright.sync_api import sync_playwright
 
-    # The sync API keeps an event loop in this thread; Django's ORM, called by the tests between
-    # two browser steps (never concurrently), would otherwise refuse to run next to it.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield browser
-        browser.close()
+    # That loop also makes Django's ORM, which the tests call between two browser steps (never
+    # concurrently), refuse to run; allowed for these tests only.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+            yield browser
+            browser.close()
 
 
 @pytest.fixture
