@@ -17,7 +17,7 @@ run: $(BIN)/.installed
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@# The demo admin login exists only in the embedded default (no DATABASE_URL).
 	$(BIN)/python manage.py seed_demo $(if $(DATABASE_URL),,--with-admin)
-	@echo "Portal: http://127.0.0.1:$(PORT)/admin/   OCPP: ws://127.0.0.1:$(PORT)/ocpp/<charge_point_id>"
+	@echo "Portal: http://127.0.0.1:$(PORT)/   Admin: http://127.0.0.1:$(PORT)/admin/   OCPP: ws://127.0.0.1:$(PORT)/ocpp/<charge_point_id>"
 	$(BIN)/uvicorn supervision.asgi:application --host 127.0.0.1 --port $(PORT) --lifespan off
 
 test: $(BIN)/.installed

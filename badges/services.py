@@ -39,6 +39,7 @@ from badges.models import (
 from fleet.models import AuthorizationGroup, Vehicle
 from stations.models import Connector, SecurityEvent, SecurityEventKind, Severity, Station
 from stations.security import security_event_record
+from supervision import live
 
 
 class EnrolmentError(ValidationError):
@@ -179,6 +180,13 @@ def _record_sighting(
         log_entry_id=log_entry_id,
         seen_at=now,
         unknown_vehicle=entry,
+    )
+    live.publish(
+        "vehicle_refused",
+        company_id=station.company_id,
+        station=station.charge_point_id,
+        id_tag=decision.id_tag,
+        reason=decision.reason,
     )
     _detect_probing(mac=mac, id_tag=decision.id_tag, station=station, now=now)
 

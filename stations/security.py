@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from stations.models import SecurityEvent, SecurityEventKind, Severity, Station
+from supervision import live
 
 NOTIFY_AT_MOST_EVERY = timedelta(hours=1)
 
@@ -43,6 +44,12 @@ def security_event_record(
     if notify:
         # After commit: no mail about an event that was rolled back.
         transaction.on_commit(lambda: _mail(event, recipient))
+    live.publish(
+        "security_event",
+        company_id=station.company_id if station is not None else None,
+        station=station.charge_point_id if station is not None else "",
+        security_kind=event.kind,
+    )
     return event
 
 

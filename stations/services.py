@@ -35,6 +35,7 @@ from stations.models import (
     TransactionAnomaly,
 )
 from stations.selectors import LocalListItem
+from supervision import live
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,11 @@ def station_set_connected(*, station: Station, connected: bool) -> None:
     if connected:
         fields["connected_at"] = now
     Station.objects.filter(pk=station.pk).update(**fields)
+    live.publish(
+        "station_connected" if connected else "station_disconnected",
+        company_id=station.company_id,
+        station=station.charge_point_id,
+    )
 
 
 @transaction.atomic
@@ -116,7 +122,29 @@ def connector_update_status(
             "updated_at": timestamp or timezone.now(),
         },
     )
+    live.publish(
+        "connector_status",
+        company_id=station.company_id,
+        station=station.charge_point_id,
+        connector_id=connector_id,
+        status=status,
+    )
     return connector
+
+
+def _publish_session(
+    kind: str, *, session: ChargingSession, station: Station, **data: str | int | None
+) -> None:
+    # To whoever sees the session: its company, or the station's owner for an anonymous one.
+    live.publish(
+        kind,
+        company_id=session.company_id or station.company_id,
+        station=station.charge_point_id,
+        connector_id=session.connector_id,
+        transaction_id=session.transaction_id,
+        vehicle=session.vehicle.license_plate if session.vehicle else "",
+        **data,
+    )
 
 
 # OCPP 1.6 transaction ids are integers; anything outside a database bigint cannot be ours.
@@ -224,6 +252,8 @@ def session_start(
         authorization_reason=decision.reason,
     )
     _flag_if_future(station=station, moment=started_at, what="StartTransaction", session=session)
+    if decision.accepted:  # a refused start is published as the refusal it is
+        _publish_session("session_started", session=session, station=station)
     return session, decision
 
 
@@ -337,6 +367,9 @@ def session_stop(
     TransactionAnomaly.objects.filter(
         session=session, kind=AnomalyKind.OPEN_AT_REBOOT, resolved_at__isnull=True
     ).update(resolved_at=session.stop_received_at)
+    _publish_session(
+        "session_stopped", session=session, station=station, energy_wh=session.energy_wh
+    )
     return session
 
 

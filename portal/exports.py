@@ -1,0 +1,93 @@
+"""A report as CSV or Excel: the same table, per company, vehicle and usage, then the totals
+per usage and the grand total, in the viewer's language."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from badges.models import BadgeUsage
+from portal.selectors import Report
+
+# A cell starting with one of these is a formula to a spreadsheet: a vehicle named
+# "=HYPERLINK(…)" must stay text (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def usage_label(usage: str | None) -> str:
+    return str(BadgeUsage(usage).label) if usage else _("No badge (open-charge)")
+
+
+def kwh(energy_wh: int) -> Decimal:
+    return (Decimal(energy_wh) / 1000).quantize(Decimal("0.001"))
+
+
+def _csv_cell(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return f"'{value}"
+    return value
+
+
+def _header() -> list[str]:
+    return [_("Company"), _("Vehicle"), _("Usage"), _("Sessions"), _("Energy (kWh)")]
+
+
+def _lines(report: Report) -> Iterator[tuple[list, bool]]:
+    """Each line of the table, and whether it is a total."""
+    for row in report.rows:
+        yield (
+            [
+                row["company__name"] or "",
+                row["vehicle__license_plate"] or "",
+                usage_label(row["badge__usage"]),
+                row["sessions"],
+                kwh(row["energy_wh"]),
+            ],
+            False,
+        )
+    totals = [(usage_label(row["badge__usage"]), row) for row in report.per_usage]
+    totals.append((_("All usages"), report.total))
+    for label, row in totals:
+        yield [_("Total"), "", label, row["sessions"], kwh(row["energy_wh"])], True
+
+
+def filename(report: Report, extension: str) -> str:
+    return f"energy-report_{report.start.isoformat()}_{report.end.isoformat()}.{extension}"
+
+
+def as_csv(report: Report) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(_header())
+    writer.writerows([_csv_cell(value) for value in line] for line, _total in _lines(report))
+    return out.getvalue()
+
+
+def as_xlsx(report: Report) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Energy report")
+    sheet.append(_header())
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for line, is_total in _lines(report):
+        sheet.append(line)
+        row = sheet[sheet.max_row]
+        row[4].number_format = "0.000"
+        for cell in row[:3]:
+            cell.data_type = "s"  # never a formula, whatever the text starts with
+        if is_total:
+            for cell in row:
+                cell.font = Font(bold=True)
+    for column, width in zip("ABCDE", (28, 18, 26, 10, 14), strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -1,0 +1,71 @@
+from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext
+
+from badges.authorization import Reason
+from badges.identifiers import mac_of
+from ocpp_gateway.admin import new_badge_url
+from portal import exports
+from stations.models import SecurityEventKind
+
+register = template.Library()
+
+
+@register.filter
+def kwh(energy_wh: int | None) -> str:
+    """Wh as kWh with one decimal, in the page's number format; a dash when unknown."""
+    if energy_wh is None:
+        return "–"
+    return number_format(energy_wh / 1000, decimal_pos=1)
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context, number: int) -> str:
+    """The current URL's query (filters included) with another page number."""
+    query = context["request"].GET.copy()
+    query["page"] = number
+    return f"?{query.urlencode()}"
+
+
+@register.filter
+def reason_label(reason: str) -> str:
+    """A refusal reason as staff read it (sightings store the bare code)."""
+    return Reason(reason).label if reason in Reason.values else reason
+
+
+@register.filter
+def create_badge_url(id_tag: str) -> str:
+    """The admin's badge form pre-filled for a vehicle's tag, as the seed's procedure says;
+    empty for a tag that names no vehicle (an RFID card)."""
+    return new_badge_url(id_tag) if mac_of(id_tag) else ""
+
+
+@register.simple_tag
+def live_messages() -> dict:
+    """What portal.js writes in the activity feed for each live event, in the page's
+    language; placeholders are the event's fields."""
+    return {
+        "events": {
+            "station_connected": gettext("%(station)s is online"),
+            "station_disconnected": gettext("%(station)s went offline"),
+            "connector_status": gettext("%(station)s, connector %(connector_id)s: %(status)s"),
+            "session_started": gettext(
+                "%(vehicle)s started charging at %(station)s, connector %(connector_id)s"
+            ),
+            "session_stopped": gettext(
+                "%(vehicle)s stopped charging at %(station)s: %(energy)s kWh"
+            ),
+            "vehicle_refused": gettext("%(id_tag)s refused at %(station)s: %(reason)s"),
+            "security_event": gettext("Security event at %(station)s: %(security_kind)s"),
+        },
+        "anonymous": gettext("An anonymous vehicle"),
+        "reasons": {value: str(label) for value, label in Reason.choices},
+        "security_kinds": {value: str(label) for value, label in SecurityEventKind.choices},
+        "live": gettext("Live updates: on"),
+        "offline": gettext("Live updates: reconnecting…"),
+    }
+
+
+@register.filter
+def usage_label(usage: str | None) -> str:
+    return exports.usage_label(usage)

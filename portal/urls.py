@@ -1,0 +1,22 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path, re_path
+
+from portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="portal:login"), name="logout"),
+    path("stations/", views.StationListView.as_view(), name="station-list"),
+    path("stations/<int:pk>/", views.StationDetailView.as_view(), name="station-detail"),
+    path("vehicles/", views.VehicleListView.as_view(), name="vehicle-list"),
+    path("vehicles/<int:pk>/", views.VehicleDetailView.as_view(), name="vehicle-detail"),
+    path("reports/", views.ReportView.as_view(), name="report"),
+    re_path(
+        r"^reports/download\.(?P<extension>csv|xlsx)$",
+        views.ReportDownloadView.as_view(),
+        name="report-download",
+    ),
+]

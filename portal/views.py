@@ -1,0 +1,168 @@
+"""The portal's pages: thin views over ``portal.selectors``. Read-only; staff edit in the
+admin, which every page links to."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.generic import DetailView, ListView, TemplateView, View
+
+from badges.models import Badge
+from portal import exports, selectors
+from portal.charts import bar_chart
+from portal.forms import MessageLogFilterForm, ReportPeriodForm
+from stations.models import Connector
+from supervision.tenancy import scope
+
+PAGE_SIZE = 25
+
+
+class LoginView(auth_views.LoginView):
+    # The admin's form: only active staff accounts may sign in, as in the admin.
+    authentication_form = AdminAuthenticationForm
+    template_name = "portal/login.html"
+    redirect_authenticated_user = True
+
+
+class PortalPage(PermissionRequiredMixin):
+    """Signed-in staff only (others go to the login page), with the model permissions the
+    page reads; what they see is their company's (``supervision.tenancy``)."""
+
+    permission_required: tuple[str, ...] = ()
+
+    def has_permission(self) -> bool:
+        user = self.request.user
+        return user.is_active and user.is_staff and user.has_perms(self.permission_required)
+
+
+class DashboardView(PortalPage, TemplateView):
+    template_name = "portal/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            dashboard=selectors.dashboard(user=self.request.user), **kwargs
+        )
+
+
+class StationListView(PortalPage, ListView):
+    permission_required = ("stations.view_station",)
+    extra_context = {"section": "stations"}
+    template_name = "portal/station_list.html"
+    paginate_by = PAGE_SIZE
+
+    def get_queryset(self):
+        return selectors.stations(user=self.request.user)
+
+
+class StationDetailView(PortalPage, DetailView):
+    permission_required = ("stations.view_station",)
+    extra_context = {"section": "stations"}
+    template_name = "portal/station_detail.html"
+
+    def get_queryset(self):
+        return selectors.stations(user=self.request.user)
+
+    def get_context_data(self, **kwargs):
+        user, station = self.request.user, self.object
+        context = super().get_context_data(
+            connectors=Connector.objects.filter(station=station),
+            charging=selectors.accepted_sessions(user=user)
+            .filter(station=station)
+            .active()
+            .select_related("vehicle"),
+            refusals=selectors.refusals(user=user).filter(station=station)[:10],
+            **kwargs,
+        )
+        if user.has_perm("ocpp_gateway.view_ocppmessage"):
+            log = selectors.station_log(user=user, station=station)
+            actions = sorted(set(log.exclude(action="").values_list("action", flat=True)))
+            log_filter = MessageLogFilterForm(self.request.GET or None, actions=actions)
+            context["log_filter"] = log_filter
+            context["log_page"] = Paginator(log_filter.filter(log), PAGE_SIZE).get_page(
+                self.request.GET.get("page")
+            )
+        return context
+
+
+class VehicleListView(PortalPage, ListView):
+    permission_required = ("fleet.view_vehicle",)
+    extra_context = {"section": "vehicles"}
+    template_name = "portal/vehicle_list.html"
+    paginate_by = PAGE_SIZE
+
+    def get_queryset(self):
+        return selectors.vehicles(user=self.request.user)
+
+
+class VehicleDetailView(PortalPage, DetailView):
+    permission_required = ("fleet.view_vehicle",)
+    extra_context = {"section": "vehicles"}
+    template_name = "portal/vehicle_detail.html"
+
+    def get_queryset(self):
+        return selectors.vehicles(user=self.request.user)
+
+    def get_context_data(self, **kwargs):
+        user, vehicle = self.request.user, self.object
+        per_day, per_month = selectors.vehicle_energy(user=user, vehicle=vehicle)
+        sessions = (
+            selectors.accepted_sessions(user=user)
+            .filter(vehicle=vehicle)
+            .select_related("station", "badge")
+        )
+        return super().get_context_data(
+            badges=scope(Badge.objects.filter(vehicle=vehicle), user),
+            sessions_page=Paginator(sessions, PAGE_SIZE).get_page(self.request.GET.get("page")),
+            per_day=per_day,
+            per_month=per_month,
+            day_chart=bar_chart([(f"{p.period:%d/%m}", p.energy_wh / 1000) for p in per_day]),
+            month_chart=bar_chart([(f"{p.period:%m/%Y}", p.energy_wh / 1000) for p in per_month]),
+            **kwargs,
+        )
+
+
+class ReportView(PortalPage, TemplateView):
+    permission_required = ("stations.view_chargingsession",)
+    extra_context = {"section": "reports"}
+    template_name = "portal/report.html"
+
+    def get_context_data(self, **kwargs):
+        form = ReportPeriodForm(self.request.GET or ReportPeriodForm.this_month())
+        if not form.is_valid():
+            return super().get_context_data(form=form, **kwargs)
+        period = form.cleaned_data
+        return super().get_context_data(
+            form=form,
+            report=selectors.energy_report(user=self.request.user, **period),
+            period_query=urlencode({name: day.isoformat() for name, day in period.items()}),
+            **kwargs,
+        )
+
+
+class ReportDownloadView(PortalPage, View):
+    permission_required = ("stations.view_chargingsession",)
+    formats = {
+        "csv": ("text/csv; charset=utf-8", exports.as_csv),
+        "xlsx": (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            exports.as_xlsx,
+        ),
+    }
+
+    def get(self, request, extension: str):
+        form = ReportPeriodForm(request.GET)
+        if not form.is_valid():  # the report page says what is wrong with the period
+            return redirect(f"{reverse('portal:report')}?{request.GET.urlencode()}")
+        report = selectors.energy_report(user=request.user, **form.cleaned_data)
+        content_type, render = self.formats[extension]
+        response = HttpResponse(render(report), content_type=content_type)
+        attachment = exports.filename(report, extension)
+        response["Content-Disposition"] = f'attachment; filename="{attachment}"'
+        return response

@@ -1,0 +1,94 @@
+"""The live channel: /ws/portal/ through the project's ASGI routing, signed in by the session
+cookie; events published by the services once committed, to the right company only."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from badges.services import authorization_request
+from stations.services import connector_update_status, station_set_connected
+from supervision.asgi import application
+from tests.portal.conftest import make_fleet, make_staff
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+
+
+def cookie_of(user) -> tuple[bytes, bytes]:
+    client = Client()
+    client.force_login(user)
+    return b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+async def listen(*headers) -> tuple[WebsocketCommunicator, bool]:
+    communicator = WebsocketCommunicator(application, "/ws/portal/", headers=list(headers))
+    connected, _ = await communicator.connect()
+    return communicator, connected
+
+
+@pytest.fixture
+def fleets(transactional_db):
+    return make_fleet("Alpha", 1), make_fleet("Beta", 2)
+
+
+async def test_staff_hear_their_companys_events_and_not_anothers(fleets):
+    alpha, beta = fleets
+    staff = await sync_to_async(make_staff)("alice", alpha.company)
+    communicator, connected = await listen(ORIGIN, await sync_to_async(cookie_of)(staff))
+    assert connected
+
+    await sync_to_async(station_set_connected)(station=beta.station, connected=True)
+    await sync_to_async(station_set_connected)(station=alpha.station, connected=True)
+    await sync_to_async(connector_update_status)(
+        station=alpha.station, connector_id=1, status="Charging"
+    )
+
+    assert await communicator.receive_json_from() == {
+        "kind": "station_connected",
+        "station": "CP-ALPHA",
+    }
+    assert await communicator.receive_json_from() == {
+        "kind": "connector_status",
+        "station": "CP-ALPHA",
+        "connector_id": 1,
+        "status": "Charging",
+    }
+    assert await communicator.receive_nothing()
+    await communicator.disconnect()
+
+
+async def test_superusers_hear_every_company_and_refusals_carry_their_reason(
+    fleets, django_user_model
+):
+    alpha, _beta = fleets
+    admin = await sync_to_async(django_user_model.objects.create_superuser)("root", "", "x")
+    communicator, connected = await listen(ORIGIN, await sync_to_async(cookie_of)(admin))
+    assert connected
+
+    await sync_to_async(authorization_request)(id_tag="VID:A014310E0ABC", station=alpha.station)
+
+    assert await communicator.receive_json_from() == {
+        "kind": "vehicle_refused",
+        "station": "CP-ALPHA",
+        "id_tag": "VID:A014310E0ABC",
+        "reason": "unknown_badge",
+    }
+    await communicator.disconnect()
+
+
+async def test_the_live_channel_refuses_anonymous_visitors(fleets):
+    _communicator, connected = await listen(ORIGIN)
+
+    assert not connected
+
+
+async def test_the_live_channel_refuses_a_page_of_another_site(fleets):
+    alpha, _beta = fleets
+    staff = await sync_to_async(make_staff)("alice", alpha.company)
+    cookie = await sync_to_async(cookie_of)(staff)
+
+    _communicator, connected = await listen((b"origin", b"https://evil.example"), cookie)
+
+    assert not connected
