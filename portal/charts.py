@@ -27,6 +27,11 @@ class Bar:
     height: float
     show_label: bool
 
+    @property
+    def label_x(self) -> float:
+        # Labels end under their bar's right edge, so the last one never runs off the chart.
+        return round(self.x + self.width, 2)
+
 
 @dataclass(frozen=True)
 class Tick:

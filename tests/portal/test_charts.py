@@ -34,3 +34,10 @@ def test_long_series_label_the_last_bar_and_every_few_before_it():
 def test_a_chart_of_zeros_is_empty():
     assert bar_chart([("01/05", 0), ("02/05", 0)]).is_empty
     assert not bar_chart([("01/05", 0), ("02/05", 0.1)]).is_empty
+
+
+def test_period_labels_end_under_their_bar_inside_the_chart():
+    chart = bar_chart([(f"{day:02d}/11", 1.0) for day in range(1, 31)])
+    last = chart.bars[-1]
+    assert last.label_x == round(last.x + last.width, 2)
+    assert all(chart.left < bar.label_x <= chart.width for bar in chart.bars)
