@@ -1,5 +1,6 @@
-"""Commands to stations: validated against OCPP 1.6's schemas, recorded, and delivered through
-the channel layer to whichever server process holds the station's WebSocket.
+"""Commands to stations: validated against the schemas of the station's protocol (OCPP 1.6 or
+2.0.1: each has its own actions), recorded, and delivered through the channel layer to
+whichever server process holds the station's WebSocket.
 
 Staff (admin, REST) and the supervision's own procedures call ``command_send``. The consumer
 holding the station claims the command (``pending`` → ``sent``), makes the call and stores the
@@ -32,9 +33,41 @@ from ocpp_gateway.message_log import (
     redact_request,
 )
 from ocpp_gateway.models import Command, CommandAction, CommandOrigin, CommandState
-from stations.models import ConnectionState, Station
+from stations.models import ConnectionState, OcppVersion, Station
 
-OCPP_VERSION = "1.6"
+# The calls each protocol's stations take.
+ACTIONS: dict[str, list[CommandAction]] = {
+    OcppVersion.V16: [
+        CommandAction.GET_CONFIGURATION,
+        CommandAction.CHANGE_CONFIGURATION,
+        CommandAction.CLEAR_CACHE,
+        CommandAction.RESET,
+        CommandAction.TRIGGER_MESSAGE,
+        CommandAction.REMOTE_START_TRANSACTION,
+        CommandAction.REMOTE_STOP_TRANSACTION,
+        CommandAction.UNLOCK_CONNECTOR,
+        CommandAction.CHANGE_AVAILABILITY,
+        CommandAction.SEND_LOCAL_LIST,
+        CommandAction.GET_LOCAL_LIST_VERSION,
+        CommandAction.DATA_TRANSFER,
+    ],
+    OcppVersion.V201: [
+        CommandAction.GET_VARIABLES,
+        CommandAction.SET_VARIABLES,
+        CommandAction.GET_BASE_REPORT,
+        CommandAction.RESET,
+        CommandAction.REQUEST_START_TRANSACTION,
+        CommandAction.REQUEST_STOP_TRANSACTION,
+        CommandAction.GET_TRANSACTION_STATUS,
+        CommandAction.UNLOCK_CONNECTOR,
+        CommandAction.TRIGGER_MESSAGE,
+        CommandAction.CLEAR_CACHE,
+        CommandAction.SEND_LOCAL_LIST,
+        CommandAction.GET_LOCAL_LIST_VERSION,
+        CommandAction.CHANGE_AVAILABILITY,
+        CommandAction.DATA_TRANSFER,
+    ],
+}
 
 # An answer's status that means the station will do it. Scheduled (after the running
 # transaction) and RebootRequired (after a reboot) are promises too; the status is kept.
@@ -42,6 +75,7 @@ _SUCCESS_STATUSES = {
     CommandAction.UNLOCK_CONNECTOR: {"Unlocked"},
     CommandAction.CHANGE_AVAILABILITY: {"Accepted", "Scheduled"},
     CommandAction.CHANGE_CONFIGURATION: {"Accepted", "RebootRequired"},
+    CommandAction.RESET: {"Accepted", "Scheduled"},  # 2.0.1: after the running transaction
 }
 _ACCEPTED = {"Accepted"}
 # RemoteStartTransaction's charging profile has decimals the schema checks to one digit.
@@ -49,7 +83,7 @@ _DECIMAL_ACTIONS = {CommandAction.REMOTE_START_TRANSACTION}
 
 
 class CommandInvalid(ValueError):
-    """The action is not one we send, or the payload fails its OCPP 1.6 schema."""
+    """The action is not one the station takes, or the payload fails its schema."""
 
     def __init__(self, message: str, *, field: str = "payload") -> None:
         super().__init__(message)
@@ -84,12 +118,19 @@ def is_success(action: str, status: str | None) -> bool:
     return status is None or status in _SUCCESS_STATUSES.get(action, _ACCEPTED)
 
 
-def validate_command(*, action: str, payload: Any) -> dict[str, Any]:
-    """The payload, checked against the OCPP 1.6 request schema of ``action``; raises
-    CommandInvalid with the schema's message."""
-    if action not in CommandAction.values:
+def protocol_of(station: Station) -> str:
+    """The station's protocol; 1.6 for one that never connected."""
+    return station.ocpp_version or OcppVersion.V16
+
+
+def validate_command(
+    *, action: str, payload: Any, version: str = OcppVersion.V16
+) -> dict[str, Any]:
+    """The payload, checked against the request schema of ``action`` in OCPP ``version``;
+    raises CommandInvalid with the schema's message, or for an action of another version."""
+    if action not in ACTIONS[version]:
         raise CommandInvalid(
-            f"Unknown action {action!r}; one of: {', '.join(CommandAction.values)}.",
+            f"{action!r} is not an OCPP {version} command; one of: {', '.join(ACTIONS[version])}.",
             field="action",
         )
     payload = {} if payload is None else payload
@@ -100,14 +141,14 @@ def validate_command(*, action: str, payload: Any) -> dict[str, Any]:
     if action in _DECIMAL_ACTIONS:
         parse_float = decimal.Decimal
         document = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
-    validator = get_validator(MessageType.Call, action, OCPP_VERSION, parse_float=parse_float)
+    validator = get_validator(MessageType.Call, action, version, parse_float=parse_float)
     error = best_match(validator.iter_errors(document))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path)
         raise CommandInvalid(f"{error.message} (at {where})" if where else error.message)
     for key in payload:
         # The ocpp library takes snake_case arguments and sends camelCase: every key of the
-        # 1.6 schemas survives the round trip, anything else would be sent misspelt.
+        # schemas survives the round trip, anything else would be sent misspelt.
         if snake_to_camel_case(camel_to_snake_case({key: None})) != {key: None}:
             raise CommandInvalid(f"{key!r} cannot be sent as it is spelt.")
     return payload
@@ -183,7 +224,7 @@ def command_send(
     StationNotConnected when the station is not connected: that command is recorded
     ``failed``, so the attempt shows in the station's history.
     """
-    payload = validate_command(action=action, payload=payload)
+    payload = validate_command(action=action, payload=payload, version=protocol_of(station))
     fields = {
         "station": station,
         "action": action,
@@ -217,7 +258,7 @@ def command_record(
     reason: str = "",
 ) -> Command:
     """A command the connection itself runs now (a step of a procedure): no delivery."""
-    payload = validate_command(action=action, payload=payload)
+    payload = validate_command(action=action, payload=payload, version=protocol_of(station))
     with transaction.atomic():
         command = Command.objects.create(
             station=station,

@@ -29,7 +29,9 @@ from stations.models import AutochargeReadiness, ConnectionState, Station
 
 
 def _connected(station: Station) -> bool:
-    station.refresh_from_db(fields=["connection_state", "vendor", "model", "firmware_version"])
+    station.refresh_from_db(
+        fields=["connection_state", "vendor", "model", "firmware_version", "ocpp_version"]
+    )
     return station.connection_state == ConnectionState.CONNECTED
 
 
