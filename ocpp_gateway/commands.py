@@ -28,9 +28,13 @@ from ocpp.messages import MessageType, get_validator
 
 from ocpp_gateway.message_log import (
     AUTHORIZATION_KEY,
+    PASSWORD_COMPONENT,
+    PASSWORD_VARIABLE,
     REDACTED,
     is_authorization_key_change,
+    password_of,
     redact_request,
+    with_password,
 )
 from ocpp_gateway.models import Command, CommandAction, CommandOrigin, CommandState
 from stations.models import ConnectionState, OcppVersion, Station
@@ -123,6 +127,25 @@ def protocol_of(station: Station) -> str:
     return station.ocpp_version or OcppVersion.V16
 
 
+def configuration_read_command(station: Station) -> tuple[CommandAction, dict[str, Any]]:
+    """Read the station's whole configuration: GetConfiguration (1.6), or a report of the
+    device model's configurable variables (2.0.1: the station answers with NotifyReports)."""
+    if protocol_of(station) == OcppVersion.V201:
+        request_id = int(timezone.now().timestamp())  # names the report the station sends
+        return CommandAction.GET_BASE_REPORT, {
+            "requestId": request_id,
+            "reportBase": "ConfigurationInventory",
+        }
+    return CommandAction.GET_CONFIGURATION, {}
+
+
+def reset_command(station: Station, *, hard: bool) -> tuple[CommandAction, dict[str, Any]]:
+    """Reset now (hard; 2.0.1: Immediate) or gently (soft; 2.0.1: once idle)."""
+    if protocol_of(station) == OcppVersion.V201:
+        return CommandAction.RESET, {"type": "Immediate" if hard else "OnIdle"}
+    return CommandAction.RESET, {"type": "Hard" if hard else "Soft"}
+
+
 def validate_command(
     *, action: str, payload: Any, version: str = OcppVersion.V16
 ) -> dict[str, Any]:
@@ -154,9 +177,10 @@ def validate_command(
     return payload
 
 
-# --- The station's password, pushed as AuthorizationKey, never stored ------------------------
+# --- The station's password, pushed to it, never stored ------------------------------------
 #
-# A ChangeConfiguration of AuthorizationKey is recorded with its value REDACTED; the value waits
+# A ChangeConfiguration of AuthorizationKey (1.6) or a SetVariables of
+# SecurityCtrlr.BasicAuthPassword (2.0.1) is recorded with its value REDACTED; the value waits
 # in the cache until the connection claims the command (command_claim), then lives only in that
 # process's memory until it is sent. The cache reaches exactly as far as the channel layer: the
 # process's own memory in the embedded setup, Redis (with an expiry) when REDIS_URL is set.
@@ -173,11 +197,11 @@ def _secret_cache_key(command_id: int) -> str:
 
 
 def _withhold_secret(command: Command, payload: dict[str, Any]) -> None:
-    """Keep the value of a ChangeConfiguration of AuthorizationKey for the connection, once
-    the command is committed (before the connection is told about it)."""
+    """Keep the password a command sets for the connection, once the command is committed
+    (before the connection is told about it)."""
     if not is_authorization_key_change(command.action, payload):
         return
-    key, value = _secret_cache_key(command.pk), payload["value"]
+    key, value = _secret_cache_key(command.pk), password_of(command.action, payload)
     transaction.on_commit(lambda: cache.set(key, value, timeout=_SECRET_TIMEOUT.total_seconds()))
 
 
@@ -196,12 +220,33 @@ def authorization_key_check(password: str) -> None:
         )
 
 
-def authorization_key_payload(password: str) -> dict[str, str]:
-    """The ChangeConfiguration request that gives the station ``password`` for HTTP Basic
-    authentication: the password's bytes in hexadecimal, as the OCPP 1.6 security whitepaper
-    wants AuthorizationKey."""
+def password_check(*, station: Station | None, password: str) -> None:
+    """Raise CommandInvalid (on ``basic_auth_password``) unless the station can be sent this
+    password: OCPP 2.0.1 takes every valid station password, 1.6 at most 20 bytes."""
+    if station is None or protocol_of(station) == OcppVersion.V16:
+        authorization_key_check(password)
+
+
+def password_command(*, station: Station, password: str) -> tuple[CommandAction, dict[str, Any]]:
+    """The command giving the station ``password`` for HTTP Basic authentication: OCPP 1.6
+    ChangeConfiguration of AuthorizationKey (the password's bytes in hexadecimal, as the 1.6
+    security whitepaper wants), OCPP 2.0.1 SetVariables of SecurityCtrlr.BasicAuthPassword
+    (the password itself, A01)."""
+    if protocol_of(station) == OcppVersion.V201:
+        return CommandAction.SET_VARIABLES, {
+            "setVariableData": [
+                {
+                    "attributeValue": password,
+                    "component": {"name": PASSWORD_COMPONENT},
+                    "variable": {"name": PASSWORD_VARIABLE},
+                }
+            ]
+        }
     authorization_key_check(password)
-    return {"key": AUTHORIZATION_KEY, "value": password.encode().hex()}
+    return CommandAction.CHANGE_CONFIGURATION, {
+        "key": AUTHORIZATION_KEY,
+        "value": password.encode().hex(),
+    }
 
 
 def _is_connected(station: Station) -> bool:
@@ -282,7 +327,7 @@ def command_claim(*, command_id: int, unique_id: str) -> Command | None:
         return None
     command = Command.objects.select_related("station").get(pk=command_id)
     if is_authorization_key_change(command.action, command.payload) and (
-        command.payload["value"] == REDACTED
+        password_of(command.action, command.payload) == REDACTED
     ):
         # The real value, for this process's memory only (the row keeps the placeholder).
         key = _secret_cache_key(command_id)
@@ -296,7 +341,7 @@ def command_claim(*, command_id: int, unique_id: str) -> Command | None:
                 completed_at=timezone.now(),
             )
             return None
-        command.payload = {**command.payload, "value": secret}
+        command.payload = with_password(command.action, command.payload, secret)
     return command
 
 

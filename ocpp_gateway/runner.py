@@ -23,6 +23,7 @@ from ocpp_gateway import commands, procedures
 from ocpp_gateway.charge_point import GatewayChargePoint
 from ocpp_gateway.configuration import ConfigurationDialect
 from ocpp_gateway.connection import LoggedConnection
+from ocpp_gateway.message_log import redact_answer
 from ocpp_gateway.models import Command, CommandAction, CommandOrigin, CommandState, MessageType
 from ocpp_gateway.v16.conversions import local_list_change, reported_keys
 from ocpp_gateway.v201.conversions import read_variables
@@ -208,7 +209,7 @@ def finish_and_record(
         )
     elif command.action == CommandAction.GET_VARIABLES:
         station_services.device_model_record(
-            station=command.station, variables=read_variables(response)
+            station=command.station, variables=read_variables(redact_answer(response))
         )
     elif (
         command.action == CommandAction.SEND_LOCAL_LIST

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from ocpp_gateway.commands import (
     CommandInvalid,
-    authorization_key_check,
+    password_check,
     protocol_of,
     validate_command,
 )
@@ -101,8 +101,9 @@ class OperatedStationSerializer(StationSerializer):
         default=False,
         help_text=_(
             "Write-only. With basic_auth_password: once saved, send the password to the "
-            "station (ChangeConfiguration of AuthorizationKey, hexadecimal, at most 20 "
-            "characters). The station must be connected, otherwise 409 and nothing changes."
+            "station (OCPP 1.6: ChangeConfiguration of AuthorizationKey, hexadecimal, at most "
+            "20 characters; OCPP 2.0.1: SetVariables of SecurityCtrlr.BasicAuthPassword). The "
+            "station must be connected, otherwise 409 and nothing changes."
         ),
     )
 
@@ -126,7 +127,7 @@ class OperatedStationSerializer(StationSerializer):
                     }
                 )
             try:
-                authorization_key_check(password)
+                password_check(station=self.instance, password=password)
             except CommandInvalid as invalid:
                 raise serializers.ValidationError({invalid.field: [invalid.message]}) from None
         attrs["push_authorization_key"] = push

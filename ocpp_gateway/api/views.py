@@ -15,8 +15,8 @@ from ocpp_gateway.api.serializers import (
     OcppMessageSerializer,
     OperatedStationSerializer,
 )
-from ocpp_gateway.commands import StationNotConnected, authorization_key_payload, command_send
-from ocpp_gateway.models import Command, CommandAction, OcppMessage
+from ocpp_gateway.commands import StationNotConnected, command_send, password_command
+from ocpp_gateway.models import Command, OcppMessage
 from ocpp_gateway.operations import autocharge_enable, local_list_sync
 from stations.api.serializers import (
     ConfigurationKeySerializer,
@@ -95,10 +95,11 @@ class OperatedStationViewSet(StationViewSet):
         try:
             with transaction.atomic():
                 station = serializer.save()
+                action, payload = password_command(station=station, password=password)
                 command_send(
                     station=station,
-                    action=CommandAction.CHANGE_CONFIGURATION,
-                    payload=authorization_key_payload(password),
+                    action=action,
+                    payload=payload,
                     requested_by=self.request.user,
                 )
         except StationNotConnected:  # it went away meanwhile: everything rolled back
