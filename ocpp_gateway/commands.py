@@ -79,6 +79,7 @@ _SUCCESS_STATUSES = {
     CommandAction.UNLOCK_CONNECTOR: {"Unlocked"},
     CommandAction.CHANGE_AVAILABILITY: {"Accepted", "Scheduled"},
     CommandAction.CHANGE_CONFIGURATION: {"Accepted", "RebootRequired"},
+    CommandAction.SET_VARIABLES: {"Accepted", "RebootRequired"},
     CommandAction.RESET: {"Accepted", "Scheduled"},  # 2.0.1: after the running transaction
 }
 _ACCEPTED = {"Accepted"}
@@ -115,6 +116,21 @@ def notify_station(station_id: int, message: dict[str, Any]) -> None:
     the consumer finds what it is told about."""
     group = station_group(station_id)
     transaction.on_commit(lambda: async_to_sync(get_channel_layer().group_send)(group, message))
+
+
+def answer_status(action: str, response: Any) -> str | None:
+    """The status an answer carries. SetVariables answers one per variable: the first that is
+    not a success, else RebootRequired if any, else Accepted."""
+    if not isinstance(response, dict):
+        return None
+    if action != CommandAction.SET_VARIABLES:
+        return response.get("status")
+    statuses = [item.get("attributeStatus") for item in response.get("setVariableResult", [])]
+    wanted = _SUCCESS_STATUSES[CommandAction.SET_VARIABLES]
+    refused = [status for status in statuses if status not in wanted]
+    if refused:
+        return refused[0]
+    return "RebootRequired" if "RebootRequired" in statuses else "Accepted"
 
 
 def is_success(action: str, status: str | None) -> bool:

@@ -67,8 +67,7 @@ class DeviceModelVariables(ConfigurationDialect):
         return {"setVariableData": [{"attributeValue": value, **v201.variable_of_key(key)}]}
 
     def change_status(self, command: Command) -> str:
-        results = (command.response or {}).get("setVariableResult") or [{}]
-        status = results[0].get("attributeStatus", "")
+        status = command.ocpp_status
         return CHANGE_NOT_SUPPORTED if status in _UNSUPPORTED_VARIABLE else status
 
 

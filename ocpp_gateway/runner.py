@@ -23,7 +23,7 @@ from ocpp_gateway import commands, procedures
 from ocpp_gateway.charge_point import GatewayChargePoint
 from ocpp_gateway.configuration import ConfigurationDialect
 from ocpp_gateway.connection import LoggedConnection
-from ocpp_gateway.message_log import redact_answer
+from ocpp_gateway.message_log import is_authorization_key_change, redact_answer
 from ocpp_gateway.models import Command, CommandAction, CommandOrigin, CommandState, MessageType
 from ocpp_gateway.v16.conversions import local_list_change, reported_keys
 from ocpp_gateway.v201.conversions import read_variables
@@ -178,7 +178,7 @@ class StationRunner:
                 f"{description}",
             )
         _, response = self._connection.answer_to(unique_id) or (None, {})
-        status = response.get("status") if isinstance(response, dict) else None
+        status = commands.answer_status(command.action, response)
         if commands.is_success(command.action, status):
             return CommandState.ACCEPTED, response, status or "", ""
         return CommandState.REJECTED, response, str(status), f"The station answered {status}."
@@ -198,6 +198,14 @@ def finish_and_record(
     finished = commands.command_finish(
         command=command, state=state, response=response, ocpp_status=ocpp_status, detail=detail
     )
+    if finished and is_authorization_key_change(command.action, command.payload):
+        refused = state == CommandState.REJECTED or (state == CommandState.FAILED and ocpp_status)
+        if state == CommandState.ACCEPTED or refused:  # no answer: nobody knows which it uses
+            station_services.station_password_push_outcome(
+                station=command.station,
+                taken=state == CommandState.ACCEPTED,
+                pushed_at=command.created_at,
+            )
     if not finished or state != CommandState.ACCEPTED:
         return finished
     if command.action == CommandAction.GET_CONFIGURATION:

@@ -126,6 +126,11 @@ class Station(models.Model):
     basic_auth_password_hash = models.CharField(
         _("HTTP Basic password (hash)"), max_length=128, blank=True, editable=False
     )
+    # The hash it replaced, while the new password is on its way to the station: a station
+    # that refuses the new one keeps the old (``station_password_push_outcome``).
+    previous_password_hash = models.CharField(
+        _("previous password (hash)"), max_length=128, blank=True, editable=False
+    )
     password_changed_at = models.DateTimeField(
         _("password changed at"), null=True, blank=True, editable=False
     )

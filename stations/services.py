@@ -17,6 +17,7 @@ from uuid import UUID
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -726,7 +727,27 @@ def station_set_password(*, station: Station, password: str | None) -> None:
         station_password_validate(password)
         encoded = make_password(password)
     now = timezone.now()
+    previous = Station.objects.filter(pk=station.pk).values_list(
+        "basic_auth_password_hash", flat=True
+    )
     Station.objects.filter(pk=station.pk).update(
-        basic_auth_password_hash=encoded, password_changed_at=now
+        basic_auth_password_hash=encoded,
+        previous_password_hash=previous.first() or "",
+        password_changed_at=now,
     )
     station.basic_auth_password_hash, station.password_changed_at = encoded, now
+
+
+def station_password_push_outcome(*, station: Station, taken: bool, pushed_at: datetime) -> None:
+    """The station answered the push of its new password (set at ``pushed_at`` or before):
+    ``taken``, the previous password is forgotten; refused, the station still uses the
+    previous one, which becomes its password again (unless staff changed it since)."""
+    unchanged = Station.objects.filter(pk=station.pk, password_changed_at__lte=pushed_at)
+    if taken:
+        unchanged.update(previous_password_hash="")
+        return
+    unchanged.exclude(previous_password_hash="").update(
+        basic_auth_password_hash=F("previous_password_hash"),
+        previous_password_hash="",
+        password_changed_at=timezone.now(),
+    )

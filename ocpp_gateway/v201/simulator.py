@@ -42,17 +42,6 @@ class ChargingReport:
     steps: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _answering(action: str, result, **values):
-    """A handler that notes the call and answers ``result(**values)``."""
-
-    @on(action)
-    def handler(self, **payload):
-        self.received.append((action, payload))
-        return result(**values)
-
-    return handler
-
-
 class SimulatedStation201(ChargePoint):
     """The library's 2.0.1 ChargePoint, as a station; schema checks on by default.
 
@@ -155,29 +144,60 @@ class SimulatedStation201(ChargePoint):
             )
         )
 
-    on_reset = _answering(Action.reset, call_result.Reset, status="Accepted")
-    on_request_start = _answering(
-        Action.request_start_transaction, call_result.RequestStartTransaction, status="Accepted"
-    )
-    on_request_stop = _answering(
-        Action.request_stop_transaction, call_result.RequestStopTransaction, status="Accepted"
-    )
-    on_transaction_status = _answering(
-        Action.get_transaction_status, call_result.GetTransactionStatus, messages_in_queue=False
-    )
-    on_unlock = _answering(Action.unlock_connector, call_result.UnlockConnector, status="Unlocked")
-    on_trigger = _answering(Action.trigger_message, call_result.TriggerMessage, status="Accepted")
-    on_clear_cache = _answering(Action.clear_cache, call_result.ClearCache, status="Accepted")
-    on_local_list = _answering(Action.send_local_list, call_result.SendLocalList, status="Accepted")
-    on_list_version = _answering(
-        Action.get_local_list_version, call_result.GetLocalListVersion, version_number=0
-    )
-    on_availability = _answering(
-        Action.change_availability, call_result.ChangeAvailability, status="Accepted"
-    )
-    on_data_transfer = _answering(
-        Action.data_transfer, call_result.DataTransfer, status="UnknownVendorId"
-    )
+    @on(Action.reset)
+    def on_reset(self, **payload):
+        self.received.append((Action.reset, payload))
+        return call_result.Reset(status="Accepted")
+
+    @on(Action.request_start_transaction)
+    def on_request_start_transaction(self, **payload):
+        self.received.append((Action.request_start_transaction, payload))
+        return call_result.RequestStartTransaction(status="Accepted")
+
+    @on(Action.request_stop_transaction)
+    def on_request_stop_transaction(self, **payload):
+        self.received.append((Action.request_stop_transaction, payload))
+        return call_result.RequestStopTransaction(status="Accepted")
+
+    @on(Action.get_transaction_status)
+    def on_get_transaction_status(self, **payload):
+        self.received.append((Action.get_transaction_status, payload))
+        return call_result.GetTransactionStatus(messages_in_queue=False)
+
+    @on(Action.unlock_connector)
+    def on_unlock_connector(self, **payload):
+        self.received.append((Action.unlock_connector, payload))
+        return call_result.UnlockConnector(status="Unlocked")
+
+    @on(Action.trigger_message)
+    def on_trigger_message(self, **payload):
+        self.received.append((Action.trigger_message, payload))
+        return call_result.TriggerMessage(status="Accepted")
+
+    @on(Action.clear_cache)
+    def on_clear_cache(self, **payload):
+        self.received.append((Action.clear_cache, payload))
+        return call_result.ClearCache(status="Accepted")
+
+    @on(Action.send_local_list)
+    def on_send_local_list(self, **payload):
+        self.received.append((Action.send_local_list, payload))
+        return call_result.SendLocalList(status="Accepted")
+
+    @on(Action.get_local_list_version)
+    def on_get_local_list_version(self, **payload):
+        self.received.append((Action.get_local_list_version, payload))
+        return call_result.GetLocalListVersion(version_number=0)
+
+    @on(Action.change_availability)
+    def on_change_availability(self, **payload):
+        self.received.append((Action.change_availability, payload))
+        return call_result.ChangeAvailability(status="Accepted")
+
+    @on(Action.data_transfer)
+    def on_data_transfer(self, **payload):
+        self.received.append((Action.data_transfer, payload))
+        return call_result.DataTransfer(status="UnknownVendorId")
 
     # --- What a station sends -----------------------------------------------------------------
 
@@ -209,6 +229,7 @@ class SimulatedStation201(ChargePoint):
         seq_no: int | None = None,
         offline: bool | None = None,
         stopped_reason: str | None = None,
+        charging_state: str | None = None,
     ):
         """One TransactionEvent, numbered in order unless ``seq_no`` is given; ``energy_wh``
         sends the energy register."""
@@ -216,6 +237,8 @@ class SimulatedStation201(ChargePoint):
         info = {"transaction_id": transaction_id}
         if stopped_reason:
             info["stopped_reason"] = stopped_reason
+        if charging_state:
+            info["charging_state"] = charging_state
         meter_value = None
         if energy_wh is not None:
             meter_value = [
@@ -246,10 +269,12 @@ def mac_token(mac: str) -> dict[str, str]:
     return {"id_token": mac, "type": "MacAddress"}
 
 
-async def connect(url: str, charge_point_id: str, **options):
-    """Open the WebSocket the way a 2.0.1 station does."""
+async def connect(url: str, charge_point_id: str, headers: dict[str, str] | None = None):
+    """Open the WebSocket the way a 2.0.1 station does (``headers``: its credentials)."""
     return await websockets.connect(
-        f"{url.rstrip('/')}/{charge_point_id}", subprotocols=["ocpp2.0.1"], **options
+        f"{url.rstrip('/')}/{charge_point_id}",
+        subprotocols=["ocpp2.0.1"],
+        additional_headers=headers or {},
     )
 
 
@@ -267,11 +292,18 @@ class OnlineStation:
 
 
 async def online(
-    *, url: str, charge_point_id: str, vendor: str = "Simulator", model: str = "DC-150", **options
+    *,
+    url: str,
+    charge_point_id: str,
+    vendor: str = "Simulator",
+    model: str = "DC-150",
+    headers: dict[str, str] | None = None,
+    station_class: type[SimulatedStation201] = SimulatedStation201,
+    **options,
 ) -> OnlineStation:
     """Connect, boot, and keep answering the supervision's calls in the background."""
-    websocket = await connect(url, charge_point_id)
-    station = SimulatedStation201(charge_point_id, websocket, **options)
+    websocket = await connect(url, charge_point_id, headers)
+    station = station_class(charge_point_id, websocket, **options)
     listener = asyncio.create_task(station.start())
     await station.boot(vendor=vendor, model=model)
     return OnlineStation(station, websocket, listener)

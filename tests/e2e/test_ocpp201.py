@@ -25,7 +25,7 @@ from stations.models import (
     SecurityEvent,
     TransactionAnomaly,
 )
-from tests.e2e.stations import Api, StationThread, staff_token, wait_for
+from tests.e2e.stations import Api, Online201, staff_token, wait_for
 from tests.factories import BadgeFactory, CompanyFactory, StationFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,26 +49,6 @@ def charge(server_url: str, station, id_token: dict, **options) -> simulator.Cha
     )
 
 
-class Online:
-    """A booted 2.0.1 station in a thread of its own (the test uses the ORM meanwhile)."""
-
-    def __init__(self, server_url: str, station, **options) -> None:
-        self.thread = StationThread()
-        self.online = self.thread.run(
-            simulator.online(
-                url=f"{server_url}/ocpp", charge_point_id=station.charge_point_id, **options
-            )
-        )
-        self.station = self.online.station
-
-    def send(self, coroutine):
-        return self.thread.run(coroutine)
-
-    def close(self) -> None:
-        self.thread.run(self.online.close())
-        self.thread.stop()
-
-
 @pytest.fixture
 def station(transactional_db):
     return StationFactory(charge_point_id="E2E-201-1")
@@ -76,7 +56,7 @@ def station(transactional_db):
 
 @pytest.fixture
 def online(server_url, station):
-    connected = Online(server_url, station)
+    connected = Online201(server_url, station)
     yield connected
     connected.close()
 
@@ -231,7 +211,7 @@ def test_an_accepted_badge_with_an_expiry_says_until_when_it_may_be_cached(serve
 def test_the_same_mac_starting_at_a_second_station_is_concurrent_tx(server_url, station):
     BadgeFactory(rfid=MAC_TAG, company=station.company)
     second = StationFactory(charge_point_id="E2E-201-2", company=station.company)
-    first = Online(server_url, station)
+    first = Online201(server_url, station)
     try:
         first.send(
             first.station.transaction_event(
@@ -527,7 +507,7 @@ def test_an_autocharge_profile_of_device_model_variables_makes_the_station_ready
     AutochargeSetting.objects.create(
         profile=profile, component="AuthCtrlr", variable="AutochargeEnabled", value="true"
     )
-    connected = Online(
+    connected = Online201(
         server_url, station, variables={("AuthCtrlr", "AutochargeEnabled"): ("false", "ReadWrite")}
     )
     try:
