@@ -5,8 +5,10 @@ terms: MacAddress tokens, TransactionEvents, the device model."""
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from ocpp.v201 import call
 
@@ -548,3 +550,21 @@ def test_a_frame_whose_message_id_cannot_be_read_is_answered_with_minus_one(serv
 
     assert first[:3] == [4, "-1", "RpcFrameworkError"]
     assert second[:3] == [4, "abc", "MessageTypeNotSupported"]
+
+
+def test_the_simulate_station_command_charges_over_201(server_url, station):
+    BadgeFactory(rfid=MAC_TAG, company=station.company)
+    out = StringIO()
+
+    call_command(
+        "simulate_station",
+        station.charge_point_id,
+        ocpp="2.0.1",
+        id_tag="vid:a0:14:31:0e:00:4e",
+        url=f"{server_url}/ocpp",
+        stdout=out,
+    )
+
+    assert "Authorize            → Accepted" in out.getvalue()
+    assert out.getvalue().rstrip().endswith("Charged.")
+    assert ChargingSession.objects.get().energy_wh == 12_000
