@@ -443,28 +443,24 @@ class PresentedToken:
     """Of a kind no badge can be: refused with its reason."""
 
 
-def _register_wh(reading: MeterValue) -> Decimal | None:
-    """A whole-meter energy register reading in Wh, or None if it is not one."""
-    if reading.measurand != ENERGY_REGISTER or reading.phase:
+def _register_wh(reading: MeterValue | None) -> int | None:
+    """An energy register reading in Wh, or None (no reading, or not a number)."""
+    if reading is None:
         return None
     try:
         value = Decimal(reading.value)
     except InvalidOperation:
         return None
-    return value * 1000 if reading.unit.casefold() == "kwh" else value
+    return int(value * 1000 if reading.unit.casefold() == "kwh" else value)
 
 
 def _register_span(session: ChargingSession) -> tuple[int | None, int | None]:
-    """The first and the last energy register readings of the session, by the station's
-    clock (events may arrive in another order than they happened)."""
-    readings = [
-        wh
-        for wh in map(_register_wh, session.meter_values.order_by("timestamp", "id"))
-        if wh is not None
-    ]
-    if not readings:
-        return None, None
-    return int(readings[0]), int(readings[-1])
+    """The first and the last whole-meter energy register readings of the session, by the
+    station's clock (events may arrive in another order than they happened)."""
+    readings = session.meter_values.filter(measurand=ENERGY_REGISTER, phase="").order_by(
+        "timestamp", "id"
+    )
+    return _register_wh(readings.first()), _register_wh(readings.last())
 
 
 @transaction.atomic
