@@ -491,7 +491,6 @@ def transaction_event_record(
     """
     session = (
         ChargingSession.objects.select_for_update()
-        .select_related("badge")
         .filter(station=station, station_transaction_id=station_transaction_id)
         .first()
     )
