@@ -3,8 +3,8 @@ C (authorization) and E (transactions) that apply to this supervision, one test 
 after the case id, against a real server with the ``ocpp`` library's 2.0.1 ChargePoint.
 
 The case list and each case's gist come from a public reimplementation of the OCTT's CSMS
-cases (not from the OCTT itself); the 2.0.1 use-case ids they exercise are cited. The cases
-left out, and why, are listed in the README (OCPP 2.0.1 support).
+cases (not from the OCTT document itself). The cases left out, and why, are listed in the
+README (OCPP 2.0.1 support).
 """
 
 import asyncio
