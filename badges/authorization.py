@@ -38,6 +38,10 @@ class Reason(models.TextChoices):
     PAIRED = "paired", _("Unknown vehicle enrolled by pairing mode, accepted")
     OPEN_CHARGE = "open_charge", _("Open-charge station: everyone is accepted")
     MALFORMED_ID_TAG = "malformed_id_tag", _("Malformed VID tag (no usable MAC address)")
+    UNSUPPORTED_IDENTIFIER = (
+        "unsupported_identifier",
+        _("Kind of identifier not accepted here (only RFID cards and vehicle MAC addresses)"),
+    )
     UNKNOWN_BADGE = "unknown_badge", _("Unknown badge")
     BADGE_DISABLED = "badge_disabled", _("Badge disabled")
     BADGE_EXPIRED = "badge_expired", _("Badge expired")
@@ -58,6 +62,8 @@ class AuthorizationFacts:
     station_in_badge_groups: bool
     active_session_elsewhere: bool
     now: datetime
+    identifier_unsupported: bool = False
+    """The station named a kind of identifier no badge can be (an OCPP 2.0.1 eMAID, say)."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,8 @@ def decide(facts: AuthorizationFacts) -> Decision:
             id_tag=facts.id_tag,
             badge=badge,
         )
+    if facts.identifier_unsupported:
+        return refuse(AuthorizationStatus.INVALID, Reason.UNSUPPORTED_IDENTIFIER)
     if facts.id_tag_malformed:
         return refuse(AuthorizationStatus.INVALID, Reason.MALFORMED_ID_TAG)
     if badge is None:
@@ -127,14 +135,20 @@ def decide(facts: AuthorizationFacts) -> Decision:
     )
 
 
-def load_facts(*, id_tag: str, station: Station, now: datetime | None = None) -> AuthorizationFacts:
+def load_facts(
+    *,
+    id_tag: str,
+    station: Station,
+    now: datetime | None = None,
+    identifier_unsupported: bool = False,
+) -> AuthorizationFacts:
     """Load what ``decide`` needs: at most three queries, each on an index."""
     try:
         canonical, malformed = normalize_id_tag(id_tag), False
     except IdTagError:
         canonical, malformed = id_tag.strip().upper(), True
     badge = None
-    if not malformed:
+    if not malformed and not identifier_unsupported:
         badge = Badge.objects.select_related("vehicle", "company").filter(rfid=canonical).first()
     in_groups = elsewhere = False
     if badge is not None:
@@ -156,9 +170,13 @@ def load_facts(*, id_tag: str, station: Station, now: datetime | None = None) ->
         station_in_badge_groups=in_groups,
         active_session_elsewhere=elsewhere,
         now=now or timezone.now(),
+        identifier_unsupported=identifier_unsupported,
     )
 
 
-def authorize(*, id_tag: str, station: Station) -> Decision:
-    """The decision for ``id_tag`` presented at ``station``, now."""
-    return decide(load_facts(id_tag=id_tag, station=station))
+def authorize(*, id_tag: str, station: Station, identifier_unsupported: bool = False) -> Decision:
+    """The decision for ``id_tag`` presented at ``station``, now. ``identifier_unsupported``:
+    the station said the identifier is of a kind no badge can be."""
+    return decide(
+        load_facts(id_tag=id_tag, station=station, identifier_unsupported=identifier_unsupported)
+    )

@@ -37,7 +37,14 @@ from badges.models import (
     autocharge_description,
 )
 from fleet.models import AuthorizationGroup, Vehicle
-from stations.models import Connector, SecurityEvent, SecurityEventKind, Severity, Station
+from stations.models import (
+    ChargingSession,
+    Connector,
+    SecurityEvent,
+    SecurityEventKind,
+    Severity,
+    Station,
+)
 from stations.security import security_event_record
 from supervision import live
 
@@ -62,6 +69,7 @@ def authorization_request(
     station: Station,
     connector_id: int | None = None,
     log_entry_id: UUID | None = None,
+    identifier_unsupported: bool = False,
 ) -> Decision:
     """Decide for a tag a station presents, and act on what the decision reveals:
 
@@ -69,9 +77,11 @@ def authorization_request(
     - any other refused ``VID:`` is recorded (the inbox gathers the unknown ones);
     - the same MAC charging elsewhere, or refused across companies, is a security event.
     """
-    decision = authorize(id_tag=id_tag, station=station)
+    decision = authorize(
+        id_tag=id_tag, station=station, identifier_unsupported=identifier_unsupported
+    )
     mac = mac_of(decision.id_tag) if not decision.accepted else None
-    if mac is None or decision.reason == Reason.MALFORMED_ID_TAG:
+    if mac is None or decision.reason in (Reason.MALFORMED_ID_TAG, Reason.UNSUPPORTED_IDENTIFIER):
         return decision
     now = timezone.now()
     if connector_id is None:
@@ -106,11 +116,19 @@ def authorization_request(
 
 
 def _plugged_connector(station: Station) -> int | None:
-    """Authorize carries no connector: the one connector in Preparing is where the vehicle is."""
+    """Authorize carries no connector: the one connector with a vehicle plugged in and no
+    session is where the vehicle is (OCPP 1.6 says Preparing; 2.0.1 says Occupied for an
+    EVSE, charging or not)."""
     plugged = list(
         Connector.objects.filter(
-            station=station, status="Preparing", connector_id__gt=0
-        ).values_list("connector_id", flat=True)[:2]
+            station=station, status__in=["Preparing", "Occupied"], connector_id__gt=0
+        )
+        .exclude(
+            connector_id__in=ChargingSession.objects.active()
+            .filter(station=station)
+            .values("connector_id")
+        )
+        .values_list("connector_id", flat=True)[:2]
     )
     return plugged[0] if len(plugged) == 1 else None
 

@@ -27,9 +27,11 @@ from badges.models import (
 from ocpp_gateway.commands import (
     CommandInvalid,
     StationNotConnected,
-    authorization_key_check,
-    authorization_key_payload,
     command_send,
+    configuration_read_command,
+    password_check,
+    password_command,
+    reset_command,
 )
 from ocpp_gateway.message_log import redact, redact_answer, redact_request
 from ocpp_gateway.models import Command, CommandAction, LogStatus, OcppMessage
@@ -184,23 +186,28 @@ class SendCommandForm(forms.Form):
         required=False,
         initial=dict,
         help_text=_(
-            'OCPP 1.6 request, in camelCase, e.g. {"key": ["AllowedAuthenticationMethods"]} for '
-            'GetConfiguration, {"type": "Soft"} for Reset, {"connectorId": 1, "idTag": '
-            '"VID:A014310E004E"} for RemoteStartTransaction.'
+            "The request in the station's protocol, in camelCase. OCPP 1.6, e.g. "
+            '{"key": ["AllowedAuthenticationMethods"]} for GetConfiguration, {"type": "Soft"} '
+            'for Reset, {"connectorId": 1, "idTag": "VID:A014310E004E"} for '
+            'RemoteStartTransaction. OCPP 2.0.1, e.g. {"getVariableData": [{"component": '
+            '{"name": "AuthCtrlr"}, "variable": {"name": "Enabled"}}]} for GetVariables, '
+            '{"type": "OnIdle"} for Reset, {"idToken": {"idToken": "A014310E004E", "type": '
+            '"MacAddress"}, "remoteStartId": 1} for RequestStartTransaction.'
         ),
         widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
     )
 
 
 class OperatedStationForm(StationForm):
-    """The station form, able to send the new password to the station as AuthorizationKey."""
+    """The station form, able to send the new password to the station."""
 
     push_authorization_key = forms.BooleanField(
         label=_("Send it to the station"),
         required=False,
         help_text=_(
-            "Once saved, send the new password to the station as its AuthorizationKey "
-            "(ChangeConfiguration). The station must be connected; at most 20 characters."
+            "Once saved, send the new password to the station: OCPP 1.6 as its "
+            "AuthorizationKey (ChangeConfiguration, at most 20 characters), OCPP 2.0.1 as "
+            "SecurityCtrlr.BasicAuthPassword (SetVariables). The station must be connected."
         ),
     )
 
@@ -216,7 +223,7 @@ class OperatedStationForm(StationForm):
             )
             return cleaned_data
         try:
-            authorization_key_check(change.password)
+            password_check(station=self.instance, password=change.password)
         except CommandInvalid as invalid:
             self.add_error("new_password", invalid.message)
             return cleaned_data
@@ -275,12 +282,10 @@ class OperatedStationAdmin(StationAdmin):
         super().save_model(request, obj, form, change)
         if not form.cleaned_data.get("push_authorization_key"):
             return
+        action, payload = password_command(station=obj, password=form.password_change.password)
         try:
             command = command_send(
-                station=obj,
-                action=CommandAction.CHANGE_CONFIGURATION,
-                payload=authorization_key_payload(form.password_change.password),
-                requested_by=request.user,
+                station=obj, action=action, payload=payload, requested_by=request.user
             )
         except StationNotConnected:  # it went away since the form was checked
             messages.error(
@@ -296,8 +301,7 @@ class OperatedStationAdmin(StationAdmin):
             request,
             format_html(
                 '{} <a href="{}">{}</a>',
-                _("The new password was sent to %(station)s as its AuthorizationKey.")
-                % {"station": obj.charge_point_id},
+                _("The new password was sent to %(station)s.") % {"station": obj.charge_point_id},
                 reverse("admin:ocpp_gateway_command_change", args=[command.pk]),
                 _("Its answer"),
             ),
@@ -384,9 +388,11 @@ class OperatedStationAdmin(StationAdmin):
 
     # --- Actions on the list --------------------------------------------------------------
 
-    def _send_each(self, request, queryset, action: str, payload: dict) -> None:
+    def _send_each(self, request, queryset, command_for) -> None:
+        """Send each station ``command_for(station)``: ``(action, payload)`` in its protocol."""
         sent, offline = 0, []
         for station in queryset:
+            action, payload = command_for(station)
             try:
                 command_send(
                     station=station, action=action, payload=payload, requested_by=request.user
@@ -410,19 +416,19 @@ class OperatedStationAdmin(StationAdmin):
 
     @admin.action(description=_("Read the configuration"), permissions=["operate"])
     def read_configuration(self, request, queryset) -> None:
-        self._send_each(request, queryset, CommandAction.GET_CONFIGURATION, {})
+        self._send_each(request, queryset, configuration_read_command)
 
     @admin.action(description=_("Clear the authorization cache"), permissions=["operate"])
     def clear_cache(self, request, queryset) -> None:
-        self._send_each(request, queryset, CommandAction.CLEAR_CACHE, {})
+        self._send_each(request, queryset, lambda station: (CommandAction.CLEAR_CACHE, {}))
 
     @admin.action(description=_("Reset (soft)"), permissions=["operate"])
     def soft_reset(self, request, queryset) -> None:
-        self._send_each(request, queryset, CommandAction.RESET, {"type": "Soft"})
+        self._send_each(request, queryset, lambda station: reset_command(station, hard=False))
 
     @admin.action(description=_("Reset (hard)"), permissions=["operate"])
     def hard_reset(self, request, queryset) -> None:
-        self._send_each(request, queryset, CommandAction.RESET, {"type": "Hard"})
+        self._send_each(request, queryset, lambda station: reset_command(station, hard=True))
 
     @admin.action(description=_("Enable Autocharge"), permissions=["operate"])
     def enable_autocharge(self, request, queryset) -> None:

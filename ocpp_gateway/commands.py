@@ -1,5 +1,6 @@
-"""Commands to stations: validated against OCPP 1.6's schemas, recorded, and delivered through
-the channel layer to whichever server process holds the station's WebSocket.
+"""Commands to stations: validated against the schemas of the station's protocol (OCPP 1.6 or
+2.0.1: each has its own actions), recorded, and delivered through the channel layer to
+whichever server process holds the station's WebSocket.
 
 Staff (admin, REST) and the supervision's own procedures call ``command_send``. The consumer
 holding the station claims the command (``pending`` → ``sent``), makes the call and stores the
@@ -27,14 +28,50 @@ from ocpp.messages import MessageType, get_validator
 
 from ocpp_gateway.message_log import (
     AUTHORIZATION_KEY,
+    PASSWORD_COMPONENT,
+    PASSWORD_VARIABLE,
     REDACTED,
     is_authorization_key_change,
+    password_of,
     redact_request,
+    with_password,
 )
 from ocpp_gateway.models import Command, CommandAction, CommandOrigin, CommandState
-from stations.models import ConnectionState, Station
+from stations.models import ConnectionState, OcppVersion, Station
 
-OCPP_VERSION = "1.6"
+# The calls each protocol's stations take.
+ACTIONS: dict[str, list[CommandAction]] = {
+    OcppVersion.V16: [
+        CommandAction.GET_CONFIGURATION,
+        CommandAction.CHANGE_CONFIGURATION,
+        CommandAction.CLEAR_CACHE,
+        CommandAction.RESET,
+        CommandAction.TRIGGER_MESSAGE,
+        CommandAction.REMOTE_START_TRANSACTION,
+        CommandAction.REMOTE_STOP_TRANSACTION,
+        CommandAction.UNLOCK_CONNECTOR,
+        CommandAction.CHANGE_AVAILABILITY,
+        CommandAction.SEND_LOCAL_LIST,
+        CommandAction.GET_LOCAL_LIST_VERSION,
+        CommandAction.DATA_TRANSFER,
+    ],
+    OcppVersion.V201: [
+        CommandAction.GET_VARIABLES,
+        CommandAction.SET_VARIABLES,
+        CommandAction.GET_BASE_REPORT,
+        CommandAction.RESET,
+        CommandAction.REQUEST_START_TRANSACTION,
+        CommandAction.REQUEST_STOP_TRANSACTION,
+        CommandAction.GET_TRANSACTION_STATUS,
+        CommandAction.UNLOCK_CONNECTOR,
+        CommandAction.TRIGGER_MESSAGE,
+        CommandAction.CLEAR_CACHE,
+        CommandAction.SEND_LOCAL_LIST,
+        CommandAction.GET_LOCAL_LIST_VERSION,
+        CommandAction.CHANGE_AVAILABILITY,
+        CommandAction.DATA_TRANSFER,
+    ],
+}
 
 # An answer's status that means the station will do it. Scheduled (after the running
 # transaction) and RebootRequired (after a reboot) are promises too; the status is kept.
@@ -42,6 +79,8 @@ _SUCCESS_STATUSES = {
     CommandAction.UNLOCK_CONNECTOR: {"Unlocked"},
     CommandAction.CHANGE_AVAILABILITY: {"Accepted", "Scheduled"},
     CommandAction.CHANGE_CONFIGURATION: {"Accepted", "RebootRequired"},
+    CommandAction.SET_VARIABLES: {"Accepted", "RebootRequired"},
+    CommandAction.RESET: {"Accepted", "Scheduled"},  # 2.0.1: after the running transaction
 }
 _ACCEPTED = {"Accepted"}
 # RemoteStartTransaction's charging profile has decimals the schema checks to one digit.
@@ -49,7 +88,7 @@ _DECIMAL_ACTIONS = {CommandAction.REMOTE_START_TRANSACTION}
 
 
 class CommandInvalid(ValueError):
-    """The action is not one we send, or the payload fails its OCPP 1.6 schema."""
+    """The action is not one the station takes, or the payload fails its schema."""
 
     def __init__(self, message: str, *, field: str = "payload") -> None:
         super().__init__(message)
@@ -79,17 +118,58 @@ def notify_station(station_id: int, message: dict[str, Any]) -> None:
     transaction.on_commit(lambda: async_to_sync(get_channel_layer().group_send)(group, message))
 
 
+def answer_status(action: str, response: Any) -> str | None:
+    """The status an answer carries. SetVariables answers one per variable: the first that is
+    not a success, else RebootRequired if any, else Accepted."""
+    if not isinstance(response, dict):
+        return None
+    if action != CommandAction.SET_VARIABLES:
+        return response.get("status")
+    statuses = [item.get("attributeStatus") for item in response.get("setVariableResult", [])]
+    wanted = _SUCCESS_STATUSES[CommandAction.SET_VARIABLES]
+    refused = [status for status in statuses if status not in wanted]
+    if refused:
+        return refused[0]
+    return "RebootRequired" if "RebootRequired" in statuses else "Accepted"
+
+
 def is_success(action: str, status: str | None) -> bool:
     """Whether an answer means the station will do it (no status: it answered, it did)."""
     return status is None or status in _SUCCESS_STATUSES.get(action, _ACCEPTED)
 
 
-def validate_command(*, action: str, payload: Any) -> dict[str, Any]:
-    """The payload, checked against the OCPP 1.6 request schema of ``action``; raises
-    CommandInvalid with the schema's message."""
-    if action not in CommandAction.values:
+def protocol_of(station: Station) -> str:
+    """The station's protocol; 1.6 for one that never connected."""
+    return station.ocpp_version or OcppVersion.V16
+
+
+def configuration_read_command(station: Station) -> tuple[CommandAction, dict[str, Any]]:
+    """Read the station's whole configuration: GetConfiguration (1.6), or a report of the
+    device model's configurable variables (2.0.1: the station answers with NotifyReports)."""
+    if protocol_of(station) == OcppVersion.V201:
+        request_id = int(timezone.now().timestamp())  # names the report the station sends
+        return CommandAction.GET_BASE_REPORT, {
+            "requestId": request_id,
+            "reportBase": "ConfigurationInventory",
+        }
+    return CommandAction.GET_CONFIGURATION, {}
+
+
+def reset_command(station: Station, *, hard: bool) -> tuple[CommandAction, dict[str, Any]]:
+    """Reset now (hard; 2.0.1: Immediate) or gently (soft; 2.0.1: once idle)."""
+    if protocol_of(station) == OcppVersion.V201:
+        return CommandAction.RESET, {"type": "Immediate" if hard else "OnIdle"}
+    return CommandAction.RESET, {"type": "Hard" if hard else "Soft"}
+
+
+def validate_command(
+    *, action: str, payload: Any, version: str = OcppVersion.V16
+) -> dict[str, Any]:
+    """The payload, checked against the request schema of ``action`` in OCPP ``version``;
+    raises CommandInvalid with the schema's message, or for an action of another version."""
+    if action not in ACTIONS[version]:
         raise CommandInvalid(
-            f"Unknown action {action!r}; one of: {', '.join(CommandAction.values)}.",
+            f"{action!r} is not an OCPP {version} command; one of: {', '.join(ACTIONS[version])}.",
             field="action",
         )
     payload = {} if payload is None else payload
@@ -100,22 +180,23 @@ def validate_command(*, action: str, payload: Any) -> dict[str, Any]:
     if action in _DECIMAL_ACTIONS:
         parse_float = decimal.Decimal
         document = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
-    validator = get_validator(MessageType.Call, action, OCPP_VERSION, parse_float=parse_float)
+    validator = get_validator(MessageType.Call, action, version, parse_float=parse_float)
     error = best_match(validator.iter_errors(document))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path)
         raise CommandInvalid(f"{error.message} (at {where})" if where else error.message)
     for key in payload:
         # The ocpp library takes snake_case arguments and sends camelCase: every key of the
-        # 1.6 schemas survives the round trip, anything else would be sent misspelt.
+        # schemas survives the round trip, anything else would be sent misspelt.
         if snake_to_camel_case(camel_to_snake_case({key: None})) != {key: None}:
             raise CommandInvalid(f"{key!r} cannot be sent as it is spelt.")
     return payload
 
 
-# --- The station's password, pushed as AuthorizationKey, never stored ------------------------
+# --- The station's password, pushed to it, never stored ------------------------------------
 #
-# A ChangeConfiguration of AuthorizationKey is recorded with its value REDACTED; the value waits
+# A ChangeConfiguration of AuthorizationKey (1.6) or a SetVariables of
+# SecurityCtrlr.BasicAuthPassword (2.0.1) is recorded with its value REDACTED; the value waits
 # in the cache until the connection claims the command (command_claim), then lives only in that
 # process's memory until it is sent. The cache reaches exactly as far as the channel layer: the
 # process's own memory in the embedded setup, Redis (with an expiry) when REDIS_URL is set.
@@ -132,11 +213,11 @@ def _secret_cache_key(command_id: int) -> str:
 
 
 def _withhold_secret(command: Command, payload: dict[str, Any]) -> None:
-    """Keep the value of a ChangeConfiguration of AuthorizationKey for the connection, once
-    the command is committed (before the connection is told about it)."""
+    """Keep the password a command sets for the connection, once the command is committed
+    (before the connection is told about it)."""
     if not is_authorization_key_change(command.action, payload):
         return
-    key, value = _secret_cache_key(command.pk), payload["value"]
+    key, value = _secret_cache_key(command.pk), password_of(command.action, payload)
     transaction.on_commit(lambda: cache.set(key, value, timeout=_SECRET_TIMEOUT.total_seconds()))
 
 
@@ -155,12 +236,33 @@ def authorization_key_check(password: str) -> None:
         )
 
 
-def authorization_key_payload(password: str) -> dict[str, str]:
-    """The ChangeConfiguration request that gives the station ``password`` for HTTP Basic
-    authentication: the password's bytes in hexadecimal, as the OCPP 1.6 security whitepaper
-    wants AuthorizationKey."""
+def password_check(*, station: Station | None, password: str) -> None:
+    """Raise CommandInvalid (on ``basic_auth_password``) unless the station can be sent this
+    password: OCPP 2.0.1 takes every valid station password, 1.6 at most 20 bytes."""
+    if station is None or protocol_of(station) == OcppVersion.V16:
+        authorization_key_check(password)
+
+
+def password_command(*, station: Station, password: str) -> tuple[CommandAction, dict[str, Any]]:
+    """The command giving the station ``password`` for HTTP Basic authentication: OCPP 1.6
+    ChangeConfiguration of AuthorizationKey (the password's bytes in hexadecimal, as the 1.6
+    security whitepaper wants), OCPP 2.0.1 SetVariables of SecurityCtrlr.BasicAuthPassword
+    (the password itself, A01)."""
+    if protocol_of(station) == OcppVersion.V201:
+        return CommandAction.SET_VARIABLES, {
+            "setVariableData": [
+                {
+                    "attributeValue": password,
+                    "component": {"name": PASSWORD_COMPONENT},
+                    "variable": {"name": PASSWORD_VARIABLE},
+                }
+            ]
+        }
     authorization_key_check(password)
-    return {"key": AUTHORIZATION_KEY, "value": password.encode().hex()}
+    return CommandAction.CHANGE_CONFIGURATION, {
+        "key": AUTHORIZATION_KEY,
+        "value": password.encode().hex(),
+    }
 
 
 def _is_connected(station: Station) -> bool:
@@ -183,7 +285,7 @@ def command_send(
     StationNotConnected when the station is not connected: that command is recorded
     ``failed``, so the attempt shows in the station's history.
     """
-    payload = validate_command(action=action, payload=payload)
+    payload = validate_command(action=action, payload=payload, version=protocol_of(station))
     fields = {
         "station": station,
         "action": action,
@@ -217,7 +319,7 @@ def command_record(
     reason: str = "",
 ) -> Command:
     """A command the connection itself runs now (a step of a procedure): no delivery."""
-    payload = validate_command(action=action, payload=payload)
+    payload = validate_command(action=action, payload=payload, version=protocol_of(station))
     with transaction.atomic():
         command = Command.objects.create(
             station=station,
@@ -241,7 +343,7 @@ def command_claim(*, command_id: int, unique_id: str) -> Command | None:
         return None
     command = Command.objects.select_related("station").get(pk=command_id)
     if is_authorization_key_change(command.action, command.payload) and (
-        command.payload["value"] == REDACTED
+        password_of(command.action, command.payload) == REDACTED
     ):
         # The real value, for this process's memory only (the row keeps the placeholder).
         key = _secret_cache_key(command_id)
@@ -255,7 +357,7 @@ def command_claim(*, command_id: int, unique_id: str) -> Command | None:
                 completed_at=timezone.now(),
             )
             return None
-        command.payload = {**command.payload, "value": secret}
+        command.payload = with_password(command.action, command.payload, secret)
     return command
 
 

@@ -1,7 +1,8 @@
 """The WebSocket consumer stations connect to: ``/ocpp/<charge_point_id>``.
 
 It owns the socket and decides who may open it before the upgrade (``handshake``): 404 for an
-unknown station, 401 for wrong credentials, 400 without the ``ocpp1.6`` subprotocol. One live
+unknown station, 401 for wrong credentials, 400 without an ``ocpp2.0.1`` or ``ocpp1.6``
+subprotocol; the protocol chosen decides which version's charge point handles the frames. One live
 connection per station: a new one replaces the old, which is closed. Each frame goes to the
 ``ocpp`` library through the logged connection; frames over ``OCPP_MAX_FRAME_BYTES`` close the
 connection (1009), and a station sending faster than ``OCPP_RATE_PER_SECOND`` is slowed down,
@@ -27,14 +28,13 @@ from ocpp.exceptions import OCPPError
 from ocpp.messages import CallError, unpack
 
 from ocpp_gateway import procedures
+from ocpp_gateway.charge_point import GatewayChargePoint
 from ocpp_gateway.commands import commands_fail_orphaned, station_group
 from ocpp_gateway.connection import LoggedConnection
-from ocpp_gateway.handshake import SUBPROTOCOL, Refusal, admit
+from ocpp_gateway.handshake import CHARGE_POINTS, Refusal, admit, choose_subprotocol
 from ocpp_gateway.message_log import looks_like_an_answer, message_id_of, storable
 from ocpp_gateway.runner import StationRunner
 from ocpp_gateway.services import station_record_takeover
-from ocpp_gateway.v16.charge_point import CentralSystemChargePoint, tolerate_long_vid_tag
-from ocpp_gateway.v16.validation import v16_error_code
 from stations.models import ConnectionState
 from stations.services import station_set_connected
 
@@ -64,7 +64,7 @@ class RateLimiter:
 
 
 class OcppConsumer(AsyncWebsocketConsumer):
-    charge_point: CentralSystemChargePoint | None = None
+    charge_point: GatewayChargePoint | None = None
     replaced = False
     throttled_for = 0.0  # seconds this connection has been slowed down, in a row
 
@@ -86,7 +86,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
         self.connection = LoggedConnection(
             send_text=self._send_text, station_id=station.pk, charge_point_id=charge_point_id
         )
-        self.charge_point = CentralSystemChargePoint(
+        subprotocol = choose_subprotocol(self.scope.get("subprotocols", []))
+        self.charge_point = CHARGE_POINTS[subprotocol](
             station=station,
             connection=self.connection,
             response_timeout=settings.OCPP_RESPONSE_TIMEOUT,
@@ -109,8 +110,10 @@ class OcppConsumer(AsyncWebsocketConsumer):
             )
             await database_sync_to_async(station_record_takeover)(station=station)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept(SUBPROTOCOL)
-        await database_sync_to_async(station_set_connected)(station=station, connected=True)
+        await self.accept(subprotocol)
+        await database_sync_to_async(station_set_connected)(
+            station=station, connected=True, protocol=subprotocol.removeprefix("ocpp")
+        )
         await database_sync_to_async(commands_fail_orphaned)(
             station=station,
             before=connected_at,
@@ -198,15 +201,21 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await self._answer_unreadable(text)
         else:
             await self.charge_point.route_message(
-                tolerate_long_vid_tag(text, request.message_type, request.action, request.payload)
+                self.charge_point.adjust_frame(
+                    text, request.message_type, request.action, request.payload
+                )
             )
         await self.connection.flush()
 
     async def _answer_unreadable(self, text: str) -> None:
         """The library drops frames it cannot unpack; OCPP-J wants a CALLERROR whenever the
-        message id of a call can be read (a malformed answer to our call gets none)."""
-        unique_id = message_id_of(text)  # whole: the log keeps only its first 64 characters
-        if not unique_id or looks_like_an_answer(text):
+        message id of a call can be read (a malformed answer to our call gets none), and
+        OCPP-J 2.0.1 even when it cannot, with the message id "-1"."""
+        if looks_like_an_answer(text):
+            return
+        # Whole: the log keeps only its first 64 characters.
+        unique_id = message_id_of(text) or self.charge_point.UNREADABLE_MESSAGE_ID
+        if not unique_id:
             return
         try:
             unpack(text)
@@ -214,14 +223,13 @@ class OcppConsumer(AsyncWebsocketConsumer):
             return
         except OCPPError as error:
             code, description, details = (
-                v16_error_code(error.code),
+                self.charge_point.unreadable_error_code(error),
                 error.description,
                 error.details,
             )
-            if code == "PropertyConstraintViolation":  # an unknown message type id
-                code = "FormationViolation"
-        else:  # the library's JSON is laxer than ours (NaN, Infinity)
-            code, description, details = "FormationViolation", "Not strict JSON.", {}
+        else:
+            code = self.charge_point.unreadable_error_code(None)
+            description, details = "Not strict JSON.", {}
         await self.connection.send(CallError(unique_id, code, description, details).to_json())
 
     async def _send_text(self, text: str) -> None:

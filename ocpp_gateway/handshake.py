@@ -1,5 +1,6 @@
-"""Who may open an OCPP connection: decided before the WebSocket upgrade (OCPP 1.6 security
-profile 1: HTTP Basic authentication, username = charge point id)."""
+"""Who may open an OCPP connection, and in which protocol: decided before the WebSocket upgrade
+(security profile 1 of OCPP 1.6 and 2.0.1: HTTP Basic authentication, username = charge point
+id)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,20 @@ import binascii
 from dataclasses import dataclass, field
 
 from ocpp_gateway.services import station_for_connection
-from ocpp_gateway.v16.charge_point import SUBPROTOCOL
+from ocpp_gateway.v16.charge_point import CentralSystemChargePoint
+from ocpp_gateway.v201.charge_point import CsmsChargePoint
 from stations.models import Station
+
+# The versions we speak, preferred first: a station offering both gets OCPP 2.0.1.
+CHARGE_POINTS = {
+    CsmsChargePoint.SUBPROTOCOL: CsmsChargePoint,
+    CentralSystemChargePoint.SUBPROTOCOL: CentralSystemChargePoint,
+}
+
+
+def choose_subprotocol(offered: list[str]) -> str | None:
+    """The subprotocol to accept among those the station offered, or None."""
+    return next((protocol for protocol in CHARGE_POINTS if protocol in offered), None)
 
 
 @dataclass(frozen=True)
@@ -52,8 +65,8 @@ def admit(
             return _unauthorized("missing credentials or wrong username")
         if not station.check_password(credentials[1]):
             return _unauthorized("wrong password")
-    if SUBPROTOCOL not in subprotocols:
-        return Refusal(400, f"no {SUBPROTOCOL} subprotocol offered")
+    if choose_subprotocol(subprotocols) is None:
+        return Refusal(400, f"none of the subprotocols {', '.join(CHARGE_POINTS)} offered")
     return station
 
 

@@ -13,15 +13,49 @@ from ocpp_gateway.models import Direction, LogStatus, MessageType, OcppMessage
 
 _STATUS_BEARING_TYPES = {MessageType.CALL_RESULT, MessageType.CALL_ERROR}
 
-# The station's HTTP Basic password travels as the value of this configuration key (OCPP 1.6
-# security whitepaper); it is replaced by REDACTED wherever a payload is stored or shown.
+# The station's HTTP Basic password travels as the value of the configuration key
+# AuthorizationKey (OCPP 1.6 security whitepaper), or of the device-model variable
+# SecurityCtrlr.BasicAuthPassword (OCPP 2.0.1, A01); it is replaced by REDACTED wherever a
+# payload is stored or shown.
 AUTHORIZATION_KEY = "AuthorizationKey"
+PASSWORD_COMPONENT, PASSWORD_VARIABLE = "SecurityCtrlr", "BasicAuthPassword"
 REDACTED = "***"
 
 
+def _named(part: Any, name: str) -> bool:
+    return (
+        isinstance(part, dict)
+        and isinstance(part.get("name"), str)
+        and part["name"].casefold() == name.casefold()
+    )
+
+
+def _is_password_variable(item: Any) -> bool:
+    """A SetVariables/GetVariables item about the station's password, carrying a value."""
+    return (
+        isinstance(item, dict)
+        and _named(item.get("component"), PASSWORD_COMPONENT)
+        and _named(item.get("variable"), PASSWORD_VARIABLE)
+        and "attributeValue" in item
+    )
+
+
+def _password_items(action: str, payload: Any) -> list[dict]:
+    """The items of a SetVariables request (``action``) or a GetVariables answer (None)
+    that carry the station's password."""
+    field = "setVariableData" if action == "SetVariables" else "getVariableResult"
+    items = payload.get(field) if isinstance(payload, dict) else None
+    return (
+        [item for item in items if _is_password_variable(item)] if isinstance(items, list) else []
+    )
+
+
 def is_authorization_key_change(action: str, payload: Any) -> bool:
-    """Whether this request is a ChangeConfiguration of AuthorizationKey (keys are
-    case-insensitive in OCPP)."""
+    """Whether this request sets the station's password: a ChangeConfiguration of
+    AuthorizationKey (keys are case-insensitive in OCPP), or a SetVariables of
+    SecurityCtrlr.BasicAuthPassword."""
+    if action == "SetVariables":
+        return bool(_password_items(action, payload))
     return (
         action == "ChangeConfiguration"
         and isinstance(payload, dict)
@@ -31,17 +65,45 @@ def is_authorization_key_change(action: str, payload: Any) -> bool:
     )
 
 
+def password_of(action: str, payload: dict[str, Any]) -> Any:
+    """The password a request that sets it carries."""
+    if action == "SetVariables":
+        return _password_items(action, payload)[0]["attributeValue"]
+    return payload["value"]
+
+
+def with_password(action: str, payload: dict[str, Any], password: Any) -> dict[str, Any]:
+    """``payload`` (a copy) with the password it sets replaced by ``password``."""
+    if action != "SetVariables":
+        return {**payload, "value": password}
+    return {
+        **payload,
+        "setVariableData": [
+            {**item, "attributeValue": password} if _is_password_variable(item) else item
+            for item in payload["setVariableData"]
+        ],
+    }
+
+
 def redact_request(action: str, payload: Any) -> Any:
-    """``payload`` (a copy) without the password a ChangeConfiguration of AuthorizationKey
-    carries; any other payload as it is."""
+    """``payload`` (a copy) without the password a request setting it carries; any other
+    payload as it is."""
     if is_authorization_key_change(action, payload):
-        return {**payload, "value": REDACTED}
+        return with_password(action, payload, REDACTED)
     return payload
 
 
 def redact_answer(payload: Any) -> Any:
-    """``payload`` (a copy) without an AuthorizationKey value a GetConfiguration answer may
-    report: the key is write-only, but a station that gets it wrong must not leak it here."""
+    """``payload`` (a copy) without a password a GetConfiguration or GetVariables answer may
+    report: it is write-only, but a station that gets it wrong must not leak it here."""
+    if _password_items("", payload):
+        return {
+            **payload,
+            "getVariableResult": [
+                {**item, "attributeValue": REDACTED} if _is_password_variable(item) else item
+                for item in payload["getVariableResult"]
+            ],
+        }
     keys = payload.get("configurationKey") if isinstance(payload, dict) else None
     if not isinstance(keys, list):
         return payload

@@ -102,7 +102,8 @@ class OcppMessage(models.Model):
 
 
 class CommandAction(models.TextChoices):
-    """The OCPP 1.6 calls staff and the supervision may send to a station."""
+    """The calls staff and the supervision may send to a station. Which of them a station
+    takes depends on its protocol (``ocpp_gateway.commands.ACTIONS``)."""
 
     GET_CONFIGURATION = "GetConfiguration", "GetConfiguration"
     CHANGE_CONFIGURATION = "ChangeConfiguration", "ChangeConfiguration"
@@ -116,6 +117,13 @@ class CommandAction(models.TextChoices):
     SEND_LOCAL_LIST = "SendLocalList", "SendLocalList"
     GET_LOCAL_LIST_VERSION = "GetLocalListVersion", "GetLocalListVersion"
     DATA_TRANSFER = "DataTransfer", "DataTransfer"
+    # OCPP 2.0.1 only.
+    GET_VARIABLES = "GetVariables", "GetVariables"
+    SET_VARIABLES = "SetVariables", "SetVariables"
+    GET_BASE_REPORT = "GetBaseReport", "GetBaseReport"
+    REQUEST_START_TRANSACTION = "RequestStartTransaction", "RequestStartTransaction"
+    REQUEST_STOP_TRANSACTION = "RequestStopTransaction", "RequestStopTransaction"
+    GET_TRANSACTION_STATUS = "GetTransactionStatus", "GetTransactionStatus"
 
 
 class CommandState(models.TextChoices):

@@ -29,7 +29,9 @@ from stations.models import AutochargeReadiness, ConnectionState, Station
 
 
 def _connected(station: Station) -> bool:
-    station.refresh_from_db(fields=["connection_state", "vendor", "model", "firmware_version"])
+    station.refresh_from_db(
+        fields=["connection_state", "vendor", "model", "firmware_version", "ocpp_version"]
+    )
     return station.connection_state == ConnectionState.CONNECTED
 
 
@@ -92,11 +94,12 @@ def stations_that_accepted(*, id_tag: str, since: datetime) -> list[Station]:
 
     From the message log rather than the sessions: a station caches a tag from an Authorize
     answer even when no transaction follows (OCPP 1.6 §3.5.2), and only the log has those.
+    OCPP 2.0.1 stations cache what Authorize and TransactionEvent answers accept (C10).
     """
     station_ids = (
         OcppMessage.objects.filter(
             direction=Direction.IN,
-            action__in=["Authorize", "StartTransaction"],
+            action__in=["Authorize", "StartTransaction", "TransactionEvent"],
             status=LogStatus.ACCEPTED,
             id_tag=id_tag,
             created_at__gte=since,

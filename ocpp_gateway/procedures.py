@@ -46,7 +46,7 @@ def _autocharge_settings(station: Station) -> tuple[Any, list[autocharge.Setting
     profile = selectors.autocharge_profile_for(station=station)
     if profile is None:
         return None, []
-    return profile, selectors.profile_settings(profile=profile)
+    return profile, selectors.profile_settings(profile=profile, station=station)
 
 
 @database_sync_to_async
@@ -135,10 +135,11 @@ async def enable_autocharge(
         await _set_readiness(station=station, readiness=readiness, detail=detail)
         return readiness
 
-    read = await step(CommandAction.GET_CONFIGURATION, {"key": keys})
+    dialect = runner.configuration
+    read = await step(dialect.read_action, dialect.read_payload(keys))
     if read.state != CommandState.ACCEPTED:
         return await conclude(*_failure_readiness(read))
-    before = autocharge.configuration_of(reported_keys(read.response))
+    before = autocharge.configuration_of(dialect.reported_keys(read.response))
     plan = autocharge.plan(settings, before)
     if plan.blockers:
         return await conclude(AutochargeReadiness.NOT_SUPPORTED, "; ".join(plan.blockers))
@@ -146,14 +147,14 @@ async def enable_autocharge(
         return await conclude(AutochargeReadiness.READY, autocharge.describe(settings, before))
     statuses = {}
     for key, value in plan.changes:
-        change = await step(CommandAction.CHANGE_CONFIGURATION, {"key": key, "value": value})
+        change = await step(dialect.change_action, dialect.change_payload(key, value))
         if change.state not in (CommandState.ACCEPTED, CommandState.REJECTED):
             return await conclude(*_failure_readiness(change))
-        statuses[key] = change.ocpp_status
-    readback = await step(CommandAction.GET_CONFIGURATION, {"key": keys})
+        statuses[key] = dialect.change_status(change)
+    readback = await step(dialect.read_action, dialect.read_payload(keys))
     if readback.state != CommandState.ACCEPTED:
         return await conclude(*_failure_readiness(readback))
-    after = autocharge.configuration_of(reported_keys(readback.response))
+    after = autocharge.configuration_of(dialect.reported_keys(readback.response))
     return await conclude(*autocharge.outcome(settings, statuses, after))
 
 
@@ -250,6 +251,13 @@ async def sync_local_list(
     station = await _fresh_station(runner.station.pk)
     if not selectors.needs_local_list(station=station):
         await _note_local_list(station=station, detail="Open-charge station: no local list.")
+        return
+    if not runner.configuration.local_list:
+        if full:
+            await _note_local_list(
+                station=station,
+                detail="Not kept automatically for OCPP 2.0.1 stations: send SendLocalList.",
+            )
         return
     if not full and station.local_list_version == 0:
         return

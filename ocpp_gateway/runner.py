@@ -17,15 +17,18 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.db import transaction
-from ocpp.charge_point import ChargePoint, camel_to_snake_case
-from ocpp.v16 import call
+from ocpp.charge_point import camel_to_snake_case
 
 from ocpp_gateway import commands, procedures
+from ocpp_gateway.charge_point import GatewayChargePoint
+from ocpp_gateway.configuration import ConfigurationDialect
 from ocpp_gateway.connection import LoggedConnection
+from ocpp_gateway.message_log import is_authorization_key_change, redact_answer
 from ocpp_gateway.models import Command, CommandAction, CommandOrigin, CommandState, MessageType
 from ocpp_gateway.v16.conversions import local_list_change, reported_keys
+from ocpp_gateway.v201.conversions import read_variables
 from stations import services as station_services
-from stations.models import Station
+from stations.models import OcppVersion, Station
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +40,7 @@ class StationRunner:
         self,
         *,
         station: Station,
-        charge_point: ChargePoint,
+        charge_point: GatewayChargePoint,
         connection: LoggedConnection,
         response_timeout: float,
     ) -> None:
@@ -49,6 +52,10 @@ class StationRunner:
         self._worker: asyncio.Task | None = None
         # Commands delivered to this connection and not finished: failed if it goes away.
         self._commands: set[int] = set()
+
+    @property
+    def configuration(self) -> ConfigurationDialect:
+        return self._charge_point.CONFIGURATION
 
     def start(self) -> None:
         self._worker = asyncio.create_task(self._work())
@@ -131,10 +138,10 @@ class StationRunner:
         read_configuration = (
             finished
             and command.state == CommandState.ACCEPTED
-            and command.action == CommandAction.GET_CONFIGURATION
+            and command.action == self.configuration.read_action
         )
         if read_configuration and command.origin != CommandOrigin.AUTOCHARGE:
-            keys = reported_keys(command.response)
+            keys = self.configuration.reported_keys(command.response)
             self.submit(lambda: procedures.check_drift(self, keys=keys))
         return command
 
@@ -142,7 +149,7 @@ class StationRunner:
         """``(state, response, ocpp status, detail)`` of one call."""
         # The payload is validated camelCase; the library wants its dataclass, which takes the
         # top-level keys in snake_case and sends nested objects as they are.
-        request = getattr(call, command.action)(
+        request = getattr(self._charge_point.CALLS, command.action)(
             **{_snake(key): value for key, value in command.payload.items()}
         )
         try:
@@ -167,10 +174,11 @@ class StationRunner:
                 CommandState.FAILED,
                 answer[1] if answer else None,
                 "",
-                f"The answer fails the OCPP 1.6 schema: {description}",
+                f"The answer fails the OCPP {commands.protocol_of(self.station)} schema: "
+                f"{description}",
             )
         _, response = self._connection.answer_to(unique_id) or (None, {})
-        status = response.get("status") if isinstance(response, dict) else None
+        status = commands.answer_status(command.action, response)
         if commands.is_success(command.action, status):
             return CommandState.ACCEPTED, response, status or "", ""
         return CommandState.REJECTED, response, str(status), f"The station answered {status}."
@@ -190,6 +198,14 @@ def finish_and_record(
     finished = commands.command_finish(
         command=command, state=state, response=response, ocpp_status=ocpp_status, detail=detail
     )
+    if finished and is_authorization_key_change(command.action, command.payload):
+        refused = state == CommandState.REJECTED or (state == CommandState.FAILED and ocpp_status)
+        if state == CommandState.ACCEPTED or refused:  # no answer: nobody knows which it uses
+            station_services.station_password_push_outcome(
+                station=command.station,
+                taken=state == CommandState.ACCEPTED,
+                pushed_at=command.created_at,
+            )
     if not finished or state != CommandState.ACCEPTED:
         return finished
     if command.action == CommandAction.GET_CONFIGURATION:
@@ -199,7 +215,14 @@ def finish_and_record(
             unknown_keys=response.get("unknownKey", []),
             complete=not command.payload.get("key"),
         )
-    elif command.action == CommandAction.SEND_LOCAL_LIST:
+    elif command.action == CommandAction.GET_VARIABLES:
+        station_services.device_model_record(
+            station=command.station, variables=read_variables(redact_answer(response))
+        )
+    elif (
+        command.action == CommandAction.SEND_LOCAL_LIST
+        and command.station.ocpp_version != OcppVersion.V201  # its list is not kept (yet)
+    ):
         entries, removed = local_list_change(command.payload)
         station_services.station_record_local_list(
             station=command.station,

@@ -50,7 +50,7 @@ COMMON_CONFIGURATION = {
 READ_ONLY_KEYS = {"NumberOfConnectors": "1"}
 
 
-def _now(offset_seconds: int = 0) -> str:
+def ocpp_now(offset_seconds: int = 0) -> str:
     moment = datetime.now(UTC) + timedelta(seconds=offset_seconds)
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -290,7 +290,7 @@ async def charge(
                     connector_id=connector_id,
                     id_tag=id_tag,
                     meter_start=meter_start,
-                    timestamp=_now(),
+                    timestamp=ocpp_now(),
                 ),
                 skip_schema_validation=len(id_tag) > 20,
             )
@@ -307,7 +307,7 @@ async def charge(
                         transaction_id=start.transaction_id,
                         meter_value=[
                             {
-                                "timestamp": _now(step * 60),
+                                "timestamp": ocpp_now(step * 60),
                                 "sampledValue": [
                                     {
                                         "value": str(register),
@@ -326,7 +326,7 @@ async def charge(
             stop = await station.call(
                 call.StopTransaction(
                     meter_stop=meter_start + energy_wh,
-                    timestamp=_now(steps * 60 + 60),
+                    timestamp=ocpp_now(steps * 60 + 60),
                     transaction_id=start.transaction_id,
                     reason=stop_reason,
                 )
@@ -345,6 +345,6 @@ async def _status(station: SimulatedStation, connector_id: int, status: str) -> 
             connector_id=connector_id,
             error_code=ChargePointErrorCode.no_error,
             status=status,
-            timestamp=_now(),
+            timestamp=ocpp_now(),
         )
     )

@@ -20,9 +20,12 @@ from stations.models import (
     AutochargeSetting,
     ChargingSession,
     Connector,
+    DeviceModelVariable,
     MeterValue,
+    OcppVersion,
     SecurityEvent,
     Station,
+    TransactionEvent,
 )
 from stations.services import (
     station_password_generate,
@@ -35,6 +38,25 @@ from supervision.admin import CompanyScopedAdminMixin, ReadOnlyAdminMixin, ReadO
 class ConnectorInline(ReadOnlyInline):
     model = Connector
     fields = ["connector_id", "status", "error_code", "info", "vendor_error_code", "updated_at"]
+
+
+class DeviceModelInline(ReadOnlyInline):
+    """An OCPP 2.0.1 station's device model, as it last reported it."""
+
+    model = DeviceModelVariable
+    fields = [
+        "component",
+        "component_instance",
+        "evse_id",
+        "connector_id",
+        "variable",
+        "variable_instance",
+        "attribute_type",
+        "value",
+        "mutability",
+        "read_at",
+    ]
+    classes = ["collapse"]
 
 
 @dataclass(frozen=True)
@@ -112,12 +134,20 @@ class StationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         "company",
         "auth_mode",
         "connection_state",
+        "ocpp_version",
         "autocharge_readiness",
         "vendor",
         "model",
         "last_heartbeat_at",
     ]
-    list_filter = ["connection_state", "autocharge_readiness", "auth_mode", "company", "vendor"]
+    list_filter = [
+        "connection_state",
+        "ocpp_version",
+        "autocharge_readiness",
+        "auth_mode",
+        "company",
+        "vendor",
+    ]
     search_fields = ["charge_point_id", "name", "serial_number", "vendor", "model"]
     autocomplete_fields = ["company"]
     form = StationForm
@@ -132,10 +162,14 @@ class StationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
                     "model",
                     "serial_number",
                     "firmware_version",
+                    "ocpp_version",
                     "connection_state",
                     "connected_at",
                     "last_boot_at",
+                    "last_boot_reason",
                     "last_heartbeat_at",
+                    "firmware_status",
+                    "log_status",
                 ]
             },
         ),
@@ -165,10 +199,14 @@ class StationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         "model",
         "serial_number",
         "firmware_version",
+        "ocpp_version",
         "connection_state",
         "connected_at",
         "last_boot_at",
+        "last_boot_reason",
         "last_heartbeat_at",
+        "firmware_status",
+        "log_status",
         "pairing_window",
         "autocharge_readiness",
         "autocharge_detail",
@@ -181,6 +219,11 @@ class StationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     ]
     inlines = [ConnectorInline]
     actions = ["arm_for_pairing", "cancel_pairing"]
+
+    def get_inlines(self, request, obj):
+        if obj is not None and obj.ocpp_version == OcppVersion.V201:
+            return [*self.inlines, DeviceModelInline]
+        return self.inlines
 
     def has_pair_permission(self, request) -> bool:
         return request.user.has_perm("badges.add_pairingwindow")
@@ -326,9 +369,12 @@ class StationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 
 
 class AutochargeSettingInline(CompanyScopedAdminMixin, admin.TabularInline):
+    """A configuration key for OCPP 1.6 stations, or a component and variable of the device
+    model for OCPP 2.0.1 stations."""
+
     model = AutochargeSetting
     extra = 1
-    fields = ["key", "mode", "value"]
+    fields = ["key", "component", "variable", "mode", "value"]
 
 
 @admin.register(AutochargeProfile)
@@ -337,7 +383,7 @@ class AutochargeProfileAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 
     list_display = ["vendor", "model", "firmware_version", "settings_display", "push_on_boot"]
     list_filter = ["vendor", "push_on_boot", "repair_drift"]
-    search_fields = ["vendor", "model", "settings__key"]
+    search_fields = ["vendor", "model", "settings__key", "settings__variable"]
     fields = ["vendor", "model", "firmware_version", "push_on_boot", "repair_drift", "notes"]
     inlines = [AutochargeSettingInline]
 
@@ -354,10 +400,18 @@ class MeterValueInline(ReadOnlyInline):
     fields = ["timestamp", "measurand", "value", "unit", "phase", "context", "location"]
 
 
+class TransactionEventInline(ReadOnlyInline):
+    """The OCPP 2.0.1 events the session was built from."""
+
+    model = TransactionEvent
+    fields = ["seq_no", "event_type", "trigger_reason", "timestamp", "offline", "received_at"]
+
+
 @admin.register(ChargingSession)
 class ChargingSessionAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "transaction_id",
+        "station_transaction_id",
         "station",
         "connector_id",
         "id_tag",
@@ -370,10 +424,20 @@ class ChargingSessionAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.Mo
         "stopped_at",
     ]
     list_filter = ["auth_method", "authorization_status", "company", "station"]
-    search_fields = ["id_tag", "vehicle__license_plate", "station__charge_point_id"]
+    search_fields = [
+        "id_tag",
+        "station_transaction_id",
+        "vehicle__license_plate",
+        "station__charge_point_id",
+    ]
     list_select_related = ["station", "vehicle", "company"]
     date_hierarchy = "started_at"
     inlines = [MeterValueInline]
+
+    def get_inlines(self, request, obj):
+        if obj is not None and obj.station_transaction_id:
+            return [TransactionEventInline, *self.inlines]
+        return self.inlines
 
 
 @admin.register(SecurityEvent)

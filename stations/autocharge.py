@@ -6,7 +6,9 @@ reported, ``plan`` says what to change, and ``outcome`` turns the station's answ
 configuration read back into a readiness. No database, no protocol: the gateway reads and
 writes the station, these functions decide.
 
-Key names compare case-insensitively (OCPP 1.6 keys are CiString50). Values compare without
+Key names compare case-insensitively (OCPP 1.6 keys are CiString50). An OCPP 2.0.1 station's
+settings are device-model variables, read here as keys ``Component/Variable``: the same
+functions decide for both versions. Values compare without
 case or surrounding blanks (``true`` is ``True``); list items are comma-separated (OCPP CSL).
 
 Details are stored with the station and name keys and values as the station spells them; they
@@ -52,6 +54,15 @@ class ProfileLike(Protocol):
     vendor: str
     model: str
     firmware_version: str
+
+
+# An OCPP 2.0.1 setting is a device-model variable: the checks read it as the key
+# "Component/Variable" (2.0.1 names have no "/").
+VARIABLE_KEY_SEPARATOR = "/"
+
+
+def variable_key(component: str, variable: str) -> str:
+    return f"{component}{VARIABLE_KEY_SEPARATOR}{variable}"
 
 
 def configuration_of(keys: Iterable[ReportedKey]) -> dict[str, ReportedKey]:

@@ -36,6 +36,13 @@ class SettingMode(models.TextChoices):
     INCLUDES = "includes", _("Comma-separated list must include this value")
 
 
+class OcppVersion(models.TextChoices):
+    """The protocol a station speaks, as chosen at its last WebSocket handshake."""
+
+    V16 = "1.6", "OCPP 1.6J"
+    V201 = "2.0.1", "OCPP 2.0.1"
+
+
 class AuthMethod(models.TextChoices):
     AUTOCHARGE = "autocharge", _("Autocharge")
     RFID = "rfid", _("RFID badge")
@@ -68,6 +75,25 @@ class Station(models.Model):
     serial_number = models.CharField(_("serial number"), max_length=64, blank=True)
     firmware_version = models.CharField(_("firmware version"), max_length=64, blank=True)
     # Kept up to date by the gateway.
+    ocpp_version = models.CharField(
+        _("protocol"),
+        max_length=8,
+        choices=OcppVersion.choices,
+        blank=True,
+        help_text=_("Chosen at the last connection: OCPP 2.0.1 when the station offers it."),
+    )
+    last_boot_reason = models.CharField(
+        _("last boot reason"),
+        max_length=32,
+        blank=True,
+        help_text=_("OCPP 2.0.1 stations say why they booted (PowerUp, FirmwareUpdate…)."),
+    )
+    firmware_status = models.CharField(
+        _("firmware status"), max_length=48, blank=True, help_text=_("As last reported.")
+    )
+    log_status = models.CharField(
+        _("log upload status"), max_length=48, blank=True, help_text=_("As last reported.")
+    )
     connection_state = models.CharField(
         _("connection state"),
         max_length=16,
@@ -99,6 +125,11 @@ class Station(models.Model):
     # Django password hash (never the password). Written only by ``station_set_password``.
     basic_auth_password_hash = models.CharField(
         _("HTTP Basic password (hash)"), max_length=128, blank=True, editable=False
+    )
+    # The hash it replaced, while the new password is on its way to the station: a station
+    # that refuses the new one keeps the old (``station_password_push_outcome``).
+    previous_password_hash = models.CharField(
+        _("previous password (hash)"), max_length=128, blank=True, editable=False
     )
     password_changed_at = models.DateTimeField(
         _("password changed at"), null=True, blank=True, editable=False
@@ -168,15 +199,30 @@ class ChargingSessionQuerySet(models.QuerySet):
 class ChargingSession(models.Model):
     """One OCPP transaction: who charged (badge, vehicle, company), where, and how much.
 
-    The primary key is the OCPP 1.6 ``transactionId`` the supervision hands to the station.
+    The primary key is the OCPP 1.6 ``transactionId`` the supervision hands to the station. OCPP
+    2.0.1 stations choose their own (string) ``transactionId``: it is kept in
+    ``station_transaction_id``, unique per station, and the session still gets a number of ours,
+    so both versions share one table, one numbering and every integer-id lookup.
+    ``connector_id`` is the 1.6 connector, or the 2.0.1 EVSE (what 1.6 called a connector).
     """
 
     transaction_id = models.BigAutoField(_("transaction id"), primary_key=True)
+    station_transaction_id = models.CharField(
+        _("station's transaction id"),
+        max_length=36,
+        blank=True,
+        help_text=_("OCPP 2.0.1: the transactionId the station chose. Empty for OCPP 1.6."),
+    )
     station = models.ForeignKey(
         Station, verbose_name=_("station"), on_delete=models.PROTECT, related_name="sessions"
     )
     connector_id = models.PositiveIntegerField(_("connector id"))
-    id_tag = models.CharField(_("id tag"), max_length=64, help_text=_("As the station sent it."))
+    id_tag = models.CharField(
+        _("id tag"),
+        max_length=64,
+        blank=True,
+        help_text=_("As the station sent it; empty while an OCPP 2.0.1 transaction has none."),
+    )
     badge = models.ForeignKey(
         "badges.Badge",
         verbose_name=_("badge"),
@@ -202,18 +248,27 @@ class ChargingSession(models.Model):
         blank=True,
     )
     auth_method = models.CharField(
-        _("authorization method"), max_length=16, choices=AuthMethod.choices
+        _("authorization method"), max_length=16, choices=AuthMethod.choices, blank=True
     )
     authorization_status = models.CharField(
         _("authorization status"),
         max_length=16,
         choices=AuthorizationStatus.choices,
-        help_text=_("What the station was told at StartTransaction."),
+        blank=True,
+        help_text=_(
+            "The decision on the session's id tag at its start (OCPP 2.0.1: when a token "
+            "first came); empty while there is none."
+        ),
     )
     authorization_reason = models.CharField(
-        _("authorization reason"), max_length=32, choices=Reason.choices
+        _("authorization reason"), max_length=32, choices=Reason.choices, blank=True
     )
-    meter_start = models.BigIntegerField(_("meter start (Wh)"))
+    meter_start = models.BigIntegerField(
+        _("meter start (Wh)"),
+        null=True,
+        blank=True,
+        help_text=_("OCPP 2.0.1: the earliest energy register reading of the transaction."),
+    )
     meter_stop = models.BigIntegerField(_("meter stop (Wh)"), null=True, blank=True)
     energy_wh = models.BigIntegerField(_("energy (Wh)"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), help_text=_("The station's clock."))
@@ -245,8 +300,16 @@ class ChargingSession(models.Model):
             # not open a second session.
             models.UniqueConstraint(
                 fields=["station", "connector_id", "id_tag", "meter_start", "started_at"],
+                condition=models.Q(station_transaction_id=""),
                 name="session_start_not_duplicated",
-            )
+            ),
+            # OCPP 2.0.1: the station's transactionId names the transaction; events replayed
+            # or sent late find the same session.
+            models.UniqueConstraint(
+                fields=["station", "station_transaction_id"],
+                condition=~models.Q(station_transaction_id=""),
+                name="session_station_transaction_id_unique",
+            ),
         ]
         indexes = [
             models.Index(fields=["badge", "stopped_at"]),
@@ -258,8 +321,47 @@ class ChargingSession(models.Model):
         return f"#{self.transaction_id} {self.station.charge_point_id}/{self.connector_id}"
 
     @property
+    def is_authorized(self) -> bool:
+        """Whether the session's id tag has been decided on (an OCPP 2.0.1 transaction may
+        start before any token is presented)."""
+        return bool(self.authorization_reason)
+
+    @property
     def is_active(self) -> bool:
         return self.stopped_at is None
+
+
+class TransactionEvent(models.Model):
+    """One OCPP 2.0.1 TransactionEvent of a session, as the station numbered it (``seqNo``):
+    an event received again (a retry after a lost answer) is recognised and not applied twice."""
+
+    session = models.ForeignKey(
+        ChargingSession,
+        verbose_name=_("charging session"),
+        on_delete=models.CASCADE,
+        related_name="events",
+    )
+    seq_no = models.BigIntegerField(_("sequence number"))
+    event_type = models.CharField(_("event"), max_length=16)
+    trigger_reason = models.CharField(_("trigger reason"), max_length=32)
+    timestamp = models.DateTimeField(_("timestamp"), help_text=_("The station's clock."))
+    offline = models.BooleanField(
+        _("sent late"), default=False, help_text=_("The station was offline when it happened.")
+    )
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["session", "seq_no"]
+        verbose_name = _("transaction event")
+        verbose_name_plural = _("transaction events")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "seq_no"], name="transaction_event_seq_no_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} #{self.seq_no}"
 
 
 class MeterValue(models.Model):
@@ -303,6 +405,7 @@ class SecurityEventKind(models.TextChoices):
     MAC_PROBING = "mac_probing", _("MAC refused at stations of several companies")
     MAC_CHANGED = "mac_changed", _("Vehicle paired with a new MAC address")
     STATION_TAKEOVER = "station_takeover", _("A new connection replaced the station's live one")
+    STATION_REPORTED = "station_reported", _("Reported by the station (SecurityEventNotification)")
 
 
 class Severity(models.TextChoices):
@@ -350,6 +453,7 @@ class AnomalyKind(models.TextChoices):
     METER_BACKWARDS = "meter_backwards", _("Meter stop below meter start")
     FUTURE_TIMESTAMP = "future_timestamp", _("Timestamp in the future")
     OPEN_AT_REBOOT = "open_at_reboot", _("Session open when the station rebooted")
+    REPLAYED_EVENT = "replayed_event", _("Transaction event received again")
 
 
 class TransactionAnomaly(models.Model):
@@ -420,6 +524,56 @@ class ConfigurationKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}"
+
+
+class DeviceModelVariable(models.Model):
+    """One attribute of one variable of an OCPP 2.0.1 station's device model, as the station
+    last reported it (NotifyReport, GetVariables, NotifyEvent). ``evse_id`` and
+    ``connector_id`` are 0 when the component belongs to the whole station."""
+
+    station = models.ForeignKey(
+        Station,
+        verbose_name=_("station"),
+        on_delete=models.CASCADE,
+        related_name="device_model",
+    )
+    component = models.CharField(_("component"), max_length=50)
+    component_instance = models.CharField(_("component instance"), max_length=50, blank=True)
+    evse_id = models.PositiveIntegerField(_("EVSE"), default=0)
+    connector_id = models.PositiveIntegerField(_("connector"), default=0)
+    variable = models.CharField(_("variable"), max_length=50)
+    variable_instance = models.CharField(_("variable instance"), max_length=50, blank=True)
+    attribute_type = models.CharField(_("attribute"), max_length=16, default="Actual")
+    # None: reported without a value (write-only variables), not the same as an empty one.
+    value = models.TextField(_("value"), null=True, blank=True)  # noqa: DJ001
+    mutability = models.CharField(_("mutability"), max_length=16, blank=True)
+    characteristics = models.JSONField(
+        _("characteristics"), default=dict, blank=True, help_text=_("Unit, data type, limits.")
+    )
+    read_at = models.DateTimeField(_("read at"))
+
+    class Meta:
+        ordering = ["station", "component", "evse_id", "connector_id", "variable"]
+        verbose_name = _("device model variable")
+        verbose_name_plural = _("device model")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "station",
+                    "component",
+                    "component_instance",
+                    "evse_id",
+                    "connector_id",
+                    "variable",
+                    "variable_instance",
+                    "attribute_type",
+                ],
+                name="device_model_variable_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.component}/{self.variable}={self.value}"
 
 
 class LocalListEntry(models.Model):
@@ -500,7 +654,9 @@ class AutochargeProfile(models.Model):
 
 class AutochargeSetting(models.Model):
     """One configuration key a profile sets: ``OCPP/idTagAutocharge`` = ``VID:[ID]``, or
-    ``AllowedAuthenticationMethods`` must include ``evmac``."""
+    ``AllowedAuthenticationMethods`` must include ``evmac``. For OCPP 2.0.1 stations, a
+    device-model ``component`` and ``variable`` instead of a ``key``: each setting applies to
+    the stations of its protocol."""
 
     profile = models.ForeignKey(
         AutochargeProfile,
@@ -508,7 +664,15 @@ class AutochargeSetting(models.Model):
         on_delete=models.CASCADE,
         related_name="settings",
     )
-    key = models.CharField(_("configuration key"), max_length=50)
+    key = models.CharField(
+        _("configuration key"), max_length=50, blank=True, help_text=_("OCPP 1.6 stations.")
+    )
+    component = models.CharField(
+        _("component"), max_length=50, blank=True, help_text=_("OCPP 2.0.1 stations.")
+    )
+    variable = models.CharField(
+        _("variable"), max_length=50, blank=True, help_text=_("OCPP 2.0.1 stations.")
+    )
     value = models.CharField(_("value"), max_length=500)
     mode = models.CharField(
         _("mode"), max_length=16, choices=SettingMode.choices, default=SettingMode.EQUALS
@@ -519,8 +683,26 @@ class AutochargeSetting(models.Model):
         verbose_name = _("Autocharge setting")
         verbose_name_plural = _("Autocharge settings")
         constraints = [
-            models.UniqueConstraint(fields=["profile", "key"], name="autocharge_setting_unique_key")
+            models.UniqueConstraint(
+                fields=["profile", "key"],
+                condition=~models.Q(key=""),
+                name="autocharge_setting_unique_key",
+            ),
+            models.UniqueConstraint(
+                fields=["profile", "component", "variable"],
+                condition=~models.Q(component=""),
+                name="autocharge_setting_unique_variable",
+            ),
+            # A 1.6 key, or a 2.0.1 component and variable: exactly one of them.
+            models.CheckConstraint(
+                condition=(
+                    (~models.Q(key="") & models.Q(component="", variable=""))
+                    | (models.Q(key="") & ~models.Q(component="") & ~models.Q(variable=""))
+                ),
+                name="autocharge_setting_key_or_variable",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.key} {'∋' if self.mode == SettingMode.INCLUDES else '='} {self.value}"
+        name = self.key or f"{self.component}/{self.variable}"
+        return f"{name} {'∋' if self.mode == SettingMode.INCLUDES else '='} {self.value}"

@@ -10,8 +10,21 @@ from django.utils import timezone
 
 from badges.authorization import AuthorizationStatus
 from badges.models import Badge
-from stations.autocharge import ReportedKey, Setting, configuration_of, matching_profile
-from stations.models import AuthMode, AutochargeProfile, ChargingSession, Station
+from stations.autocharge import (
+    ReportedKey,
+    Setting,
+    configuration_of,
+    matching_profile,
+    variable_key,
+)
+from stations.models import (
+    AuthMode,
+    AutochargeProfile,
+    AutochargeSetting,
+    ChargingSession,
+    OcppVersion,
+    Station,
+)
 
 # OCPP 1.6 idTag is CiString20: a longer tag cannot go into a local list.
 LOCAL_LIST_ID_TAG_MAX_LENGTH = 20
@@ -26,11 +39,22 @@ class LocalListItem:
     expires_at: datetime | None = None
 
 
+def _for_protocol(station: Station) -> Q:
+    """The settings that apply to the station's protocol: 1.6 keys, or 2.0.1 variables."""
+    if station.ocpp_version == OcppVersion.V201:
+        return ~Q(component="")
+    return ~Q(key="")
+
+
 def autocharge_profile_for(*, station: Station) -> AutochargeProfile | None:
-    """The profile that says how to enable Autocharge on this station (by its boot data)."""
+    """The profile that says how to enable Autocharge on this station (by its boot data, and
+    among those with settings for its protocol)."""
     if not station.vendor:
         return None
-    candidates = AutochargeProfile.objects.filter(vendor__iexact=station.vendor.strip())
+    settings = AutochargeSetting.objects.filter(_for_protocol(station))
+    candidates = AutochargeProfile.objects.filter(
+        vendor__iexact=station.vendor.strip(), pk__in=settings.values("profile_id")
+    )
     profile = matching_profile(
         candidates,
         vendor=station.vendor,
@@ -40,10 +64,15 @@ def autocharge_profile_for(*, station: Station) -> AutochargeProfile | None:
     return profile
 
 
-def profile_settings(*, profile: AutochargeProfile) -> list[Setting]:
+def profile_settings(*, profile: AutochargeProfile, station: Station) -> list[Setting]:
+    """The profile's settings for the station's protocol."""
     return [
-        Setting(key=setting.key, value=setting.value, mode=setting.mode)
-        for setting in profile.settings.all()
+        Setting(
+            key=setting.key or variable_key(setting.component, setting.variable),
+            value=setting.value,
+            mode=setting.mode,
+        )
+        for setting in profile.settings.filter(_for_protocol(station))
     ]
 
 

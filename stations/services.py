@@ -11,15 +11,17 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from badges.authorization import AuthorizationStatus, Decision, Reason
+from badges.authorization import AuthorizationStatus, Decision, Reason, authorize
 from badges.services import authorization_request
 from stations.autocharge import ReportedKey
 from stations.models import (
@@ -29,13 +31,17 @@ from stations.models import (
     ConfigurationKey,
     ConnectionState,
     Connector,
+    DeviceModelVariable,
     LocalListEntry,
     MeterValue,
     Station,
     TransactionAnomaly,
+    TransactionEvent,
 )
 from stations.selectors import LocalListItem
 from supervision import live
+
+ENERGY_REGISTER = "Energy.Active.Import.Register"
 
 
 @dataclass(frozen=True)
@@ -44,20 +50,39 @@ class SampledValue:
 
     timestamp: datetime
     value: str
-    measurand: str = "Energy.Active.Import.Register"
+    measurand: str = ENERGY_REGISTER
     unit: str = ""
     phase: str = ""
     context: str = ""
     location: str = ""
 
 
-def station_set_connected(*, station: Station, connected: bool) -> None:
+@dataclass(frozen=True)
+class ReportedVariable:
+    """One attribute of a device-model variable, as an OCPP 2.0.1 station reported it."""
+
+    component: str
+    variable: str
+    value: str | None
+    component_instance: str = ""
+    evse_id: int = 0
+    connector_id: int = 0
+    variable_instance: str = ""
+    attribute_type: str = "Actual"
+    mutability: str = ""
+    characteristics: dict | None = None
+
+
+def station_set_connected(*, station: Station, connected: bool, protocol: str = "") -> None:
+    """Record a connection (in ``protocol``, an OcppVersion) or its end."""
     now = timezone.now()
     fields: dict = {
         "connection_state": ConnectionState.CONNECTED if connected else ConnectionState.DISCONNECTED
     }
     if connected:
         fields["connected_at"] = now
+    if protocol:
+        fields["ocpp_version"] = station.ocpp_version = protocol
     Station.objects.filter(pk=station.pk).update(**fields)
     live.publish(
         "station_connected" if connected else "station_disconnected",
@@ -74,10 +99,11 @@ def station_record_boot(
     model: str,
     serial_number: str = "",
     firmware_version: str = "",
+    reason: str = "",
 ) -> None:
-    """A (re)boot: record the identity, and flag sessions the reboot left open. The station
-    should report each with a StopTransaction (PowerLoss, Reboot…); until it does, the flag
-    stays unresolved."""
+    """A (re)boot (OCPP 2.0.1 says why: ``reason``): record the identity, and flag sessions the
+    reboot left open. The station should report how each ended (a StopTransaction, or an Ended
+    TransactionEvent: PowerLoss, Reboot…); until it does, the flag stays unresolved."""
     now = timezone.now()
     for session in ChargingSession.objects.active().filter(station=station):
         _flag(
@@ -91,6 +117,7 @@ def station_record_boot(
         model=model,
         serial_number=serial_number,
         firmware_version=firmware_version,
+        last_boot_reason=reason,
         last_boot_at=now,
         last_heartbeat_at=now,
         connection_state=ConnectionState.CONNECTED,
@@ -99,6 +126,38 @@ def station_record_boot(
 
 def station_record_heartbeat(*, station: Station) -> None:
     Station.objects.filter(pk=station.pk).update(last_heartbeat_at=timezone.now())
+
+
+def station_record_firmware_status(*, station: Station, status: str) -> None:
+    Station.objects.filter(pk=station.pk).update(firmware_status=status)
+
+
+def station_record_log_status(*, station: Station, status: str) -> None:
+    Station.objects.filter(pk=station.pk).update(log_status=status)
+
+
+@transaction.atomic
+def device_model_record(*, station: Station, variables: Sequence[ReportedVariable]) -> None:
+    """Store what an OCPP 2.0.1 station reported about its device model (a report, a read, an
+    event): each attribute replaces the one it names, the others stay as they were."""
+    now = timezone.now()
+    for variable in variables:
+        defaults: dict = {"value": variable.value, "read_at": now}
+        if variable.mutability:
+            defaults["mutability"] = variable.mutability
+        if variable.characteristics:
+            defaults["characteristics"] = variable.characteristics
+        DeviceModelVariable.objects.update_or_create(
+            station=station,
+            component=variable.component,
+            component_instance=variable.component_instance,
+            evse_id=variable.evse_id,
+            connector_id=variable.connector_id,
+            variable=variable.variable,
+            variable_instance=variable.variable_instance,
+            attribute_type=variable.attribute_type,
+            defaults=defaults,
+        )
 
 
 def connector_update_status(
@@ -242,19 +301,23 @@ def session_start(
     decision = authorization_request(
         id_tag=id_tag, station=station, connector_id=connector_id, log_entry_id=log_entry_id
     )
-    session = ChargingSession.objects.create(
-        **start,
-        badge=decision.badge,
-        vehicle=decision.vehicle,
-        company=decision.company,
-        auth_method=decision.auth_method,
-        authorization_status=decision.status,
-        authorization_reason=decision.reason,
-    )
+    session = ChargingSession.objects.create(**start, **_attribution(decision))
     _flag_if_future(station=station, moment=started_at, what="StartTransaction", session=session)
     if decision.accepted:  # a refused start is published as the refusal it is
         _publish_session("session_started", session=session, station=station)
     return session, decision
+
+
+def _attribution(decision: Decision) -> dict:
+    """A session's fields that say who charged, and what the station was told about it."""
+    return {
+        "badge": decision.badge,
+        "vehicle": decision.vehicle,
+        "company": decision.company,
+        "auth_method": decision.auth_method,
+        "authorization_status": decision.status,
+        "authorization_reason": decision.reason,
+    }
 
 
 def _decision_of(session: ChargingSession) -> Decision:
@@ -347,22 +410,49 @@ def session_stop(
             details={"timestamp": stopped_at.isoformat(), **stop},
         )
         return session
+    _store_samples(
+        station=station, connector_id=session.connector_id, session=session, samples=samples
+    )
+    _close(
+        station=station,
+        session=session,
+        meter_stop=meter_stop,
+        stopped_at=stopped_at,
+        reason=reason,
+        what="StopTransaction",
+        details=stop,
+    )
+    return session
+
+
+def _close(
+    *,
+    station: Station,
+    session: ChargingSession,
+    meter_stop: int | None,
+    stopped_at: datetime,
+    reason: str,
+    what: str,
+    details: dict,
+) -> None:
+    """End an active session: its energy when both meter readings are known, and the
+    anomalies its end reveals or resolves."""
     session.meter_stop = meter_stop
     session.stopped_at = stopped_at
     session.stop_received_at = timezone.now()
     session.stop_reason = reason
-    if meter_stop >= session.meter_start:
-        session.energy_wh = meter_stop - session.meter_start
-    else:
-        # A meter that went backwards (replaced, reset) gives no trustworthy energy.
-        _flag(station=station, kind=AnomalyKind.METER_BACKWARDS, session=session, details=stop)
+    if meter_stop is not None and session.meter_start is not None:
+        if meter_stop >= session.meter_start:
+            session.energy_wh = meter_stop - session.meter_start
+        else:
+            # A meter that went backwards (replaced, reset) gives no trustworthy energy.
+            _flag(
+                station=station, kind=AnomalyKind.METER_BACKWARDS, session=session, details=details
+            )
     session.save(
         update_fields=["meter_stop", "energy_wh", "stopped_at", "stop_received_at", "stop_reason"]
     )
-    _store_samples(
-        station=station, connector_id=session.connector_id, session=session, samples=samples
-    )
-    _flag_if_future(station=station, moment=stopped_at, what="StopTransaction", session=session)
+    _flag_if_future(station=station, moment=stopped_at, what=what, session=session)
     # A session left open by a reboot is resolved once the station reports how it ended.
     TransactionAnomaly.objects.filter(
         session=session, kind=AnomalyKind.OPEN_AT_REBOOT, resolved_at__isnull=True
@@ -370,7 +460,169 @@ def session_stop(
     _publish_session(
         "session_stopped", session=session, station=station, energy_wh=session.energy_wh
     )
-    return session
+
+
+# --- OCPP 2.0.1 transactions: one session per station transactionId, built from its events ---
+
+EVENT_STARTED, EVENT_UPDATED, EVENT_ENDED = "Started", "Updated", "Ended"
+
+
+@dataclass(frozen=True)
+class PresentedToken:
+    """The identifier an event carries, as the domain reads it."""
+
+    id_tag: str
+    unsupported: bool = False
+    """Of a kind no badge can be: refused with its reason."""
+
+
+def _register_wh(reading: MeterValue | None) -> int | None:
+    """An energy register reading in Wh, or None (no reading, or not a number)."""
+    if reading is None:
+        return None
+    try:
+        value = Decimal(reading.value)
+    except InvalidOperation:
+        return None
+    return int(value * 1000 if reading.unit.casefold() == "kwh" else value)
+
+
+def _register_span(session: ChargingSession) -> tuple[int | None, int | None]:
+    """The first and the last whole-meter energy register readings of the session, by the
+    station's clock (events may arrive in another order than they happened)."""
+    readings = session.meter_values.filter(measurand=ENERGY_REGISTER, phase="").order_by(
+        "timestamp", "id"
+    )
+    return _register_wh(readings.first()), _register_wh(readings.last())
+
+
+@transaction.atomic
+def transaction_event_record(
+    *,
+    station: Station,
+    station_transaction_id: str,
+    event: str,
+    seq_no: int,
+    timestamp: datetime,
+    trigger_reason: str,
+    offline: bool = False,
+    evse_id: int | None = None,
+    token: PresentedToken | None = None,
+    stopped_reason: str = "",
+    samples: Sequence[SampledValue] = (),
+    log_entry_id: UUID | None = None,
+) -> tuple[ChargingSession, Decision | None]:
+    """Apply one OCPP 2.0.1 TransactionEvent (``event``: Started, Updated or Ended) to the
+    session of the station's transaction; the decision on the token it carries, if any.
+
+    The session exists from the first event that names the transaction, whichever it is (one
+    sent late may overtake another). An event already applied (same ``seq_no``) changes
+    nothing, however often it is replayed. The first token decides and attributes the session
+    (with the inbox, pairing and security events of any authorization); later tokens, or the
+    same one again, get their current decision, which the station may act on. The energy is
+    the span of the energy register readings, by the station's clock. Nothing is refused.
+    """
+    session = (
+        ChargingSession.objects.select_for_update()
+        .filter(station=station, station_transaction_id=station_transaction_id)
+        .first()
+    )
+    if session is None:
+        session = ChargingSession.objects.create(
+            station=station,
+            station_transaction_id=station_transaction_id,
+            connector_id=evse_id or 0,
+            started_at=timestamp,
+        )
+        if event != EVENT_STARTED:
+            _flag(
+                station=station,
+                kind=AnomalyKind.UNKNOWN_TRANSACTION,
+                session=session,
+                details={"message": f"TransactionEvent {event}", "seq_no": seq_no},
+            )
+    elif session.events.filter(seq_no=seq_no).exists():
+        _flag(
+            station=station,
+            kind=AnomalyKind.REPLAYED_START
+            if event == EVENT_STARTED
+            else AnomalyKind.REPLAYED_EVENT,
+            session=session,
+            details={"event": event, "seq_no": seq_no},
+        )
+        decision = None
+        if token is not None:
+            decision = authorize(
+                id_tag=token.id_tag, station=station, identifier_unsupported=token.unsupported
+            )
+        return session, decision
+    TransactionEvent.objects.create(
+        session=session,
+        seq_no=seq_no,
+        event_type=event,
+        trigger_reason=trigger_reason,
+        timestamp=timestamp,
+        offline=offline,
+    )
+    if event == EVENT_STARTED:
+        session.started_at = timestamp
+        _flag_if_future(station=station, moment=timestamp, what="TransactionEvent", session=session)
+    if evse_id and not session.connector_id:
+        session.connector_id = evse_id
+    decision = _decide_event_token(session=session, token=token, log_entry_id=log_entry_id)
+    _store_samples(
+        station=station, connector_id=session.connector_id, session=session, samples=samples
+    )
+    if samples:
+        session.meter_start = _register_span(session)[0]
+    session.save()
+    if event == EVENT_ENDED:
+        details = {"station_transaction_id": station_transaction_id, "seq_no": seq_no}
+        if not session.is_active:
+            _flag(
+                station=station,
+                kind=AnomalyKind.DUPLICATE_STOP,
+                session=session,
+                details={"timestamp": timestamp.isoformat(), **details},
+            )
+        else:
+            _close(
+                station=station,
+                session=session,
+                meter_stop=_register_span(session)[1],
+                stopped_at=timestamp,
+                reason=stopped_reason,
+                what="TransactionEvent",
+                details=details,
+            )
+    return session, decision
+
+
+def _decide_event_token(
+    *, session: ChargingSession, token: PresentedToken | None, log_entry_id: UUID | None
+) -> Decision | None:
+    if token is None:
+        return None
+    station = session.station
+    if session.authorization_status == AuthorizationStatus.ACCEPTED:
+        # Already attributed: the station asks about this token now (the same one again, or
+        # one that ends the transaction).
+        return authorize(
+            id_tag=token.id_tag, station=station, identifier_unsupported=token.unsupported
+        )
+    decision = authorization_request(
+        id_tag=token.id_tag,
+        station=station,
+        connector_id=session.connector_id or None,
+        log_entry_id=log_entry_id,
+        identifier_unsupported=token.unsupported,
+    )
+    session.id_tag = token.id_tag[:64]
+    for field, value in _attribution(decision).items():
+        setattr(session, field, value)
+    if decision.accepted:  # as in 1.6: the session starts, for the portal, once authorized
+        _publish_session("session_started", session=session, station=station)
+    return decision
 
 
 @transaction.atomic
@@ -505,7 +757,27 @@ def station_set_password(*, station: Station, password: str | None) -> None:
         station_password_validate(password)
         encoded = make_password(password)
     now = timezone.now()
+    previous = Station.objects.filter(pk=station.pk).values_list(
+        "basic_auth_password_hash", flat=True
+    )
     Station.objects.filter(pk=station.pk).update(
-        basic_auth_password_hash=encoded, password_changed_at=now
+        basic_auth_password_hash=encoded,
+        previous_password_hash=previous.first() or "",
+        password_changed_at=now,
     )
     station.basic_auth_password_hash, station.password_changed_at = encoded, now
+
+
+def station_password_push_outcome(*, station: Station, taken: bool, pushed_at: datetime) -> None:
+    """The station answered the push of its new password (set at ``pushed_at`` or before):
+    ``taken``, the previous password is forgotten; refused, the station still uses the
+    previous one, which becomes its password again (unless staff changed it since)."""
+    unchanged = Station.objects.filter(pk=station.pk, password_changed_at__lte=pushed_at)
+    if taken:
+        unchanged.update(previous_password_hash="")
+        return
+    unchanged.exclude(previous_password_hash="").update(
+        basic_auth_password_hash=F("previous_password_hash"),
+        previous_password_hash="",
+        password_changed_at=timezone.now(),
+    )

@@ -45,6 +45,10 @@ def _meter_values(company: Company) -> Q:
     )
 
 
+def _session_events(company: Company) -> Q:
+    return Q(session__in=_visible_sessions(company))
+
+
 def _visible_sessions(company: Company) -> QuerySet:
     ChargingSession = apps.get_model("stations", "ChargingSession")
     return ChargingSession.objects.filter(_sessions(company)).values("pk")
@@ -71,6 +75,8 @@ RULES: dict[str, Callable[[Company], Q]] = {
     "stations.station": _owned,
     "stations.chargingsession": _sessions,
     "stations.metervalue": _meter_values,
+    "stations.transactionevent": _session_events,
+    "stations.devicemodelvariable": _at_own_station,
     "stations.connector": _at_own_station,
     "stations.configurationkey": _at_own_station,
     "stations.locallistentry": _at_own_station,

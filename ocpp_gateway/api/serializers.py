@@ -1,7 +1,12 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ocpp_gateway.commands import CommandInvalid, authorization_key_check, validate_command
+from ocpp_gateway.commands import (
+    CommandInvalid,
+    password_check,
+    protocol_of,
+    validate_command,
+)
 from ocpp_gateway.message_log import redact, redact_answer, redact_request
 from ocpp_gateway.models import Command, CommandAction, OcppMessage
 from stations.api.serializers import StationSerializer
@@ -63,14 +68,19 @@ class CommandSerializer(serializers.ModelSerializer):
 
 class CommandRequestSerializer(serializers.Serializer):
     """``{"action": "GetConfiguration", "payload": {...}}``: the payload in OCPP's camelCase,
-    checked against the action's OCPP 1.6 schema."""
+    checked against the action's schema in the protocol of the station (``context``): OCPP 1.6
+    and 2.0.1 stations take different actions."""
 
     action = serializers.ChoiceField(choices=CommandAction.choices)
     payload = serializers.JSONField(required=False, default=dict)
 
     def validate(self, attrs):
         try:
-            attrs["payload"] = validate_command(action=attrs["action"], payload=attrs["payload"])
+            attrs["payload"] = validate_command(
+                action=attrs["action"],
+                payload=attrs["payload"],
+                version=protocol_of(self.context["station"]),
+            )
         except CommandInvalid as invalid:
             raise serializers.ValidationError({invalid.field: [invalid.message]}) from None
         return attrs
@@ -91,8 +101,9 @@ class OperatedStationSerializer(StationSerializer):
         default=False,
         help_text=_(
             "Write-only. With basic_auth_password: once saved, send the password to the "
-            "station (ChangeConfiguration of AuthorizationKey, hexadecimal, at most 20 "
-            "characters). The station must be connected, otherwise 409 and nothing changes."
+            "station (OCPP 1.6: ChangeConfiguration of AuthorizationKey, hexadecimal, at most "
+            "20 characters; OCPP 2.0.1: SetVariables of SecurityCtrlr.BasicAuthPassword). The "
+            "station must be connected, otherwise 409 and nothing changes."
         ),
     )
 
@@ -116,7 +127,7 @@ class OperatedStationSerializer(StationSerializer):
                     }
                 )
             try:
-                authorization_key_check(password)
+                password_check(station=self.instance, password=password)
             except CommandInvalid as invalid:
                 raise serializers.ValidationError({invalid.field: [invalid.message]}) from None
         attrs["push_authorization_key"] = push

@@ -15,10 +15,14 @@ from ocpp_gateway.api.serializers import (
     OcppMessageSerializer,
     OperatedStationSerializer,
 )
-from ocpp_gateway.commands import StationNotConnected, authorization_key_payload, command_send
-from ocpp_gateway.models import Command, CommandAction, OcppMessage
+from ocpp_gateway.commands import StationNotConnected, command_send, password_command
+from ocpp_gateway.models import Command, OcppMessage
 from ocpp_gateway.operations import autocharge_enable, local_list_sync
-from stations.api.serializers import ConfigurationKeySerializer, StationSerializer
+from stations.api.serializers import (
+    ConfigurationKeySerializer,
+    DeviceModelVariableSerializer,
+    StationSerializer,
+)
 from stations.api.views import StationViewSet
 from stations.models import AutochargeReadiness, ConnectionState, Station
 from supervision.api import CompanyScopedViewSetMixin
@@ -91,10 +95,11 @@ class OperatedStationViewSet(StationViewSet):
         try:
             with transaction.atomic():
                 station = serializer.save()
+                action, payload = password_command(station=station, password=password)
                 command_send(
                     station=station,
-                    action=CommandAction.CHANGE_CONFIGURATION,
-                    payload=authorization_key_payload(password),
+                    action=action,
+                    payload=payload,
                     requested_by=self.request.user,
                 )
         except StationNotConnected:  # it went away meanwhile: everything rolled back
@@ -118,9 +123,10 @@ class OperatedStationViewSet(StationViewSet):
     )
     @action(detail=True, methods=["post"], permission_classes=[CanOperateStations])
     def commands(self, request, pk=None):
-        """Send an OCPP 1.6 command; its answer shows on ``/commands/{id}/``."""
+        """Send a command in the station's protocol (OCPP 1.6 or 2.0.1: ``ocpp_version``); its
+        answer shows on ``/commands/{id}/``."""
         station = self.get_object()
-        serializer = CommandRequestSerializer(data=request.data)
+        serializer = CommandRequestSerializer(data=request.data, context={"station": station})
         serializer.is_valid(raise_exception=True)
         try:
             command = command_send(
@@ -191,3 +197,17 @@ class OperatedStationViewSet(StationViewSet):
         station = self.get_object()
         keys = station.configuration_keys.all()
         return Response(ConfigurationKeySerializer(keys, many=True).data)
+
+    @extend_schema(responses=DeviceModelVariableSerializer(many=True))
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="device-model",
+        permission_classes=[StaffModelPermissions],
+    )
+    def device_model(self, request, pk=None):
+        """An OCPP 2.0.1 station's device model as it last reported it (NotifyReport after a
+        GetBaseReport, GetVariables, NotifyEvent)."""
+        station = self.get_object()
+        variables = station.device_model.all()
+        return Response(DeviceModelVariableSerializer(variables, many=True).data)

@@ -5,26 +5,21 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 
-from channels.db import database_sync_to_async
-from ocpp.exceptions import FormationViolationError, SecurityError
-from ocpp.exceptions import NotImplementedError as OcppNotImplemented
+from ocpp.exceptions import FormationViolationError, OCPPError
 from ocpp.messages import Call
-from ocpp.v16 import ChargePoint
+from ocpp.v16 import ChargePoint, call
 
-from badges.authorization import Decision
 from badges.identifiers import IdTagError, is_autocharge_tag, normalize_id_tag
-from ocpp_gateway.connection import LoggedConnection
+from ocpp_gateway.charge_point import GatewayChargePoint
+from ocpp_gateway.configuration import CONFIGURATION_KEYS
 from ocpp_gateway.models import MessageType
 from ocpp_gateway.v16.authorization import AuthorizationHandlers
 from ocpp_gateway.v16.data_transfer import DataTransferHandlers
 from ocpp_gateway.v16.provisioning import ProvisioningHandlers
 from ocpp_gateway.v16.transactions import TransactionHandlers
-from ocpp_gateway.v16.validation import check_request
-from stations.models import Station
+from ocpp_gateway.v16.validation import check_request, v16_error_code
 
-SUBPROTOCOL = "ocpp1.6"
 ID_TAG_MAX_LENGTH = 20  # CiString20
 _ACTIONS_WITH_ID_TAG = {"Authorize", "StartTransaction", "StopTransaction"}
 
@@ -32,50 +27,32 @@ logger = logging.getLogger(__name__)
 
 
 class CentralSystemChargePoint(
+    GatewayChargePoint,
     ProvisioningHandlers,
     AuthorizationHandlers,
     TransactionHandlers,
     DataTransferHandlers,
     ChargePoint,
 ):
-    def __init__(self, *, station: Station, connection: LoggedConnection, response_timeout: float):
-        super().__init__(station.charge_point_id, connection, response_timeout=response_timeout)
-        self.station = station
-        # Set by the consumer: what to start once a BootNotification has been answered.
-        self.after_boot: Callable[[], None] = lambda: None
-        # A station never accepted at boot gets no other service until it is. Stations need
-        # not boot again on every reconnect, so an earlier accepted boot counts.
-        self.booted = station.last_boot_at is not None
+    SUBPROTOCOL = "ocpp1.6"
+    CALLS = call
+    CONFIGURATION = CONFIGURATION_KEYS
 
-    async def _handle_call(self, msg: Call):
-        """Refuse what the library would mishandle, with OCPP-J 1.6's error codes, then let it
-        route the call to our handlers."""
-        if not isinstance(msg.action, str):
-            raise FormationViolationError(details={"cause": "The action must be a string."})
-        if msg.action not in self.route_map:
-            raise OcppNotImplemented(details={"cause": f"{msg.action} is not handled here"})
-        if not self.booted and msg.action != "BootNotification":
-            raise SecurityError(
-                details={"cause": "Send a BootNotification and wait until it is accepted."}
-            )
+    def malformed_action_error(self) -> OCPPError:
+        return FormationViolationError(details={"cause": "The action must be a string."})
+
+    def check_request(self, msg: Call) -> None:
         check_request(msg)
-        return await super()._handle_call(msg)
 
-    async def current_station(self) -> Station:
-        """The station as staff configured it now (mode, company): decisions must not use the
-        state it had when it connected."""
-        await database_sync_to_async(self.station.refresh_from_db)(
-            fields=["auth_mode", "company", "charge_point_id"]
-        )
-        return self.station
+    def unreadable_error_code(self, error: OCPPError | None) -> str:
+        if error is None:
+            return "FormationViolation"  # the library's JSON is laxer than ours (NaN, Infinity)
+        code = v16_error_code(error.code)
+        # An unknown message type id: 1.6 has no code of its own for it.
+        return "FormationViolation" if code == "PropertyConstraintViolation" else code
 
-    def record_decision(self, decision: Decision) -> None:
-        self._connection.record_decision(
-            accepted=decision.accepted,
-            ocpp_status=decision.status.value,
-            reason=decision.reason.value,
-            id_tag=decision.id_tag,
-        )
+    def adjust_frame(self, text: str, message_type: int | None, action: str, payload) -> str:
+        return tolerate_long_vid_tag(text, message_type, action, payload)
 
 
 def tolerate_long_vid_tag(text: str, message_type: int | None, action: str, payload) -> str:

@@ -7,6 +7,7 @@ from stations.models import (
     ChargingSession,
     ConfigurationKey,
     Connector,
+    DeviceModelVariable,
     MeterValue,
     SecurityEvent,
     Station,
@@ -56,6 +57,10 @@ class StationSerializer(
             "model",
             "serial_number",
             "firmware_version",
+            "ocpp_version",
+            "last_boot_reason",
+            "firmware_status",
+            "log_status",
             "connection_state",
             "connected_at",
             "last_boot_at",
@@ -77,6 +82,10 @@ class StationSerializer(
             "model",
             "serial_number",
             "firmware_version",
+            "ocpp_version",
+            "last_boot_reason",
+            "firmware_status",
+            "log_status",
             "connection_state",
             "connected_at",
             "last_boot_at",
@@ -129,6 +138,24 @@ class ConfigurationKeySerializer(serializers.ModelSerializer):
         fields = ["key", "value", "readonly", "read_at"]
 
 
+class DeviceModelVariableSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeviceModelVariable
+        fields = [
+            "component",
+            "component_instance",
+            "evse_id",
+            "connector_id",
+            "variable",
+            "variable_instance",
+            "attribute_type",
+            "value",
+            "mutability",
+            "characteristics",
+            "read_at",
+        ]
+
+
 class MeterValueSerializer(serializers.ModelSerializer):
     class Meta:
         model = MeterValue
@@ -140,6 +167,7 @@ class ChargingSessionSerializer(serializers.ModelSerializer):
         model = ChargingSession
         fields = [
             "transaction_id",
+            "station_transaction_id",
             "station",
             "connector_id",
             "id_tag",

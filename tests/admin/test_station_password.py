@@ -184,7 +184,7 @@ class TestSendingToTheStation:
 
         [shown] = [m for m in map(GENERATED.search, messages_of(response)) if m]
         password = shown.group(1)
-        assert any("as its AuthorizationKey" in m for m in messages_of(response))
+        assert any("The new password was sent to" in m for m in messages_of(response))
         command = Command.objects.get()
         assert (command.station, command.action, command.state) == (
             connected,

@@ -21,6 +21,10 @@ STATION_FIELDS = {
     "model",
     "serial_number",
     "firmware_version",
+    "ocpp_version",
+    "last_boot_reason",
+    "firmware_status",
+    "log_status",
     "connection_state",
     "connected_at",
     "last_boot_at",
@@ -38,6 +42,7 @@ STATION_FIELDS = {
 }
 SESSION_FIELDS = {
     "transaction_id",
+    "station_transaction_id",
     "station",
     "connector_id",
     "id_tag",

@@ -70,6 +70,7 @@ def facts(
     in_groups=False,
     elsewhere=False,
     now=NOW,
+    unsupported=False,
 ):
     return AuthorizationFacts(
         station=station,
@@ -79,6 +80,7 @@ def facts(
         station_in_badge_groups=in_groups,
         active_session_elsewhere=elsewhere,
         now=now,
+        identifier_unsupported=unsupported,
     )
 
 
@@ -182,6 +184,19 @@ def test_a_malformed_vid_tag_is_invalid(station):
     assert not decision.accepted
     assert decision.id_tag == "VID:FFFFFFFFFFFF"
     assert decision.auth_method == "autocharge"
+
+
+def test_an_identifier_of_a_kind_no_badge_can_be_is_invalid_with_its_reason(station, owner):
+    decision = decide(facts(station, vehicle_badge(owner), unsupported=True))
+    assert (decision.status, decision.reason) == (
+        AuthorizationStatus.INVALID,
+        Reason.UNSUPPORTED_IDENTIFIER,
+    )
+
+
+def test_an_open_station_accepts_an_identifier_of_any_kind(open_station):
+    decision = decide(facts(open_station, None, unsupported=True))
+    assert (decision.accepted, decision.reason) == (True, Reason.OPEN_CHARGE)
 
 
 def test_an_unknown_badge_is_invalid(station):

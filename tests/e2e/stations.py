@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
 from ocpp_gateway import simulator
+from ocpp_gateway.v201 import simulator as simulator201
 
 
 def staff_token() -> str:
@@ -94,3 +95,23 @@ def station_online(
     finally:
         runner.run(online.close())
         runner.stop()
+
+
+class Online201:
+    """A booted 2.0.1 station in a thread of its own (the test uses the ORM meanwhile)."""
+
+    def __init__(self, server_url: str, station, **options) -> None:
+        self.thread = StationThread()
+        self.online = self.thread.run(
+            simulator201.online(
+                url=f"{server_url}/ocpp", charge_point_id=station.charge_point_id, **options
+            )
+        )
+        self.station = self.online.station
+
+    def send(self, coroutine):
+        return self.thread.run(coroutine)
+
+    def close(self) -> None:
+        self.thread.run(self.online.close())
+        self.thread.stop()

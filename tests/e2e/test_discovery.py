@@ -172,7 +172,10 @@ def test_the_same_vid_starting_at_a_second_station_is_concurrent_and_a_security_
             try:
                 start = await station.call(
                     call.StartTransaction(
-                        connector_id=1, id_tag=badge.rfid, meter_start=0, timestamp=simulator._now()
+                        connector_id=1,
+                        id_tag=badge.rfid,
+                        meter_start=0,
+                        timestamp=simulator.ocpp_now(),
                     )
                 )
                 assert start.id_tag_info["status"] == "Accepted"

@@ -78,7 +78,7 @@ def test_the_right_credentials_open_the_connection(server_url, station):
 def test_no_common_subprotocol_is_refused_before_the_upgrade(server_url, station):
     headers = basic(station.charge_point_id, PASSWORD)
     status = handshake_status(
-        server_url, station.charge_point_id, headers=headers, subprotocols=("ocpp2.0.1",)
+        server_url, station.charge_point_id, headers=headers, subprotocols=("ocpp2.1",)
     )
     assert status == 400
 

@@ -58,9 +58,26 @@ async def test_unknown_station_is_refused_before_the_upgrade(station):
     assert await db(OcppMessage.objects.count) == 0
 
 
-async def test_handshake_without_ocpp16_subprotocol_is_refused(station):
-    _, connected, _ = await open_station(subprotocols=("ocpp2.0.1",))
+async def test_handshake_without_a_subprotocol_we_speak_is_refused(station):
+    _, connected, _ = await open_station(subprotocols=("ocpp2.1", "ocpp1.5"))
     assert connected is False
+
+
+@pytest.mark.parametrize(
+    ("offered", "chosen"),
+    [
+        (("ocpp1.6",), "ocpp1.6"),
+        (("ocpp2.0.1",), "ocpp2.0.1"),
+        (("ocpp1.6", "ocpp2.0.1"), "ocpp2.0.1"),
+        (("ocpp2.1", "ocpp1.6"), "ocpp1.6"),
+    ],
+)
+async def test_the_newest_protocol_offered_is_chosen_and_recorded(station, offered, chosen):
+    communicator, connected, subprotocol = await open_station(subprotocols=offered)
+    assert (connected, subprotocol) == (True, chosen)
+    await db(station.refresh_from_db)
+    assert station.ocpp_version == chosen.removeprefix("ocpp")
+    await communicator.disconnect()
 
 
 async def test_station_connects_with_ocpp16_and_is_marked_connected_then_disconnected(station):

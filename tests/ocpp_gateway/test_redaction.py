@@ -13,10 +13,10 @@ from django.db import connection
 
 from ocpp_gateway.api.serializers import CommandSerializer, OcppMessageSerializer
 from ocpp_gateway.commands import (
-    authorization_key_payload,
     command_claim,
     command_record,
     command_send,
+    password_command,
 )
 from ocpp_gateway.message_log import log_entry
 from ocpp_gateway.models import Command, CommandOrigin, CommandState, Direction, OcppMessage
@@ -26,6 +26,19 @@ from tests.factories import StationFactory
 
 PASSWORD = "Pushable-Pass-2024"
 HEX = PASSWORD.encode().hex()
+
+
+def authorization_key_payload(password: str) -> dict:
+    """The ChangeConfiguration that pushes ``password`` to an OCPP 1.6 station."""
+    return password_command(station=Station(), password=password)[1]
+
+
+def password_variable(value: str, field: str = "attributeValue") -> dict:
+    return {
+        field: value,
+        "component": {"name": "SecurityCtrlr"},
+        "variable": {"name": "BasicAuthPassword"},
+    }
 
 
 def out_frame(payload: dict, action: str = "ChangeConfiguration") -> str:
@@ -90,6 +103,36 @@ class TestTheMessageLog:
         }
 
 
+class TestTheMessageLogOf201:
+    def test_a_set_variables_of_the_password_is_logged_with_its_value_hidden(self):
+        other = {
+            "attributeValue": "60",
+            "component": {"name": "OCPPCommCtrlr"},
+            "variable": {"name": "OfflineThreshold"},
+        }
+        payload = {"setVariableData": [other, password_variable(PASSWORD)]}
+
+        entry = logged(out_frame(payload, "SetVariables"))
+
+        assert entry.payload == {"setVariableData": [other, password_variable("***")]}
+
+    def test_a_password_a_station_wrongly_reports_in_get_variables_is_hidden(self):
+        answer = {"getVariableResult": [{"attributeStatus": "Accepted", **password_variable("x")}]}
+
+        entry = logged(json.dumps([3, "call-1", answer]), direction=Direction.IN)
+
+        assert entry.payload["getVariableResult"][0]["attributeValue"] == "***"
+
+
+def test_a_201_station_is_sent_its_password_as_is_in_set_variables():
+    station = Station(ocpp_version="2.0.1")
+
+    assert password_command(station=station, password=PASSWORD) == (
+        "SetVariables",
+        {"setVariableData": [password_variable(PASSWORD)]},
+    )
+
+
 def test_authorization_key_is_the_password_s_bytes_in_hexadecimal():
     assert authorization_key_payload("0123456789abcdef") == {
         "key": "AuthorizationKey",
@@ -120,6 +163,22 @@ class TestTheCommandRow:
         assert Command.objects.get(pk=command.pk).payload["value"] == "***"
         assert cache.get(secret_key(command)) is None  # handed over once, then forgotten
         assert database_holds(PASSWORD, HEX) == []
+
+    def test_a_201_command_row_keeps_a_placeholder_and_the_connection_gets_the_value(
+        self, station, django_capture_on_commit_callbacks
+    ):
+        station.ocpp_version = "2.0.1"
+        station.save()
+        action, payload = password_command(station=station, password=PASSWORD)
+        with django_capture_on_commit_callbacks(execute=True):
+            command = command_send(station=station, action=action, payload=payload)
+
+        assert Command.objects.get(pk=command.pk).payload == {
+            "setVariableData": [password_variable("***")]
+        }
+        claimed = command_claim(command_id=command.pk, unique_id="u-1")
+        assert claimed.payload == {"setVariableData": [password_variable(PASSWORD)]}
+        assert database_holds(PASSWORD) == []
 
     def test_a_command_whose_value_was_lost_fails_instead_of_sending_the_placeholder(
         self, station, django_capture_on_commit_callbacks

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import ocpp.v16
+import ocpp.v201
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -15,6 +16,7 @@ from ocpp.charge_point import camel_to_snake_case, snake_to_camel_case
 
 from ocpp_gateway import operations
 from ocpp_gateway.commands import (
+    ACTIONS,
     CommandInvalid,
     StationNotConnected,
     command_claim,
@@ -43,6 +45,37 @@ MINIMAL_PAYLOADS = {
     "SendLocalList": {"listVersion": 3, "updateType": "Full", "localAuthorizationList": []},
     "GetLocalListVersion": {},
     "DataTransfer": {"vendorId": "com.example", "messageId": "ping", "data": "{}"},
+}
+MINIMAL_PAYLOADS_201 = {
+    "GetVariables": {
+        "getVariableData": [
+            {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "OfflineThreshold"}}
+        ]
+    },
+    "SetVariables": {
+        "setVariableData": [
+            {
+                "attributeValue": "123",
+                "component": {"name": "OCPPCommCtrlr"},
+                "variable": {"name": "OfflineThreshold"},
+            }
+        ]
+    },
+    "GetBaseReport": {"requestId": 1, "reportBase": "FullInventory"},
+    "Reset": {"type": "OnIdle"},
+    "RequestStartTransaction": {
+        "idToken": {"idToken": "A014310E004E", "type": "MacAddress"},
+        "remoteStartId": 7,
+    },
+    "RequestStopTransaction": {"transactionId": "tx-1"},
+    "GetTransactionStatus": {},
+    "UnlockConnector": {"evseId": 1, "connectorId": 1},
+    "TriggerMessage": {"requestedMessage": "BootNotification"},
+    "ClearCache": {},
+    "SendLocalList": {"versionNumber": 1, "updateType": "Full"},
+    "GetLocalListVersion": {},
+    "ChangeAvailability": {"operationalStatus": "Inoperative"},
+    "DataTransfer": {"vendorId": "com.example"},
 }
 
 
@@ -79,19 +112,38 @@ class TestValidation:
     def test_every_command_action_accepts_its_minimal_payload(self, action, payload):
         assert validate_command(action=action, payload=payload) == payload
 
-    def test_the_minimal_payloads_cover_every_action(self):
-        assert set(MINIMAL_PAYLOADS) == set(CommandAction.values)
+    @pytest.mark.parametrize(("action", "payload"), MINIMAL_PAYLOADS_201.items())
+    def test_every_ocpp_201_command_action_accepts_its_minimal_payload(self, action, payload):
+        assert validate_command(action=action, payload=payload, version="2.0.1") == payload
 
-    def test_every_top_level_key_of_the_schemas_survives_the_library_s_case_conversion(self):
+    def test_the_minimal_payloads_cover_every_action_of_each_version(self):
+        assert list(MINIMAL_PAYLOADS) == ACTIONS["1.6"]
+        assert set(MINIMAL_PAYLOADS_201) == set(ACTIONS["2.0.1"])
+        assert set(MINIMAL_PAYLOADS) | set(MINIMAL_PAYLOADS_201) == set(CommandAction.values)
+
+    @pytest.mark.parametrize(
+        ("action", "version"), [("GetConfiguration", "2.0.1"), ("GetVariables", "1.6")]
+    )
+    def test_an_action_of_the_other_version_is_refused_on_the_action(self, action, version):
+        with pytest.raises(CommandInvalid) as invalid:
+            validate_command(action=action, payload={}, version=version)
+        assert invalid.value.field == "action"
+        assert f"not an OCPP {version} command" in invalid.value.message
+
+    @pytest.mark.parametrize(("package", "version"), [(ocpp.v16, "1.6"), (ocpp.v201, "2.0.1")])
+    def test_every_top_level_key_of_the_schemas_survives_the_library_s_case_conversion(
+        self, package, version
+    ):
         """The runner hands the library snake_case arguments, which it sends camelCase: every
         key staff may send must come back as it was (validate_command refuses the others)."""
-        schemas = Path(ocpp.v16.__file__).parent / "schemas"
+        schemas = Path(package.__file__).parent / "schemas"
+        suffix = "" if version == "1.6" else "Request"
         keys = {
             key
-            for action in CommandAction.values
-            for key in json.loads((schemas / f"{action}.json").read_text())["properties"]
+            for action in ACTIONS[version]
+            for key in json.loads((schemas / f"{action}{suffix}.json").read_text())["properties"]
         }
-        assert {"key", "idTag", "connectorId", "listVersion", "requestedMessage"} <= keys
+        assert {"connectorId", "requestedMessage"} <= keys
         for key in keys:
             assert snake_to_camel_case(camel_to_snake_case({key: None})) == {key: None}, key
 

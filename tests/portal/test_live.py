@@ -5,9 +5,15 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
+from django.utils import timezone
 
 from badges.services import authorization_request
-from stations.services import connector_update_status, station_set_connected
+from stations.services import (
+    PresentedToken,
+    connector_update_status,
+    station_set_connected,
+    transaction_event_record,
+)
 from supervision.asgi import application
 from tests.portal.conftest import make_fleet, make_staff
 
@@ -75,6 +81,33 @@ async def test_superusers_hear_every_company_and_refusals_carry_their_reason(
         "id_tag": "VID:A014310E0ABC",
         "reason": "unknown_badge",
     }
+    await communicator.disconnect()
+
+
+async def test_an_ocpp_201_session_is_heard_once_its_token_is_accepted_and_when_it_ends(fleets):
+    alpha, _beta = fleets
+    staff = await sync_to_async(make_staff)("alice", alpha.company)
+    communicator, connected = await listen(ORIGIN, await sync_to_async(cookie_of)(staff))
+    assert connected
+    event = sync_to_async(transaction_event_record)
+    common = {"station": alpha.station, "station_transaction_id": "tx-9", "evse_id": 1}
+    now = timezone.now()
+
+    await event(**common, event="Started", seq_no=0, timestamp=now, trigger_reason="CablePluggedIn")
+    assert await communicator.receive_nothing()  # no token yet: nobody is charging
+    token = PresentedToken(id_tag=alpha.badge.rfid)
+    await event(
+        **common, event="Updated", seq_no=1, timestamp=now, trigger_reason="Authorized", token=token
+    )
+    started = await communicator.receive_json_from()
+    await event(**common, event="Ended", seq_no=2, timestamp=now, trigger_reason="EVDeparted")
+    stopped = await communicator.receive_json_from()
+
+    assert (started["kind"], started["vehicle"]) == ("session_started", "ALPHA-1")
+    assert (stopped["kind"], stopped["transaction_id"]) == (
+        "session_stopped",
+        started["transaction_id"],
+    )
     await communicator.disconnect()
 
 

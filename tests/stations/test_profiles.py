@@ -31,7 +31,9 @@ def test_a_station_finds_the_profile_of_its_vendor_model_and_firmware():
 
     assert autocharge_profile_for(station=s_series) == specific
     assert autocharge_profile_for(station=t_series).model == ""
-    assert [s.key for s in profile_settings(profile=specific)] == ["AllowedAuthenticationMethods"]
+    assert [s.key for s in profile_settings(profile=specific, station=s_series)] == [
+        "AllowedAuthenticationMethods"
+    ]
 
 
 def test_a_station_that_never_booted_has_no_profile():

@@ -2,13 +2,19 @@
 constant time, validated as OCPP bounds it, and what it means for connecting without one."""
 
 import string
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.hashers import identify_hasher
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from stations.models import Station
-from stations.services import station_password_generate, station_set_password
+from stations.services import (
+    station_password_generate,
+    station_password_push_outcome,
+    station_set_password,
+)
 from tests.factories import StationFactory
 
 pytestmark = pytest.mark.django_db
@@ -147,3 +153,37 @@ def test_only_a_station_without_password_connects_without_one_and_only_where_all
         station_set_password(station=station, password=PASSWORD)
 
     assert station.may_connect_without_password() is expected
+
+
+class TestAPushedPassword:
+    """Sent to the station, the new password is its own only once the station takes it."""
+
+    @pytest.fixture
+    def pushed(self):
+        station = StationFactory()
+        station_set_password(station=station, password=PASSWORD)
+        station_set_password(station=station, password="The-new-one-2026")
+        return Station.objects.get(pk=station.pk)
+
+    def test_taken_the_previous_password_is_forgotten(self, pushed):
+        station_password_push_outcome(station=pushed, taken=True, pushed_at=timezone.now())
+
+        station = Station.objects.get(pk=pushed.pk)
+        assert (station.check_password("The-new-one-2026"), station.previous_password_hash) == (
+            True,
+            "",
+        )
+
+    def test_refused_the_previous_password_is_the_station_s_again(self, pushed):
+        station_password_push_outcome(station=pushed, taken=False, pushed_at=timezone.now())
+
+        station = Station.objects.get(pk=pushed.pk)
+        assert station.check_password(PASSWORD)
+        assert not station.check_password("The-new-one-2026")
+
+    def test_a_password_staff_set_after_the_push_is_kept(self, pushed):
+        pushed_at = timezone.now() - timedelta(minutes=1)
+
+        station_password_push_outcome(station=pushed, taken=False, pushed_at=pushed_at)
+
+        assert Station.objects.get(pk=pushed.pk).check_password("The-new-one-2026")

@@ -2,7 +2,9 @@ import asyncio
 
 from django.core.management.base import BaseCommand, CommandError
 
+from badges.identifiers import VID_PREFIX, is_autocharge_tag
 from ocpp_gateway import simulator
+from ocpp_gateway.v201 import simulator as simulator201
 
 
 class Command(BaseCommand):
@@ -13,6 +15,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("charge_point_id", help="The station's charge point id.")
+        parser.add_argument(
+            "--ocpp",
+            choices=["1.6", "2.0.1"],
+            default="1.6",
+            help="The protocol to speak. In 2.0.1 a VID: tag is sent as a MacAddress IdToken "
+            "(without the prefix), another tag as a Central one; the connector is the EVSE.",
+        )
         parser.add_argument(
             "--id-tag",
             default="VID:A014310E004E",
@@ -50,6 +59,9 @@ class Command(BaseCommand):
             if options["serve"]:
                 asyncio.run(self._serve(options))
                 return
+            if options["ocpp"] == "2.0.1":
+                self._charge_201(options, report)
+                return
             result = asyncio.run(
                 simulator.charge(
                     url=options["url"],
@@ -75,8 +87,33 @@ class Command(BaseCommand):
             self.style.SUCCESS("Charged.") if charged else self.style.WARNING("Not charged.")
         )
 
+    def _charge_201(self, options, report) -> None:
+        id_tag = options["id_tag"]
+        if is_autocharge_tag(id_tag):
+            id_token = simulator201.mac_token(id_tag.strip()[len(VID_PREFIX) :])
+        else:
+            id_token = {"id_token": id_tag, "type": "Central"}
+        result = asyncio.run(
+            simulator201.charge(
+                url=options["url"],
+                charge_point_id=options["charge_point_id"],
+                id_token=id_token,
+                evse_id=options["connector"],
+                energy_wh=options["energy"],
+                skip_authorize=options["skip_authorize"],
+                vendor=options["vendor"],
+                model=options["model"],
+                report=report,
+            )
+        )
+        charged = result.started.get("status") == "Accepted"
+        self.stdout.write(
+            self.style.SUCCESS("Charged.") if charged else self.style.WARNING("Not charged.")
+        )
+
     async def _serve(self, options) -> None:
-        online = await simulator.online(
+        simulated = simulator201 if options["ocpp"] == "2.0.1" else simulator
+        online = await simulated.online(
             url=options["url"],
             charge_point_id=options["charge_point_id"],
             vendor=options["vendor"],

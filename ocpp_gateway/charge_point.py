@@ -1,0 +1,96 @@
+"""What the supervision's side of a connection does whatever the protocol version: gate
+everything on an accepted boot, check requests with the version's own error codes, use the
+station as staff configured it now, and note decisions on the logged request.
+
+Each version (``v16``, ``v201``) combines this with its handler mixins and the ``ocpp``
+library's ChargePoint of that version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+
+from channels.db import database_sync_to_async
+from ocpp.exceptions import NotImplementedError as OcppNotImplemented
+from ocpp.exceptions import OCPPError, SecurityError
+from ocpp.messages import Call
+
+from badges.authorization import Decision
+from ocpp_gateway.configuration import ConfigurationDialect
+from ocpp_gateway.connection import LoggedConnection
+from stations.models import Station
+
+
+class GatewayChargePoint:
+    SUBPROTOCOL: str
+    """The WebSocket subprotocol of this version (``ocpp1.6``, ``ocpp2.0.1``)."""
+    CALLS: ModuleType
+    """The library's ``call`` module of this version: the runner builds commands with it."""
+    CONFIGURATION: ConfigurationDialect
+    """How the procedures read and change the station's settings in this version."""
+    UNREADABLE_MESSAGE_ID: str = ""
+    """The message id of the CALLERROR answering a frame whose id cannot be read; empty when
+    the version does not answer such a frame."""
+
+    def __init__(self, *, station: Station, connection: LoggedConnection, response_timeout: float):
+        super().__init__(station.charge_point_id, connection, response_timeout=response_timeout)
+        self.station = station
+        # Set by the consumer: what to start once a BootNotification has been answered.
+        self.after_boot: Callable[[], None] = lambda: None
+        # A station never accepted at boot gets no other service until it is. Stations need
+        # not boot again on every reconnect, so an earlier accepted boot counts.
+        self.booted = station.last_boot_at is not None
+
+    # --- Version specifics -------------------------------------------------------------------
+
+    def malformed_action_error(self) -> OCPPError:
+        """The error for a CALL whose action is not a string."""
+        raise NotImplementedError
+
+    def check_request(self, call: Call) -> None:
+        """Raise the version's error for the first schema violation of the request."""
+        raise NotImplementedError
+
+    def unreadable_error_code(self, error: OCPPError | None) -> str:
+        """The code answering a frame the library could not unpack (``error``), or one that is
+        JSON only by Python's lax reading (None)."""
+        raise NotImplementedError
+
+    def adjust_frame(self, text: str, message_type: int | None, action: str, payload) -> str:
+        """The frame to hand the library (a version may tolerate what its schema does not)."""
+        return text
+
+    # --- Shared behaviour ----------------------------------------------------------------------
+
+    async def _handle_call(self, msg: Call):
+        """Refuse what the library would mishandle, with the version's error codes, then let
+        it route the call to our handlers."""
+        if not isinstance(msg.action, str):
+            raise self.malformed_action_error()
+        if msg.action not in self.route_map:
+            raise OcppNotImplemented(details={"cause": f"{msg.action} is not handled here"})
+        if not self.booted and msg.action != "BootNotification":
+            raise SecurityError(
+                details={"cause": "Send a BootNotification and wait until it is accepted."}
+            )
+        self.check_request(msg)
+        return await super()._handle_call(msg)
+
+    async def current_station(self) -> Station:
+        """The station as staff configured it now (mode, company): decisions must not use the
+        state it had when it connected."""
+        await database_sync_to_async(self.station.refresh_from_db)(
+            fields=["auth_mode", "company", "charge_point_id"]
+        )
+        return self.station
+
+    def record_decision(self, decision: Decision, *, ocpp_status: str = "") -> None:
+        """Note a decision on the logged request; ``ocpp_status`` when the version told the
+        station something else than the domain's status."""
+        self._connection.record_decision(
+            accepted=decision.accepted,
+            ocpp_status=ocpp_status or decision.status.value,
+            reason=decision.reason.value,
+            id_tag=decision.id_tag,
+        )

@@ -1,0 +1,25 @@
+"""Blocks L and N, firmware and diagnostics: what the station reports of an update or of a log
+upload (FirmwareStatusNotification, LogStatusNotification), shown with the station."""
+
+from channels.db import database_sync_to_async
+from ocpp.routing import on
+from ocpp.v201 import call_result
+from ocpp.v201.enums import Action
+
+from stations import services
+
+
+class DiagnosticsHandlers:
+    @on(Action.firmware_status_notification)
+    async def on_firmware_status_notification(self, status: str, **_):
+        await database_sync_to_async(services.station_record_firmware_status)(
+            station=self.station, status=status
+        )
+        return call_result.FirmwareStatusNotification()
+
+    @on(Action.log_status_notification)
+    async def on_log_status_notification(self, status: str, **_):
+        await database_sync_to_async(services.station_record_log_status)(
+            station=self.station, status=status
+        )
+        return call_result.LogStatusNotification()

@@ -1,0 +1,385 @@
+"""A simulated OCPP 2.0.1 station, the 2.0.1 counterpart of ``ocpp_gateway.simulator``: the
+``ocpp`` library's 2.0.1 ChargePoint over a real WebSocket. It charges a vehicle identified by
+its MAC (an IdToken of type MacAddress) through TransactionEvents, and answers the
+supervision's commands from a device model of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import websockets
+from ocpp.routing import after, on
+from ocpp.v201 import ChargePoint, call, call_result
+from ocpp.v201.enums import Action
+
+from ocpp_gateway.simulator import ocpp_now
+
+# The device model every simulated station reports: (component, variable) → (value, mutability).
+DEVICE_MODEL = {
+    ("OCPPCommCtrlr", "OfflineThreshold"): ("60", "ReadWrite"),
+    ("AuthCtrlr", "AuthorizeRemoteStart"): ("true", "ReadWrite"),
+    ("AuthCacheCtrlr", "Enabled"): ("true", "ReadWrite"),
+    ("LocalAuthListCtrlr", "Enabled"): ("true", "ReadWrite"),
+    ("SecurityCtrlr", "Identity"): ("", "ReadOnly"),
+    ("SecurityCtrlr", "BasicAuthPassword"): (None, "WriteOnly"),
+}
+
+
+@dataclass
+class ChargingReport:
+    """What the supervision answered, step by step."""
+
+    boot_status: str = ""
+    authorize_status: str | None = None
+    started: dict = field(default_factory=dict)
+    ended: dict = field(default_factory=dict)
+    transaction_id: str = ""
+    steps: list[tuple[str, str]] = field(default_factory=list)
+
+
+class SimulatedStation201(ChargePoint):
+    """The library's 2.0.1 ChargePoint, as a station; schema checks on by default.
+
+    ``variables`` is its device model; SetVariables changes it (``reject_changes``: refuses);
+    GetBaseReport is answered, then reported with NotifyReport. ``received`` holds every call
+    it got, ``(action, payload)``, the payload in snake_case as the library hands it over.
+    """
+
+    def __init__(
+        self,
+        id: str,
+        connection,
+        *,
+        variables: dict[tuple[str, str], tuple[str | None, str]] | None = None,
+        reject_changes: bool = False,
+        **options,
+    ) -> None:
+        super().__init__(id, connection, **options)
+        self.variables = {**DEVICE_MODEL, **(variables or {})}
+        self.reject_changes = reject_changes
+        self.received: list[tuple[str, dict[str, Any]]] = []
+        self.seq_no = itertools.count()
+        self._tasks: set[asyncio.Task] = set()
+
+    def calls(self, action: str) -> list[dict[str, Any]]:
+        """The payloads of the calls of ``action`` received so far."""
+        return [payload for name, payload in self.received if name == action]
+
+    @on(Action.get_variables)
+    def on_get_variables(self, get_variable_data: list, **_):
+        self.received.append((Action.get_variables, {"get_variable_data": get_variable_data}))
+        results = []
+        for item in get_variable_data:
+            name = (item["component"]["name"], item["variable"]["name"])
+            result = {"component": item["component"], "variable": item["variable"]}
+            if name not in self.variables:
+                result["attribute_status"] = "UnknownVariable"
+            elif self.variables[name][1] == "WriteOnly":
+                result["attribute_status"] = "Rejected"
+            else:
+                result["attribute_status"] = "Accepted"
+                result["attribute_value"] = self.variables[name][0]
+            results.append(result)
+        return call_result.GetVariables(get_variable_result=results)
+
+    @on(Action.set_variables)
+    def on_set_variables(self, set_variable_data: list, **_):
+        self.received.append((Action.set_variables, {"set_variable_data": set_variable_data}))
+        results = []
+        for item in set_variable_data:
+            name = (item["component"]["name"], item["variable"]["name"])
+            if name not in self.variables:
+                status = "UnknownVariable"
+            elif self.reject_changes or self.variables[name][1] == "ReadOnly":
+                status = "Rejected"
+            else:
+                status = "Accepted"
+                self.variables[name] = (item["attribute_value"], self.variables[name][1])
+            results.append(
+                {
+                    "attribute_status": status,
+                    "component": item["component"],
+                    "variable": item["variable"],
+                }
+            )
+        return call_result.SetVariables(set_variable_result=results)
+
+    @on(Action.get_base_report)
+    def on_get_base_report(self, request_id: int, report_base: str, **_):
+        self.received.append(
+            (Action.get_base_report, {"request_id": request_id, "report_base": report_base})
+        )
+        return call_result.GetBaseReport(status="Accepted")
+
+    @after(Action.get_base_report)
+    def after_get_base_report(self, request_id: int, **_):
+        # A task: the library awaits this before it reads the next frame, our answer.
+        task = asyncio.create_task(self._report(request_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _report(self, request_id: int) -> None:
+        await self.call(
+            call.NotifyReport(
+                request_id=request_id,
+                generated_at=ocpp_now(),
+                seq_no=0,
+                report_data=[
+                    {
+                        "component": {"name": component},
+                        "variable": {"name": variable},
+                        "variableAttribute": [
+                            {"value": value, "mutability": mutability}
+                            if value is not None
+                            else {"mutability": mutability}
+                        ],
+                    }
+                    for (component, variable), (value, mutability) in self.variables.items()
+                ],
+            )
+        )
+
+    @on(Action.reset)
+    def on_reset(self, **payload):
+        self.received.append((Action.reset, payload))
+        return call_result.Reset(status="Accepted")
+
+    @on(Action.request_start_transaction)
+    def on_request_start_transaction(self, **payload):
+        self.received.append((Action.request_start_transaction, payload))
+        return call_result.RequestStartTransaction(status="Accepted")
+
+    @on(Action.request_stop_transaction)
+    def on_request_stop_transaction(self, **payload):
+        self.received.append((Action.request_stop_transaction, payload))
+        return call_result.RequestStopTransaction(status="Accepted")
+
+    @on(Action.get_transaction_status)
+    def on_get_transaction_status(self, **payload):
+        self.received.append((Action.get_transaction_status, payload))
+        return call_result.GetTransactionStatus(messages_in_queue=False)
+
+    @on(Action.unlock_connector)
+    def on_unlock_connector(self, **payload):
+        self.received.append((Action.unlock_connector, payload))
+        return call_result.UnlockConnector(status="Unlocked")
+
+    @on(Action.trigger_message)
+    def on_trigger_message(self, **payload):
+        self.received.append((Action.trigger_message, payload))
+        return call_result.TriggerMessage(status="Accepted")
+
+    @on(Action.clear_cache)
+    def on_clear_cache(self, **payload):
+        self.received.append((Action.clear_cache, payload))
+        return call_result.ClearCache(status="Accepted")
+
+    @on(Action.send_local_list)
+    def on_send_local_list(self, **payload):
+        self.received.append((Action.send_local_list, payload))
+        return call_result.SendLocalList(status="Accepted")
+
+    @on(Action.get_local_list_version)
+    def on_get_local_list_version(self, **payload):
+        self.received.append((Action.get_local_list_version, payload))
+        return call_result.GetLocalListVersion(version_number=0)
+
+    @on(Action.change_availability)
+    def on_change_availability(self, **payload):
+        self.received.append((Action.change_availability, payload))
+        return call_result.ChangeAvailability(status="Accepted")
+
+    @on(Action.data_transfer)
+    def on_data_transfer(self, **payload):
+        self.received.append((Action.data_transfer, payload))
+        return call_result.DataTransfer(status="UnknownVendorId")
+
+    # --- What a station sends -----------------------------------------------------------------
+
+    async def boot(self, *, vendor: str = "Simulator", model: str = "DC-150", **station):
+        return await self.call(
+            call.BootNotification(
+                charging_station={"vendor_name": vendor, "model": model, **station},
+                reason="PowerUp",
+            )
+        )
+
+    async def status(self, evse_id: int, status: str) -> None:
+        await self.call(
+            call.StatusNotification(
+                timestamp=ocpp_now(), connector_status=status, evse_id=evse_id, connector_id=1
+            )
+        )
+
+    async def transaction_event(
+        self,
+        event_type: str,
+        transaction_id: str,
+        *,
+        trigger_reason: str,
+        id_token: dict | None = None,
+        evse_id: int | None = None,
+        energy_wh: int | None = None,
+        timestamp: str | None = None,
+        seq_no: int | None = None,
+        offline: bool | None = None,
+        stopped_reason: str | None = None,
+        charging_state: str | None = None,
+    ):
+        """One TransactionEvent, numbered in order unless ``seq_no`` is given; ``energy_wh``
+        sends the energy register."""
+        timestamp = timestamp or ocpp_now()
+        info = {"transaction_id": transaction_id}
+        if stopped_reason:
+            info["stopped_reason"] = stopped_reason
+        if charging_state:
+            info["charging_state"] = charging_state
+        meter_value = None
+        if energy_wh is not None:
+            meter_value = [
+                {
+                    "timestamp": timestamp,
+                    "sampledValue": [
+                        {"value": energy_wh, "measurand": "Energy.Active.Import.Register"}
+                    ],
+                }
+            ]
+        return await self.call(
+            call.TransactionEvent(
+                event_type=event_type,
+                timestamp=timestamp,
+                trigger_reason=trigger_reason,
+                seq_no=next(self.seq_no) if seq_no is None else seq_no,
+                transaction_info=info,
+                meter_value=meter_value,
+                offline=offline,
+                evse={"id": evse_id, "connector_id": 1} if evse_id else None,
+                id_token=id_token,
+            )
+        )
+
+
+def mac_token(mac: str) -> dict[str, str]:
+    """The IdToken a station sends for a vehicle's MAC (EVCCID)."""
+    return {"id_token": mac, "type": "MacAddress"}
+
+
+async def connect(url: str, charge_point_id: str, headers: dict[str, str] | None = None):
+    """Open the WebSocket the way a 2.0.1 station does (``headers``: its credentials)."""
+    return await websockets.connect(
+        f"{url.rstrip('/')}/{charge_point_id}",
+        subprotocols=["ocpp2.0.1"],
+        additional_headers=headers or {},
+    )
+
+
+class OnlineStation:
+    """A simulated station connected and booted, answering the supervision until closed."""
+
+    def __init__(self, station: SimulatedStation201, websocket, listener: asyncio.Task) -> None:
+        self.station = station
+        self.websocket = websocket
+        self.listener = listener
+
+    async def close(self) -> None:
+        self.listener.cancel()
+        await self.websocket.close()
+
+
+async def online(
+    *,
+    url: str,
+    charge_point_id: str,
+    vendor: str = "Simulator",
+    model: str = "DC-150",
+    headers: dict[str, str] | None = None,
+    station_class: type[SimulatedStation201] = SimulatedStation201,
+    **options,
+) -> OnlineStation:
+    """Connect, boot, and keep answering the supervision's calls in the background."""
+    websocket = await connect(url, charge_point_id, headers)
+    station = station_class(charge_point_id, websocket, **options)
+    listener = asyncio.create_task(station.start())
+    await station.boot(vendor=vendor, model=model)
+    return OnlineStation(station, websocket, listener)
+
+
+async def charge(
+    *,
+    url: str,
+    charge_point_id: str,
+    id_token: dict[str, str],
+    evse_id: int = 1,
+    energy_wh: int = 12_000,
+    meter_start: int = 1_000_000,
+    skip_authorize: bool = False,
+    vendor: str = "Simulator",
+    model: str = "DC-150",
+    report: Callable[[str, str], None] = lambda step, answer: None,
+) -> ChargingReport:
+    """One plug-in: boot, EVSE occupied, (authorize), TransactionEvent Started, Updated with
+    meter values, Ended. Stops early when the supervision refuses the token, as a station
+    would."""
+    result = ChargingReport(transaction_id=str(uuid.uuid4()))
+
+    def note(step: str, answer: str) -> None:
+        result.steps.append((step, answer))
+        report(step, answer)
+
+    async with await connect(url, charge_point_id) as websocket:
+        station = SimulatedStation201(charge_point_id, websocket)
+        listener = asyncio.create_task(station.start())
+        try:
+            boot = await station.boot(vendor=vendor, model=model)
+            result.boot_status = boot.status
+            note("BootNotification", f"{boot.status}, heartbeat every {boot.interval} s")
+            await station.status(evse_id, "Occupied")
+            note("StatusNotification", "Occupied (vehicle plugged in)")
+            if not skip_authorize:
+                authorize = await station.call(call.Authorize(id_token=id_token))
+                result.authorize_status = authorize.id_token_info["status"]
+                note("Authorize", result.authorize_status)
+                if result.authorize_status != "Accepted":
+                    await station.status(evse_id, "Available")
+                    return result
+            started = await station.transaction_event(
+                "Started",
+                result.transaction_id,
+                trigger_reason="Authorized",
+                id_token=id_token,
+                evse_id=evse_id,
+                energy_wh=meter_start,
+                timestamp=ocpp_now(),
+            )
+            result.started = started.id_token_info or {}
+            note("TransactionEvent", f"Started: {result.started.get('status')}")
+            steps = 3
+            for step in range(1, steps + 1):
+                await station.transaction_event(
+                    "Updated",
+                    result.transaction_id,
+                    trigger_reason="MeterValuePeriodic",
+                    energy_wh=meter_start + energy_wh * step // (steps + 1),
+                    timestamp=ocpp_now(step * 60),
+                )
+            note("TransactionEvent", f"Updated: {steps} readings sent")
+            ended = await station.transaction_event(
+                "Ended",
+                result.transaction_id,
+                trigger_reason="StopAuthorized",
+                id_token=id_token,
+                energy_wh=meter_start + energy_wh,
+                timestamp=ocpp_now(steps * 60 + 60),
+                stopped_reason="Local",
+            )
+            result.ended = ended.id_token_info or {}
+            note("TransactionEvent", f"Ended: {energy_wh} Wh delivered")
+            await station.status(evse_id, "Available")
+        finally:
+            listener.cancel()
+    return result
