@@ -149,6 +149,14 @@ def test_another_companys_station_page_does_not_exist(alpha_client, beta):
     assert response.status_code == 404
 
 
+def test_station_page_says_which_protocol_the_station_speaks(alpha_client, alpha):
+    Station.objects.filter(pk=alpha.station.pk).update(ocpp_version="2.0.1")
+
+    page = alpha_client.get(reverse("portal:station-detail", args=[alpha.station.pk]))
+
+    assert "<dt>Protocol</dt><dd>OCPP 2.0.1</dd>" in page.content.decode()
+
+
 def log(station, *, action: str, status: str = "", id_tag: str = "", reason: str = ""):
     return OcppMessage.objects.create(
         station=station,
