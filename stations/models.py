@@ -700,6 +700,10 @@ class AutochargeSetting(models.Model):
                     | (models.Q(key="") & ~models.Q(component="") & ~models.Q(variable=""))
                 ),
                 name="autocharge_setting_key_or_variable",
+                violation_error_message=_(
+                    "Fill in either a configuration key (OCPP 1.6) or a component and a variable "
+                    "(OCPP 2.0.1)."
+                ),
             ),
         ]
 

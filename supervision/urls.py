@@ -11,7 +11,12 @@ from badges.api.views import (
 )
 from fleet.api.views import AuthorizationGroupViewSet, CompanyViewSet, VehicleViewSet
 from ocpp_gateway.api.views import CommandViewSet, OcppMessageViewSet, OperatedStationViewSet
-from stations.api.views import ChargingSessionViewSet, SecurityEventViewSet
+from stations.api.views import (
+    AutochargeProfileViewSet,
+    AutochargeSettingViewSet,
+    ChargingSessionViewSet,
+    SecurityEventViewSet,
+)
 from supervision.api import ObtainStaffToken
 
 router = DefaultRouter()
@@ -28,6 +33,8 @@ router.register("pairings", PairingWindowViewSet)
 router.register("security-events", SecurityEventViewSet)
 router.register("shared-mac-models", SharedMacModelViewSet)
 router.register("commands", CommandViewSet)
+router.register("autocharge-profiles", AutochargeProfileViewSet)
+router.register("autocharge-settings", AutochargeSettingViewSet)
 
 api_v1 = [
     path("auth/token/", ObtainStaffToken.as_view(), name="api-token"),

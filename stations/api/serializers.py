@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from stations.models import (
+    AutochargeProfile,
+    AutochargeSetting,
     ChargingSession,
     ConfigurationKey,
     Connector,
@@ -205,4 +207,27 @@ class SecurityEventSerializer(serializers.ModelSerializer):
             "details",
             "created_at",
             "notified",
+        ]
+
+
+class AutochargeSettingSerializer(ModelValidationMixin, serializers.ModelSerializer):
+    class Meta:
+        model = AutochargeSetting
+        fields = ["id", "profile", "key", "component", "variable", "value", "mode"]
+
+
+class AutochargeProfileSerializer(ModelValidationMixin, serializers.ModelSerializer):
+    settings = AutochargeSettingSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = AutochargeProfile
+        fields = [
+            "id",
+            "vendor",
+            "model",
+            "firmware_version",
+            "push_on_boot",
+            "repair_drift",
+            "notes",
+            "settings",
         ]

@@ -10,12 +10,20 @@ from badges.api.views import filter_id_tag
 from badges.models import PairingOutcome
 from badges.services import pairing_cancel, pairing_open
 from stations.api.serializers import (
+    AutochargeProfileSerializer,
+    AutochargeSettingSerializer,
     ChargingSessionDetailSerializer,
     ChargingSessionSerializer,
     SecurityEventSerializer,
     StationSerializer,
 )
-from stations.models import ChargingSession, SecurityEvent, Station
+from stations.models import (
+    AutochargeProfile,
+    AutochargeSetting,
+    ChargingSession,
+    SecurityEvent,
+    Station,
+)
 from supervision.api import (
     CompanyScopedViewSetMixin,
     ProtectedDestroyMixin,
@@ -84,3 +92,21 @@ class SecurityEventViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelView
     queryset = SecurityEvent.objects.all()
     serializer_class = SecurityEventSerializer
     filterset_class = SecurityEventFilter
+
+
+class AutochargeProfileViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
+    """How each vendor's stations turn Autocharge on (product knowledge, the same for every
+    company: staff read it, superusers change it). Its settings are their own resource."""
+
+    queryset = AutochargeProfile.objects.prefetch_related("settings")
+    serializer_class = AutochargeProfileSerializer
+    filterset_fields = ["vendor"]
+
+
+class AutochargeSettingViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
+    """One configuration key (OCPP 1.6) or device-model component and variable (OCPP 2.0.1)
+    that a profile sets."""
+
+    queryset = AutochargeSetting.objects.all()
+    serializer_class = AutochargeSettingSerializer
+    filterset_fields = ["profile"]
