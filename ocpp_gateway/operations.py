@@ -88,7 +88,9 @@ def local_list_sync(*, station: Station, requested_by=None, full: bool = True) -
     )
 
 
-def stations_that_accepted(*, id_tag: str, since: datetime) -> list[Station]:
+def stations_that_accepted(
+    *, id_tag: str, since: datetime, among: Iterable[int] | None = None
+) -> list[Station]:
     """Stations that were told ``id_tag`` is Accepted since then, so may hold it in their
     authorization cache.
 
@@ -104,6 +106,7 @@ def stations_that_accepted(*, id_tag: str, since: datetime) -> list[Station]:
             id_tag=id_tag,
             created_at__gte=since,
             station__isnull=False,
+            **({} if among is None else {"station__in": list(among)}),
         )
         .values("station_id")
         .distinct()
@@ -116,15 +119,21 @@ def _cache_window() -> timedelta:
 
 
 def caches_clear(
-    *, id_tag: str, reason: str, revoked_at: datetime, since: datetime | None = None
+    *,
+    id_tag: str,
+    reason: str,
+    revoked_at: datetime,
+    since: datetime | None = None,
+    among: Iterable[int] | None = None,
 ) -> list[Command]:
-    """Send ClearCache to the stations that accepted ``id_tag`` recently, unless one was already
+    """Send ClearCache to the stations (``among`` these ids, when given) that accepted
+    ``id_tag`` recently, unless one was already
     sent (or owed) since the revocation: a bulk change, or the periodic expiry check run again,
     sends one per station, not one per badge and run. A station that is not connected gets a
     ``failed`` command, which it is owed when it reconnects."""
     sent = []
     since = since or timezone.now() - _cache_window()
-    for station in stations_that_accepted(id_tag=id_tag, since=since):
+    for station in stations_that_accepted(id_tag=id_tag, since=since, among=among):
         already = Command.objects.filter(
             station=station, action=CommandAction.CLEAR_CACHE, created_at__gte=revoked_at
         ).exists()
@@ -162,6 +171,24 @@ def badges_revoked(*, revoked: Iterable[tuple[str, str]], revoked_at: datetime) 
     then bring local lists up to date. Runs after the change committed."""
     for id_tag, why in revoked:
         caches_clear(id_tag=id_tag, reason=f"Badge {id_tag} {why}.", revoked_at=revoked_at)
+    local_lists_refresh()
+
+
+def group_access_withdrawn(
+    *, id_tags: Iterable[str], station_ids: Iterable[int], why: str, withdrawn_at: datetime
+) -> None:
+    """Badges may no longer charge at these stations through a group (the station or the badge
+    left the group, or the group was deleted): clear the caches of those stations that accepted
+    them, then bring local lists up to date. A badge still allowed there another way (its own
+    company's station, another group) is cleared too: the station then merely asks again."""
+    station_ids = list(station_ids)
+    for id_tag in id_tags:
+        caches_clear(
+            id_tag=id_tag,
+            reason=f"Badge {id_tag}: {why}.",
+            revoked_at=withdrawn_at,
+            among=station_ids,
+        )
     local_lists_refresh()
 
 
