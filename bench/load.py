@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 BOOT = {"chargePointVendor": "Bench", "chargePointModel": "Load"}
@@ -41,8 +42,8 @@ class Counters:
 
     sent: int = 0
     received: int = 0
-    # Time each call of interest was received from the server (command latency).
-    calls_received: dict[str, float] = field(default_factory=dict)
+    # When each call the server made arrived: (time, station, action), in order.
+    calls: list[tuple[float, str, str]] = field(default_factory=list)
 
 
 class Station:
@@ -53,11 +54,11 @@ class Station:
         self._pending: dict[str, asyncio.Future] = {}
         self._reader: asyncio.Task | None = None
 
-    async def open(self, timeout: float = 60) -> None:
+    async def open(self) -> None:
         self.ws = await connect(
             f"{self.url}/{self.charge_point_id}",
             subprotocols=["ocpp1.6"],
-            open_timeout=timeout,
+            open_timeout=60,
             ping_interval=None,  # stations' heartbeats are minutes apart; no pings in the way
             compression=None,
             max_queue=4,
@@ -65,17 +66,23 @@ class Station:
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
-        async for text in self.ws:
-            self.counters.received += 1
-            frame = json.loads(text)
-            if frame[0] == 2:  # the server's own call: answer it at once
-                self.counters.calls_received[frame[1]] = time.perf_counter()
-                self.counters.sent += 1
-                await self.ws.send(json.dumps([3, frame[1], ANSWERS.get(frame[2], {})]))
-                continue
-            future = self._pending.pop(frame[1], None)
-            if future is not None and not future.done():
-                future.set_result(frame)
+        try:
+            async for text in self.ws:
+                self.counters.received += 1
+                frame = json.loads(text)
+                if frame[0] == 2:  # the server's own call: answer it at once
+                    arrival = (time.perf_counter(), self.charge_point_id, frame[2])
+                    self.counters.calls.append(arrival)
+                    self.counters.sent += 1
+                    await self.ws.send(json.dumps([3, frame[1], ANSWERS.get(frame[2], {})]))
+                    continue
+                future = self._pending.pop(frame[1], None)
+                if future is not None and not future.done():
+                    future.set_result(frame)
+        except ConnectionClosed:
+            pass
+        for future in self._pending.values():
+            future.cancel()
 
     async def call(self, action: str, payload: dict, *, unique_id: str = "") -> list:
         """Send one call, wait for its answer (a CALLRESULT; a CALLERROR raises)."""
@@ -113,14 +120,16 @@ async def boot_storm(
 
     async def one(number: int) -> Station:
         station = Station(url, station_id(number), id_tag(number), counters)
-        await station.open()
-        answer = await station.call("BootNotification", BOOT)
-        if answer[2].get("status") != "Accepted":
-            raise RuntimeError(f"boot {answer}")
-        await station.call(
-            "StatusNotification",
-            {"connectorId": 1, "errorCode": "NoError", "status": "Available", "timestamp": now_iso()},
-        )
+        try:
+            await station.open()
+            answer = await station.call("BootNotification", BOOT)
+            if answer[2].get("status") != "Accepted":
+                raise RuntimeError(f"boot {answer}")
+            status = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
+            await station.call("StatusNotification", {**status, "timestamp": now_iso()})
+        except BaseException:
+            await station.close()
+            raise
         return station
 
     started = time.perf_counter()

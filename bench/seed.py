@@ -11,7 +11,7 @@ import sys
 sys.path.insert(0, os.getcwd())
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supervision.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 

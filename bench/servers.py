@@ -115,8 +115,8 @@ class Database:
         else:
             self.url = f"sqlite:///{self.folder.name}/bench.sqlite3"
         env = self.env()
-        manage = [sys.executable, "manage.py"]
-        subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=portal_dir, env=env, check=True)
+        migrate = [sys.executable, "manage.py", "migrate", "--noinput", "-v0"]
+        subprocess.run(migrate, cwd=portal_dir, env=env, check=True)
         seed = subprocess.run(
             [sys.executable, str(BENCH_DIR / "seed.py"), str(stations)],
             cwd=portal_dir,

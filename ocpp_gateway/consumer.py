@@ -139,6 +139,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         if self.charge_point is not None:
+            await self.connection.written()  # a closed connection's log is complete
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await self.runner.stop(detail="The station disconnected before answering.")
             if not self.replaced:  # the newer connection keeps the station connected

@@ -206,6 +206,11 @@ OCPP_MAX_FRAME_BYTES = env.int("OCPP_MAX_FRAME_BYTES", default=64 * 1024)
 OCPP_RATE_PER_SECOND = env.float("OCPP_RATE_PER_SECOND", default=20.0)
 OCPP_RATE_BURST = env.int("OCPP_RATE_BURST", default=100)
 OCPP_RATE_MAX_DELAY_SECONDS = env.float("OCPP_RATE_MAX_DELAY_SECONDS", default=5.0)
+# The message log is written in batches by one thread per process: every this many seconds or
+# this many rows; connections wait when this many rows are queued (the database is behind).
+OCPP_LOG_FLUSH_SECONDS = env.float("OCPP_LOG_FLUSH_SECONDS", default=0.1)
+OCPP_LOG_BATCH_ROWS = env.int("OCPP_LOG_BATCH_ROWS", default=1000)
+OCPP_LOG_QUEUE_ROWS = env.int("OCPP_LOG_QUEUE_ROWS", default=100_000)
 # More takeovers of one station's connection than this in an hour is a critical event.
 OCPP_TAKEOVERS_PER_HOUR = env.int("OCPP_TAKEOVERS_PER_HOUR", default=5)
 # A station without a password may connect without HTTP Basic credentials: true for the

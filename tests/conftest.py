@@ -1,6 +1,8 @@
 import pytest
 from rest_framework.throttling import SimpleRateThrottle
 
+from ocpp_gateway.log_writer import writer
+
 
 @pytest.fixture(autouse=True)
 def english_by_default(settings):
@@ -22,3 +24,12 @@ def no_lockout_nor_throttling(settings, monkeypatch):
     rates = {scope: None for scope in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]}
     # DRF reads the rates once, at import: they are patched where it keeps them.
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+
+
+@pytest.fixture(autouse=True)
+def message_log_written(request):
+    """The rows a test's connections queued are written before its database is emptied (the
+    database fixture, requested first, is torn down after this one)."""
+    request.getfixturevalue("_django_db_helper")
+    yield
+    writer.flush()

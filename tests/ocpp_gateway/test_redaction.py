@@ -18,6 +18,7 @@ from ocpp_gateway.commands import (
     command_record,
     command_send,
 )
+from ocpp_gateway.log_writer import writer
 from ocpp_gateway.message_log import log_entry
 from ocpp_gateway.models import Command, CommandOrigin, CommandState, Direction, OcppMessage
 from stations.models import ConfigurationKey, ConnectionState, Station
@@ -230,6 +231,7 @@ async def test_the_station_receives_the_password_and_the_database_never_holds_it
         "accepted",
         {"key": "AuthorizationKey", "value": "***"},
     )
+    await database_sync_to_async(writer.flush)()
     rows = await database_sync_to_async(
         lambda: list(OcppMessage.objects.filter(unique_id=frame[1]).order_by("id"))
     )()
