@@ -160,5 +160,14 @@ def load_facts(*, id_tag: str, station: Station, now: datetime | None = None) ->
 
 
 def authorize(*, id_tag: str, station: Station) -> Decision:
-    """The decision for ``id_tag`` presented at ``station``, now."""
-    return decide(load_facts(id_tag=id_tag, station=station))
+    """The decision for ``id_tag`` presented at ``station``, now. An acceptance is remembered
+    by the process's cache (``authorization_cache``), for the next Authorize to be answered
+    from memory."""
+    from badges.authorization_cache import cache  # it decides with ``decide``, from here
+
+    generation = cache.generation()
+    facts = load_facts(id_tag=id_tag, station=station)
+    decision = decide(facts)
+    if decision.accepted:
+        cache.remember(id_tag=id_tag, facts=facts, generation=generation)
+    return decision

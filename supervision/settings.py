@@ -197,6 +197,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"ReasonEnum": "badges.authorization.Reason"},
 }
 
+# --- Authorization -------------------------------------------------------------------------
+# Each process answers a tag it accepted a moment ago from memory, and reads the changes that
+# invalidate it this often (0: no cache, every decision from the database).
+AUTHORIZATION_CACHE_POLL_SECONDS = env.float("AUTHORIZATION_CACHE_POLL_SECONDS", default=0.2)
+
 # --- OCPP -----------------------------------------------------------------------------------
 OCPP_HEARTBEAT_INTERVAL = env.int("OCPP_HEARTBEAT_INTERVAL", default=300)
 # Frames larger than this close the connection (1009); a station may send this many frames a

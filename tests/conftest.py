@@ -1,6 +1,7 @@
 import pytest
 from rest_framework.throttling import SimpleRateThrottle
 
+from badges.authorization_cache import cache
 from ocpp_gateway.log_writer import writer
 
 
@@ -33,3 +34,9 @@ def message_log_written(request):
     request.getfixturevalue("_django_db_helper")
     yield
     writer.flush()
+
+
+@pytest.fixture(autouse=True)
+def authorization_cache_empty():
+    """Each test starts with no acceptance remembered (rows with the same ids come and go)."""
+    cache.clear()
