@@ -65,6 +65,9 @@ async def measure(server: servers.Server, options, database: servers.Database | 
         server.url, range(options.stations), counters
     )
     figures["storm_s"], figures["storm_failures"] = elapsed, failures
+    if not stations:  # nothing to measure the other scenarios with
+        server.stop()
+        return figures
     await asyncio.sleep(1)  # let the boot aftermath (catch-up procedures) settle
     figures["kib_per_station"] = (server.rss() - rss_before) / KIB / max(1, len(stations))
     busy = stations[: options.connections]
