@@ -218,7 +218,8 @@ def table(portal: Figures, reference: Figures) -> str:
     return "\n".join(lines)
 
 
-async def main(options, portal_dir: Path) -> None:
+async def main(options, portal_dir: Path) -> tuple[Figures, Figures]:
+    """Run every scenario; print the table; the portal's figures and the reference's."""
     flags = shlex.split(options.uvicorn_flags)
     started = time.monotonic()
     print(f"== reference: {options.stations} stations", flush=True)
@@ -249,9 +250,10 @@ async def main(options, portal_dir: Path) -> None:
     if options.json:
         figures = {"portal": portal_figures.values, "reference": reference_figures.values}
         await asyncio.to_thread(Path(options.json).write_text, json.dumps(figures))
+    return portal_figures, reference_figures
 
 
-def parse() -> argparse.Namespace:
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -274,7 +276,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--postgres", default="", help="PostgreSQL server URL for scenario 7")
     parser.add_argument("--redis", default="", help="Redis URL for scenario 7")
     parser.add_argument("--json", default="", help="also write the figures there")
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 if __name__ == "__main__":
