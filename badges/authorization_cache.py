@@ -58,6 +58,7 @@ class AuthorizationCache:
         self._fresh_until = 0.0  # monotonic time until which the cache may answer
         self._seen: set[int] = set()  # changes of the window already applied
         self._thread: threading.Thread | None = None
+        self._stopping = False
 
     # --- The gateway's side --------------------------------------------------------------
 
@@ -81,7 +82,7 @@ class AuthorizationCache:
     def remember(self, *, id_tag: str, facts: AuthorizationFacts, generation: int) -> None:
         """Keep the facts of an acceptance, unless something changed since they were loaded
         (``generation`` taken before loading them)."""
-        if facts.badge is None or time.monotonic() > self._fresh_until:
+        if facts.badge is None or self._thread is None:  # not a gateway process
             return
         with self._lock:
             if generation != self._generation:
@@ -110,6 +111,13 @@ class AuthorizationCache:
     def clear(self) -> None:
         self.forget({None})
 
+    def stop(self) -> None:
+        """Stop reading the changes (the thread closes its database connection)."""
+        self._stopping = True
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread, self._fresh_until = None, 0.0
+
     def _start(self) -> None:
         with self._lock:
             if self._thread is None:
@@ -120,7 +128,7 @@ class AuthorizationCache:
 
     def _run(self) -> None:
         pruned_at, failing = 0.0, False
-        while True:
+        while not self._stopping:
             started = time.monotonic()
             try:
                 close_old_connections()
@@ -138,6 +146,7 @@ class AuthorizationCache:
                 failing = True
                 connection.close()
             time.sleep(max(0.0, self.poll_seconds - (time.monotonic() - started)))
+        connection.close()
 
     def _read_changes(self) -> None:
         since = timezone.now() - timedelta(seconds=_WINDOW_SECONDS)

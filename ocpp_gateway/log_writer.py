@@ -26,6 +26,7 @@ from django.db import (
     OperationalError,
     close_old_connections,
     connection,
+    transaction,
 )
 
 from ocpp_gateway.models import OcppMessage
@@ -42,6 +43,7 @@ class MessageLogWriter:
         self._written = 0  # rows ever written (or given up on)
         self._urgent = False  # someone waits: write now rather than at the next tick
         self._thread: threading.Thread | None = None
+        self._stopping = False
         # Coroutines waiting for rows to be written: (row number, their loop, their future).
         self._waiters: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future]] = []
 
@@ -49,6 +51,7 @@ class MessageLogWriter:
         """Queue ``rows``; the number of the last one, or None when the queue is full."""
         with self._condition:
             if self._thread is None:
+                self._stopping = False
                 self._start()
             if len(self._rows) + len(rows) > self.queue_rows and self._rows:
                 self._urgent = True
@@ -92,17 +95,28 @@ class MessageLogWriter:
                     return
                 self._condition.wait(timeout=0.1)
 
+    def stop(self) -> None:
+        """Write what is queued, then stop the thread (it closes its database connection)."""
+        self.flush()
+        with self._condition:
+            self._stopping = True
+            self._condition.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
     def _start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="message-log-writer", daemon=True)
         self._thread.start()
         atexit.register(self.flush)
 
     def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with self._condition:
                 deadline = time.monotonic() + self.flush_seconds
                 while (
                     not self._urgent
+                    and not self._stopping
                     and len(self._rows) < self.batch_rows
                     and (remaining := deadline - time.monotonic()) > 0
                 ):
@@ -122,6 +136,7 @@ class MessageLogWriter:
                             loop.call_soon_threadsafe(_resolve, future)
                         else:
                             self._waiters.append((number, loop, future))
+        connection.close()
 
     def _write(self, batch: list[OcppMessage]) -> None:
         """Write ``batch``; a database that is down is retried until it is back, a row it
@@ -129,7 +144,7 @@ class MessageLogWriter:
         while True:
             close_old_connections()
             try:
-                OcppMessage.objects.bulk_create(batch)
+                _insert(batch)
                 return
             except (OperationalError, InterfaceError):  # the database is away: wait for it
                 logger.exception("message log: writing %d rows failed, retrying", len(batch))
@@ -143,6 +158,26 @@ class MessageLogWriter:
             except DatabaseError:
                 logger.exception("message log: row %s refused: %r", row.pk, row.payload)
                 connection.close()
+
+
+_FIELDS = OcppMessage._meta.concrete_fields
+
+
+def _insert(rows: list[OcppMessage]) -> None:
+    """One multi-row INSERT, values prepared as the ORM prepares them. ``bulk_create`` builds its
+    SQL field by field and row by row in Python: a tenth of a boot storm's time (py-spy)."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in _FIELDS)
+    placeholders = ", ".join(["%s"] * len(_FIELDS))
+    values = [
+        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in _FIELDS]
+        for row in rows
+    ]
+    # Only the model's own table and column names go into the text; values are parameters.
+    table = quote(OcppMessage._meta.db_table)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, values)
 
 
 def _resolve(future: asyncio.Future) -> None:

@@ -40,3 +40,13 @@ def message_log_written(request):
 def authorization_cache_empty():
     """Each test starts with no acceptance remembered (rows with the same ids come and go)."""
     cache.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def background_threads_stopped(request):
+    """The gateway's threads keep database connections open: closed before the test database
+    is dropped (the database fixture, requested first, is torn down after this one)."""
+    request.getfixturevalue("django_db_setup")
+    yield
+    writer.stop()
+    cache.stop()
