@@ -26,6 +26,7 @@ from django.db import (
     OperationalError,
     close_old_connections,
     connection,
+    models,
     transaction,
 )
 
@@ -161,6 +162,12 @@ class MessageLogWriter:
 
 
 _FIELDS = OcppMessage._meta.concrete_fields
+# Columns whose values (str, int, None) go to the database as they are; the others (UUID, date,
+# JSON) are prepared as the ORM prepares them.
+_COLUMNS = [
+    (field, isinstance(field, models.CharField | models.IntegerField | models.ForeignKey))
+    for field in _FIELDS
+]
 
 
 def _insert(rows: list[OcppMessage]) -> None:
@@ -170,7 +177,12 @@ def _insert(rows: list[OcppMessage]) -> None:
     columns = ", ".join(quote(field.column) for field in _FIELDS)
     placeholders = ", ".join(["%s"] * len(_FIELDS))
     values = [
-        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in _FIELDS]
+        [
+            getattr(row, field.attname)
+            if as_is
+            else field.get_db_prep_save(getattr(row, field.attname), connection)
+            for field, as_is in _COLUMNS
+        ]
         for row in rows
     ]
     # Only the model's own table and column names go into the text; values are parameters.
