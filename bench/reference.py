@@ -14,6 +14,7 @@ import itertools
 import logging
 from datetime import UTC, datetime
 
+import ocpp.messages
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus
@@ -84,6 +85,7 @@ async def main() -> None:
     parser.add_argument("--stations", type=int, default=5000, help="badges: one per station")
     options = parser.parse_args()
     logging.getLogger("ocpp").setLevel(logging.WARNING)  # no logging of frames
+    ocpp.messages.ASYNC_VALIDATION = False  # tuned as the portal is: validation in the loop
     ReferenceChargePoint.badges = {id_tag(number) for number in range(options.stations)}
     async with serve(
         _handler,

@@ -20,6 +20,7 @@ import socket
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -94,7 +95,12 @@ async def log_lag(stations: list[load.Station], options, database: servers.Datab
     """Authorize at the steady rate while polling the database: time from sending a frame to
     its row being visible."""
     visible: dict[str, float] = {}
-    sql = "SELECT unique_id FROM ocpp_gateway_ocppmessage WHERE unique_id LIKE 'lag-%'"
+    # The recent rows only (created_at is indexed): the poll must not be what takes time.
+    since = database.timestamp(datetime.now(UTC) - timedelta(seconds=1))
+    sql = (
+        "SELECT unique_id FROM ocpp_gateway_ocppmessage"
+        " WHERE created_at >= ? AND unique_id LIKE 'lag-%'"
+    )
     sending = asyncio.create_task(
         load.authorize_at_rate(
             stations[: options.latency_stations], options.rate, options.lag_seconds, "lag-"
@@ -103,7 +109,7 @@ async def log_lag(stations: list[load.Station], options, database: servers.Datab
     deadline = time.time() + 10
     while True:
         done = sending.done()
-        rows = await asyncio.to_thread(database.rows, sql)
+        rows = await asyncio.to_thread(database.rows, sql, since)
         seen = time.time()
         for (unique_id,) in rows:
             visible.setdefault(unique_id, seen)

@@ -14,6 +14,7 @@ import tempfile
 import time
 import urllib.parse
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -135,6 +136,12 @@ class Database:
 
         with psycopg.connect(self.postgres_url, autocommit=True) as connection:
             connection.execute(statement)
+
+    def timestamp(self, moment: datetime):
+        """``moment`` as the portal's ``created_at`` columns compare with it."""
+        if self.postgres_url:
+            return moment
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # Django's SQLite form
 
     def rows(self, sql: str, *params) -> list[tuple]:
         if self.postgres_url:

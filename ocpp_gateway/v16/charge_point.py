@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Callable
 
+import ocpp.messages
 from channels.db import database_sync_to_async
 from ocpp.exceptions import FormationViolationError, SecurityError
 from ocpp.exceptions import NotImplementedError as OcppNotImplemented
@@ -23,6 +24,11 @@ from ocpp_gateway.v16.provisioning import ProvisioningHandlers
 from ocpp_gateway.v16.transactions import TransactionHandlers
 from ocpp_gateway.v16.validation import check_request
 from stations.models import Station
+
+# The library validates each payload in a thread of the default executor: a hop per frame
+# each way for CPU-bound work that holds the GIL anyway (a tenth of an Authorize's CPU, py-spy).
+# Its documented switch validates in the event loop instead.
+ocpp.messages.ASYNC_VALIDATION = False
 
 SUBPROTOCOL = "ocpp1.6"
 ID_TAG_MAX_LENGTH = 20  # CiString20
