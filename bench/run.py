@@ -40,6 +40,7 @@ class Figures:
 
     def __setitem__(self, key: str, value: float | None) -> None:
         self.values[key] = value
+        print(f"   {key} = {fmt(value)}", flush=True)  # as it comes: a long run shows progress
 
 
 # key, label, unit, target (text), lower is better
