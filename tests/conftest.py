@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 from rest_framework.throttling import SimpleRateThrottle
 
 from badges.authorization_cache import cache
@@ -45,8 +46,11 @@ def authorization_cache_empty():
 @pytest.fixture(scope="session", autouse=True)
 def background_threads_stopped(request):
     """The gateway's threads keep database connections open: closed before the test database
-    is dropped (the database fixture, requested first, is torn down after this one)."""
+    is dropped (the database fixture, requested first, is torn down after this one). Other
+    threads' connections (Channels' database thread) cannot be closed from here: in tests they
+    close after each use, as every thread's connection shares these settings."""
     request.getfixturevalue("django_db_setup")
+    connection.settings_dict["CONN_MAX_AGE"] = 0
     yield
     writer.stop()
     cache.stop()
