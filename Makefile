@@ -3,8 +3,21 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# How the portal is served, by `make run`, `make run-scaled` and `make bench` alike: a listen
+# backlog for boot storms (thousands of stations reconnecting at once), frames cut by the
+# server past 1 MiB (the gateway logs and refuses those over OCPP_MAX_FRAME_BYTES itself), a
+# bounded clean stop.
+UVICORN_FLAGS ?= --lifespan off --backlog 4096 --ws-max-size 1048576 --timeout-graceful-shutdown 30
+# `make run-scaled`: this many processes behind nginx, on PostgreSQL + Redis.
+PROCESSES ?= $(shell nproc)
+# `make bench STATIONS=500` for a quick run; scenario 7 needs PostgreSQL and Redis on 127.0.0.1
+# (a throwaway database is created there and dropped).
+STATIONS ?= 5000
+BENCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
+BENCH_ARGS ?=
 
-.PHONY: run test lint format messages clean
+.PHONY: run run-scaled test lint format messages clean bench
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +31,20 @@ run: $(BIN)/.installed
 	@# The demo admin login exists only in the embedded default (no DATABASE_URL).
 	$(BIN)/python manage.py seed_demo $(if $(DATABASE_URL),,--with-admin)
 	@echo "Portal: http://127.0.0.1:$(PORT)/   Admin: http://127.0.0.1:$(PORT)/admin/   OCPP: ws://127.0.0.1:$(PORT)/ocpp/<charge_point_id>"
-	$(BIN)/uvicorn supervision.asgi:application --host 127.0.0.1 --port $(PORT) --lifespan off
+	$(BIN)/uvicorn supervision.asgi:application --host 127.0.0.1 --port $(PORT) $(UVICORN_FLAGS)
+
+# Several processes behind nginx on PORT, sharing PostgreSQL and Redis (README, "Running at
+# scale"); DATABASE_URL and REDIS_URL default to local servers.
+run-scaled: $(BIN)/.installed
+	PROCESSES=$(PROCESSES) PORT=$(PORT) UVICORN_FLAGS="$(UVICORN_FLAGS)" \
+	DATABASE_URL="$(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/supervision)" \
+	REDIS_URL="$(or $(REDIS_URL),redis://127.0.0.1:6379/0)" deploy/run-scaled.sh
+
+# Every scenario against the portal and the reference server, same run; see bench/README.md.
+bench: $(BIN)/.installed
+	ulimit -n 20000 && $(BIN)/python -m bench.run --stations $(STATIONS) \
+		--uvicorn-flags "$(UVICORN_FLAGS)" --postgres "$(BENCH_POSTGRES_URL)" \
+		--redis "$(BENCH_REDIS_URL)" $(BENCH_ARGS)
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest

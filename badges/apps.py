@@ -8,8 +8,12 @@ class BadgesConfig(AppConfig):
     verbose_name = _("Badges")
 
     def ready(self) -> None:
+        from badges.authorization_cache import connect_signals
         from badges.models import Badge
         from badges.services import inbox_mark_enrolled
+
+        # What may change a decision makes every process's authorization cache forget it.
+        connect_signals()
 
         # Badges are also saved by the admin form and the API: the inbox must follow all paths.
         post_save.connect(

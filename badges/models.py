@@ -411,3 +411,21 @@ def _folded(text: str) -> str:
     """Compare names ignoring case and accents: "Škoda" is "skoda"."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+
+
+class AuthorizationChange(models.Model):
+    """A change that may alter authorization decisions, for the processes' caches (see
+    ``badges.authorization_cache``): about one badge (its sessions, its state), or about
+    anything (a station, a company, a group, a vehicle) when ``badge_id`` is empty. Written in
+    the transaction of the change; read by every server process a few times a second; kept an
+    hour."""
+
+    badge_id = models.BigIntegerField(_("badge"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("authorization change")
+        verbose_name_plural = _("authorization changes")
+
+    def __str__(self) -> str:
+        return f"{self.badge_id or 'all'} at {self.created_at:%H:%M:%S.%f}"

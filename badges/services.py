@@ -62,7 +62,6 @@ class Enrolment:
 # --- Authorization requests from stations ---------------------------------------------------
 
 
-@transaction.atomic
 def authorization_request(
     *,
     id_tag: str,
@@ -76,6 +75,9 @@ def authorization_request(
     - an unknown ``VID:`` at a station armed for pairing becomes that vehicle's badge;
     - any other refused ``VID:`` is recorded (the inbox gathers the unknown ones);
     - the same MAC charging elsewhere, or refused across companies, is a security event.
+
+    A decision with nothing to record only reads: no write transaction (on SQLite, one would
+    take the database's write lock and queue behind the message log's inserts).
     """
     decision = authorize(
         id_tag=id_tag, station=station, identifier_unsupported=identifier_unsupported
@@ -83,6 +85,26 @@ def authorization_request(
     mac = mac_of(decision.id_tag) if not decision.accepted else None
     if mac is None or decision.reason in (Reason.MALFORMED_ID_TAG, Reason.UNSUPPORTED_IDENTIFIER):
         return decision
+    return _act_on_refusal(
+        decision=decision,
+        mac=mac,
+        id_tag=id_tag,
+        station=station,
+        connector_id=connector_id,
+        log_entry_id=log_entry_id,
+    )
+
+
+@transaction.atomic
+def _act_on_refusal(
+    *,
+    decision: Decision,
+    mac: str,
+    id_tag: str,
+    station: Station,
+    connector_id: int | None,
+    log_entry_id: UUID | None,
+) -> Decision:
     now = timezone.now()
     if connector_id is None:
         connector_id = _plugged_connector(station)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import ModuleType
 
+import ocpp.messages
 from channels.db import database_sync_to_async
 from ocpp.exceptions import NotImplementedError as OcppNotImplemented
 from ocpp.exceptions import OCPPError, SecurityError
@@ -20,6 +21,11 @@ from badges.authorization import Decision
 from ocpp_gateway.configuration import ConfigurationDialect
 from ocpp_gateway.connection import LoggedConnection
 from stations.models import Station
+
+# The library validates each payload in a thread of the default executor: a hop per frame
+# each way for CPU-bound work that holds the GIL anyway (a tenth of an Authorize's CPU, py-spy).
+# Its documented switch validates in the event loop instead.
+ocpp.messages.ASYNC_VALIDATION = False
 
 
 class GatewayChargePoint:

@@ -15,11 +15,9 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from channels.db import database_sync_to_async
-
+from ocpp_gateway.log_writer import writer
 from ocpp_gateway.message_log import log_entry
 from ocpp_gateway.models import Direction, LogStatus, MessageType, OcppMessage
-from ocpp_gateway.services import message_log_write
 
 # Our calls awaiting an answer, remembered by message id; bounded, because a station may never
 # answer. The library sends one call at a time, so a handful is already generous.
@@ -37,9 +35,10 @@ class LoggedConnection:
         self._send_text = send_text
         self._station_id = station_id
         self._charge_point_id = charge_point_id
-        # The frame being handled, logged together with its answer (one INSERT) just before
-        # the answer leaves, so the log is committed before the station hears back.
+        # The frame being handled, queued for the log together with its answer (the process's
+        # writer stores them in batches, see log_writer); the answer does not wait for it.
         self._pending: OcppMessage | None = None
+        self._last_row = 0  # the writer's number of our last row
         # Our calls in flight: message id → action, then the station's answer, read by the
         # command that made the call (the library only hands over a converted payload).
         self._calls: OrderedDict[str, str] = OrderedDict()
@@ -99,7 +98,7 @@ class LoggedConnection:
             entries = [*self._take_pending(), entry]
         else:
             entries = [entry]
-        await database_sync_to_async(message_log_write)(entries=entries)
+        await self._log(entries)
         await self._send_text(text)
 
     def _remember_call(self, unique_id: str, action: str) -> None:
@@ -111,7 +110,16 @@ class LoggedConnection:
         """Log the received frame if nothing answered it (a CALLRESULT, an unreadable frame)."""
         entries = self._take_pending()
         if entries:
-            await database_sync_to_async(message_log_write)(entries=entries)
+            await self._log(entries)
+
+    async def _log(self, entries: list[OcppMessage]) -> None:
+        number = writer.put_nowait(entries)
+        self._last_row = number if number is not None else await writer.put(entries)
+
+    async def written(self) -> None:
+        """Return once every frame of this connection so far is in the log."""
+        await self.flush()
+        await writer.written(self._last_row)
 
     def _take_pending(self) -> list[OcppMessage]:
         pending, self._pending = self._pending, None

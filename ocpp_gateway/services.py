@@ -1,11 +1,10 @@
-"""Writes and reads of the gateway: which station may connect, and the message log."""
+"""Writes and reads of the gateway: which station may connect, takeovers."""
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
-from ocpp_gateway.models import OcppMessage
 from stations.models import SecurityEvent, SecurityEventKind, Severity, Station
 from stations.security import security_event_record
 
@@ -13,11 +12,6 @@ from stations.security import security_event_record
 def station_for_connection(*, charge_point_id: str) -> Station | None:
     """The registered station with this identity; unknown identities are refused."""
     return Station.objects.filter(charge_point_id=charge_point_id).first()
-
-
-def message_log_write(*, entries: list[OcppMessage]) -> None:
-    """One INSERT for a request and its answer."""
-    OcppMessage.objects.bulk_create(entries)
 
 
 def station_record_takeover(*, station: Station) -> None:

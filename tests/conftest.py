@@ -1,5 +1,9 @@
 import pytest
+from django.db import connection
 from rest_framework.throttling import SimpleRateThrottle
+
+from badges.authorization_cache import cache
+from ocpp_gateway.log_writer import writer
 
 
 @pytest.fixture(autouse=True)
@@ -22,3 +26,31 @@ def no_lockout_nor_throttling(settings, monkeypatch):
     rates = {scope: None for scope in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]}
     # DRF reads the rates once, at import: they are patched where it keeps them.
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+
+
+@pytest.fixture(autouse=True)
+def message_log_written(request):
+    """The rows a test's connections queued are written before its database is emptied (the
+    database fixture, requested first, is torn down after this one)."""
+    request.getfixturevalue("_django_db_helper")
+    yield
+    writer.flush()
+
+
+@pytest.fixture(autouse=True)
+def authorization_cache_empty():
+    """Each test starts with no acceptance remembered (rows with the same ids come and go)."""
+    cache.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def background_threads_stopped(request):
+    """The gateway's threads keep database connections open: closed before the test database
+    is dropped (the database fixture, requested first, is torn down after this one). Other
+    threads' connections (Channels' database thread) cannot be closed from here: in tests they
+    close after each use, as every thread's connection shares these settings."""
+    request.getfixturevalue("django_db_setup")
+    connection.settings_dict["CONN_MAX_AGE"] = 0
+    yield
+    writer.stop()
+    cache.stop()

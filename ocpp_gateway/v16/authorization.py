@@ -6,6 +6,7 @@ from ocpp.routing import on
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
 
+from badges.authorization_cache import cache
 from badges.services import authorization_request
 from ocpp_gateway.v16.conversions import id_tag_info
 
@@ -13,9 +14,13 @@ from ocpp_gateway.v16.conversions import id_tag_info
 class AuthorizationHandlers:
     @on(Action.authorize)
     async def on_authorize(self, id_tag: str, **_):
-        station = await self.current_station()
-        decision = await database_sync_to_async(authorization_request)(
-            id_tag=id_tag, station=station, log_entry_id=self._connection.request_id
-        )
+        # A tag accepted here a moment ago is answered from memory; anything else (a refusal
+        # is recorded: inbox, pairing, security events) by the database.
+        decision = cache.decision(id_tag=id_tag, station_id=self.station.pk)
+        if decision is None:
+            station = await self.current_station()
+            decision = await database_sync_to_async(authorization_request)(
+                id_tag=id_tag, station=station, log_entry_id=self._connection.request_id
+            )
         self.record_decision(decision)
         return call_result.Authorize(id_tag_info=id_tag_info(decision))

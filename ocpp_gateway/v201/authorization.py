@@ -7,6 +7,7 @@ from ocpp.routing import on
 from ocpp.v201 import call_result
 from ocpp.v201.enums import Action
 
+from badges.authorization_cache import cache
 from badges.services import authorization_request
 from ocpp_gateway.v201.conversions import authorization_status, id_tag_of, id_token_info
 
@@ -14,13 +15,16 @@ from ocpp_gateway.v201.conversions import authorization_status, id_tag_of, id_to
 class AuthorizationHandlers:
     @on(Action.authorize)
     async def on_authorize(self, id_token: dict, **_):
-        station = await self.current_station()
         id_tag, supported = id_tag_of(id_token)
-        decision = await database_sync_to_async(authorization_request)(
-            id_tag=id_tag,
-            station=station,
-            log_entry_id=self._connection.request_id,
-            identifier_unsupported=not supported,
-        )
+        # As in 1.6: a token accepted here a moment ago is answered from memory; anything else
+        # (a refusal is recorded: inbox, pairing, security events) by the database.
+        decision = cache.decision(id_tag=id_tag, station_id=self.station.pk) if supported else None
+        if decision is None:
+            decision = await database_sync_to_async(authorization_request)(
+                id_tag=id_tag,
+                station=await self.current_station(),
+                log_entry_id=self._connection.request_id,
+                identifier_unsupported=not supported,
+            )
         self.record_decision(decision, ocpp_status=authorization_status(decision))
         return call_result.Authorize(id_token_info=id_token_info(decision))

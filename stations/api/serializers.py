@@ -210,7 +210,9 @@ class SecurityEventSerializer(serializers.ModelSerializer):
         ]
 
 
-class AutochargeSettingSerializer(ModelValidationMixin, serializers.ModelSerializer):
+class AutochargeSettingSerializer(
+    CompanyScopedSerializerMixin, ModelValidationMixin, serializers.ModelSerializer
+):
     class Meta:
         model = AutochargeSetting
         fields = ["id", "profile", "key", "component", "variable", "value", "mode"]

@@ -32,9 +32,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _serve(django_db_blocker, log_name: str):
-    """Start the server on the test database (and the environment's REDIS_URL, if any); yield its
-    ``ws://`` URL; stop it."""
+def serve(django_db_blocker, log_name: str, **settings: str):
+    """Start the server on the test database (and the environment's REDIS_URL, if any) with
+    these extra settings; yield its ``ws://`` URL; stop it (SIGTERM, as a service manager)."""
     with django_db_blocker.unblock():
         database_url = _database_url(connection.settings_dict)
     port = _free_port()
@@ -42,6 +42,7 @@ def _serve(django_db_blocker, log_name: str):
         **os.environ,
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "supervision.settings",
+        **settings,
     }
     log = open(ROOT / log_name, "w")
     process = subprocess.Popen(
@@ -81,10 +82,10 @@ def _serve(django_db_blocker, log_name: str):
 @pytest.fixture(scope="session")
 def server_url(django_db_setup, django_db_blocker) -> str:
     """``ws://127.0.0.1:<port>``: the project served on the test database."""
-    yield from _serve(django_db_blocker, ".pytest-server.log")
+    yield from serve(django_db_blocker, ".pytest-server.log")
 
 
 @pytest.fixture(scope="session")
 def second_server_url(server_url, django_db_blocker) -> str:
     """A second server process on the same database (and channel layer, with REDIS_URL)."""
-    yield from _serve(django_db_blocker, ".pytest-server-2.log")
+    yield from serve(django_db_blocker, ".pytest-server-2.log")

@@ -12,6 +12,7 @@ from badges.models import BadgeState
 from ocpp_gateway import simulator
 from ocpp_gateway.models import OcppMessage
 from stations.models import AuthMode, ChargingSession
+from tests.e2e.stations import wait_for
 from tests.factories import AuthorizationGroupFactory, BadgeFactory, CompanyFactory, StationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -61,7 +62,8 @@ def test_unknown_vehicle_is_invalid_and_the_log_holds_a_rejected_authorize(serve
 
     assert report.authorize_status == "Invalid"
     assert report.transaction_id is None
-    entry = OcppMessage.objects.get(direction="in", action="Authorize")
+    # The log is written in batches, a moment after the answer.
+    entry = wait_for(OcppMessage.objects.filter(direction="in", action="Authorize").first)
     assert (entry.status, entry.ocpp_status, entry.reason) == (
         "Rejected",
         "Invalid",
@@ -87,7 +89,8 @@ def test_badge_not_permitted_at_this_station_is_invalid(server_url, station):
     BadgeFactory(rfid=MAC_TAG, company=CompanyFactory())
     report = charge(server_url, station, MAC_TAG)
     assert report.authorize_status == "Invalid"
-    entry = OcppMessage.objects.get(direction="in", action="Authorize")
+    # The log is written in batches, a moment after the answer.
+    entry = wait_for(OcppMessage.objects.filter(direction="in", action="Authorize").first)
     assert entry.reason == "not_permitted_at_station"
 
 

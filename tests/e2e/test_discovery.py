@@ -21,6 +21,7 @@ from badges.models import (
 from badges.services import pairing_open
 from ocpp_gateway import simulator
 from stations.models import ChargingSession, SecurityEvent
+from tests.e2e.stations import wait_for
 from tests.factories import BadgeFactory, StationFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -71,7 +72,8 @@ def test_unknown_vehicle_at_two_stations_is_one_inbox_entry_with_both_stations(s
     from ocpp_gateway.models import OcppMessage
 
     for sighting in entry.sightings.all():
-        logged = OcppMessage.objects.get(pk=sighting.log_entry_id)
+        # Written in a batch, after the sighting that refers to it.
+        logged = wait_for(OcppMessage.objects.filter(pk=sighting.log_entry_id).first)
         assert (logged.action, logged.status, logged.id_tag) == (
             "Authorize",
             "Rejected",

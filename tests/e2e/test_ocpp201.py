@@ -101,7 +101,7 @@ def test_known_mac_address_is_accepted_and_the_session_attributed_with_its_energ
     ]
     station.refresh_from_db()
     assert (station.ocpp_version, station.last_boot_reason) == ("2.0.1", "PowerUp")
-    logged = OcppMessage.objects.get(direction="in", action="Authorize")
+    logged = wait_for(OcppMessage.objects.filter(direction="in", action="Authorize").first)
     assert (logged.status, logged.ocpp_status, logged.reason, logged.id_tag) == (
         "Accepted",
         "Accepted",
@@ -142,7 +142,7 @@ def test_other_token_types_are_refused_with_the_reason(server_url, station, kind
     report = charge(server_url, station, {"id_token": "04A2B3C4D5", "type": kind})
 
     assert report.authorize_status == "Invalid"
-    logged = OcppMessage.objects.get(direction="in", action="Authorize")
+    logged = wait_for(OcppMessage.objects.filter(direction="in", action="Authorize").first)
     assert (logged.status, logged.ocpp_status, logged.reason) == (
         "Rejected",
         "Invalid",
@@ -160,7 +160,7 @@ def test_unknown_mac_address_is_unknown_enters_the_inbox_and_is_enrolled_by_pair
 
     entry = UnknownVehicle.objects.get()
     assert (entry.mac, entry.id_tag, entry.status) == (unknown, f"VID:{unknown}", InboxStatus.OPEN)
-    logged = OcppMessage.objects.get(direction="in", action="Authorize")
+    logged = wait_for(OcppMessage.objects.filter(direction="in", action="Authorize").first)
     assert (logged.status, logged.ocpp_status, logged.reason) == (
         "Rejected",
         "Unknown",
@@ -185,7 +185,7 @@ def test_badge_of_another_company_is_not_at_this_location(server_url, station):
     report = charge(server_url, station, mac_token(MAC))
 
     assert report.authorize_status == "NotAtThisLocation"
-    logged = OcppMessage.objects.get(direction="in", action="Authorize")
+    logged = wait_for(OcppMessage.objects.filter(direction="in", action="Authorize").first)
     assert (logged.ocpp_status, logged.reason) == ("NotAtThisLocation", "not_permitted_at_station")
 
 

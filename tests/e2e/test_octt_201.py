@@ -408,6 +408,8 @@ def test_TC_C_08_CSMS_authorization_through_cache_accepted(station, cp):
     started = event(cp, "Started", "tx-c08", "Authorized", id_token=VALID, evse_id=1)
 
     assert started.id_token_info["status"] == "Accepted"
+    # The log is written in batches: once the event's row is there, an Authorize would be too.
+    wait_for(OcppMessage.objects.filter(action="TransactionEvent", direction="in").exists)
     assert not OcppMessage.objects.filter(action="Authorize").exists()
     assert session("tx-c08").authorization_status == "Accepted"
 

@@ -157,6 +157,9 @@ def test_disabling_a_badge_makes_the_station_that_accepted_it_clear_its_cache(se
     with station_online(server_url, station.charge_point_id) as (online, thread):
         authorized = thread.run(online.call(call.Authorize(id_tag=MAC_TAG)))
         assert authorized.id_tag_info["status"] == "Accepted"
+        # The revocation finds the stations that accepted the badge in the message log, which
+        # is written a moment (OCPP_LOG_FLUSH_SECONDS) after the answer.
+        wait_for(OcppMessage.objects.filter(id_tag=MAC_TAG, status="Accepted").exists)
 
         status, _ = api.patch(f"/badges/{badge.pk}/", {"state": "disabled"})
         assert status == 200
@@ -213,4 +216,4 @@ def test_a_station_connected_to_one_process_receives_a_command_posted_to_another
         assert online.calls("GetLocalListVersion") == [{}]
     assert (command.state, command.response) == ("accepted", {"listVersion": 0})
     # The first process held the socket: it logged the call and its answer.
-    assert OcppMessage.objects.filter(unique_id=command.unique_id).count() == 2
+    wait_for(lambda: OcppMessage.objects.filter(unique_id=command.unique_id).count() == 2)

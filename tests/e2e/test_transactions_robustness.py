@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from ocpp_gateway.models import OcppMessage
 from stations.models import AnomalyKind, ChargingSession, MeterValue, TransactionAnomaly
+from tests.e2e.stations import wait_for
 from tests.factories import BadgeFactory, StationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -119,7 +120,9 @@ def test_start_transaction_replayed_after_a_reconnect_gets_the_same_transaction_
         session,
         1,
     )
-    assert OcppMessage.objects.filter(direction="in", action="StartTransaction").count() == 2
+    wait_for(
+        lambda: OcppMessage.objects.filter(direction="in", action="StartTransaction").count() == 2
+    )
 
 
 def test_stop_transaction_sent_twice_is_answered_twice_and_the_first_stop_is_kept(

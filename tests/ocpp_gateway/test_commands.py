@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from ocpp_gateway.commands import StationNotConnected, command_send
+from ocpp_gateway.log_writer import writer
 from ocpp_gateway.models import Command, CommandState, OcppMessage
 from stations.models import ConfigurationKey, Station
 from supervision.asgi import application
@@ -64,6 +65,7 @@ async def answer(communicator, unique_id: str, payload: dict) -> None:
 
 @database_sync_to_async
 def log_rows(**filters) -> list[OcppMessage]:
+    writer.flush()
     return list(OcppMessage.objects.filter(**filters).order_by("id"))
 
 

@@ -8,6 +8,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from ocpp_gateway.connection import LoggedConnection
+from ocpp_gateway.log_writer import writer
 from ocpp_gateway.models import OcppMessage
 from tests.factories import StationFactory
 
@@ -31,6 +32,7 @@ def connection(transactional_db, sent) -> LoggedConnection:
 
 @database_sync_to_async
 def rows():
+    writer.flush()
     return [
         (row.direction, row.message_type, row.unique_id, row.action, row.reason)
         # In the order things happened (log ids are UUIDs, not a sequence).

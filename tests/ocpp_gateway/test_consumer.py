@@ -10,6 +10,7 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from badges.models import BadgeState
+from ocpp_gateway.log_writer import writer
 from ocpp_gateway.models import OcppMessage
 from stations.models import ChargingSession, ConnectionState, Connector, MeterValue, Station
 from supervision.asgi import application
@@ -44,6 +45,7 @@ async def exchange(communicator, frame) -> list:
 
 
 def log_rows(**filters) -> list[OcppMessage]:
+    writer.flush()
     return list(OcppMessage.objects.filter(**filters).order_by("id"))
 
 

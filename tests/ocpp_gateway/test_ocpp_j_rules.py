@@ -7,6 +7,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from ocpp_gateway.log_writer import writer
 from ocpp_gateway.models import OcppMessage
 from supervision.asgi import application
 from tests.factories import StationFactory
@@ -96,6 +97,7 @@ async def test_a_frame_over_the_limit_closes_the_connection_with_1009_and_is_log
 
     closed = await communicator.receive_output(timeout=5)
     assert closed == {"type": "websocket.close", "code": 1009}
+    await database_sync_to_async(writer.flush)()
     logged = await database_sync_to_async(OcppMessage.objects.get)()
     assert len(logged.payload) == 1024 and logged.status == "Error"
 

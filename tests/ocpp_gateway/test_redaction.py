@@ -18,6 +18,7 @@ from ocpp_gateway.commands import (
     command_send,
     password_command,
 )
+from ocpp_gateway.log_writer import writer
 from ocpp_gateway.message_log import log_entry
 from ocpp_gateway.models import Command, CommandOrigin, CommandState, Direction, OcppMessage
 from stations.models import ConfigurationKey, ConnectionState, Station
@@ -289,6 +290,7 @@ async def test_the_station_receives_the_password_and_the_database_never_holds_it
         "accepted",
         {"key": "AuthorizationKey", "value": "***"},
     )
+    await database_sync_to_async(writer.flush)()
     rows = await database_sync_to_async(
         lambda: list(OcppMessage.objects.filter(unique_id=frame[1]).order_by("id"))
     )()

@@ -1,0 +1,56 @@
+"""The bench's data, in the portal's (throwaway) database: N stations of one company, one
+vehicle with its Autocharge badge per station, and a staff API token (printed).
+
+Run by ``bench.servers`` as a script, in the directory of the portal under test:
+    python /path/to/bench/seed.py <stations>
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.getcwd())
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supervision.settings")
+
+import django
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from rest_framework.authtoken.models import Token  # noqa: E402
+
+from badges.models import Badge  # noqa: E402
+from fleet.models import Company, Vehicle  # noqa: E402
+from stations.models import Station  # noqa: E402
+
+
+def main(count: int) -> None:
+    company = Company.objects.create(name="Bench Fleet", contact_email="bench@example.com")
+    Station.objects.bulk_create(
+        Station(
+            charge_point_id=f"BENCH-{number:05d}",
+            name=f"Bench {number}",
+            company=company,
+            last_boot_at=timezone.now(),
+        )
+        for number in range(count)
+    )
+    vehicles = Vehicle.objects.bulk_create(
+        Vehicle(company=company, license_plate=f"BE-{number:05d}", make="Bench", model="Van")
+        for number in range(count)
+    )
+    Badge.objects.bulk_create(
+        Badge(
+            rfid=f"VID:0200{number:08X}",
+            visual_number=f"0200{number:08X}",
+            company=company,
+            vehicle=vehicle,
+        )
+        for number, vehicle in enumerate(vehicles)
+    )
+    user = get_user_model().objects.create_superuser("bench", "bench@example.com", "bench")
+    print(Token.objects.create(user=user).key)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `make run-scaled`: PROCESSES portal processes behind nginx on 127.0.0.1:PORT, sharing
+# PostgreSQL (DATABASE_URL) and Redis (REDIS_URL). Ctrl-C (or SIGTERM) stops everything
+# cleanly: each process writes the message-log rows it still holds before it exits.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+: "${PROCESSES:?}" "${PORT:?}" "${DATABASE_URL:?}" "${REDIS_URL:?}" "${UVICORN_FLAGS:?}"
+BIN=.venv/bin
+case "$DATABASE_URL" in postgres*) ;; *) echo "run-scaled needs a PostgreSQL DATABASE_URL" >&2; exit 2;; esac
+
+if ! command -v nginx >/dev/null; then
+    echo "== installing nginx (Debian package)"
+    apt-get install -y -q --no-install-recommends nginx >/dev/null
+fi
+ulimit -n "$(ulimit -Hn)"  # thousands of stations: two sockets each through nginx
+
+# The database itself, once (migrate creates the tables, not the database).
+"$BIN/python" - <<'PY'
+import os, urllib.parse, psycopg
+url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
+name = url.path.lstrip("/")
+with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as connection:
+    if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+        connection.execute(f'CREATE DATABASE "{name}"')
+PY
+"$BIN/python" manage.py migrate --noinput
+"$BIN/python" manage.py collectstatic --noinput --verbosity 0
+"$BIN/python" manage.py seed_demo
+
+prefix=$(mktemp -d -t run-scaled-XXXX)
+pids=()
+stop() {
+    trap - INT TERM EXIT
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+    rm -rf "$prefix"
+}
+trap stop INT TERM EXIT
+
+upstreams=""
+for number in $(seq 1 "$PROCESSES"); do
+    port=$((PORT + number))
+    # shellcheck disable=SC2086  # the flags are words
+    "$BIN/uvicorn" supervision.asgi:application --host 127.0.0.1 --port "$port" \
+        $UVICORN_FLAGS --proxy-headers --forwarded-allow-ips 127.0.0.1 &
+    pids+=($!)
+    upstreams+="        server 127.0.0.1:${port};"$'\n'
+done
+mkdir -p "$prefix"/{client_body,proxy,fastcgi,uwsgi,scgi}
+python3 - "$prefix" "$PORT" "$upstreams" <<'PY'
+import sys
+prefix, port, upstreams = sys.argv[1:]
+text = open("deploy/nginx.conf.template").read()
+text = text.replace("@PREFIX@", prefix).replace("@PORT@", port).replace("@UPSTREAMS@", upstreams)
+open(f"{prefix}/nginx.conf", "w").write(text)
+PY
+echo "Portal: http://127.0.0.1:$PORT/admin/   OCPP: ws://127.0.0.1:$PORT/ocpp/<charge_point_id>"
+echo "($PROCESSES processes on ports $((PORT + 1))-$((PORT + PROCESSES)), nginx in front; Ctrl-C stops)"
+nginx -p "$prefix" -c "$prefix/nginx.conf" -e stderr &
+pids+=($!)
+wait -n "${pids[@]}"  # any of them ending ends the whole
