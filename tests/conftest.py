@@ -37,20 +37,21 @@ def message_log_written(request):
     writer.flush()
 
 
-@pytest.fixture(autouse=True)
-def authorization_cache_empty():
-    """Each test starts with no acceptance remembered (rows with the same ids come and go)."""
-    cache.clear()
+@pytest.fixture(scope="session", autouse=True)
+def authorization_cache_off_in_process():
+    """The test process decides every authorization through the database: its tests flush and
+    refill the database under a cache's feet, and its polling thread would read the database
+    between tests. The cache itself is tested where it runs, in the e2e server processes."""
+    cache.poll_seconds = 0
 
 
 @pytest.fixture(scope="session", autouse=True)
 def background_threads_stopped(request):
-    """The gateway's threads keep database connections open: closed before the test database
-    is dropped (the database fixture, requested first, is torn down after this one). Other
-    threads' connections (Channels' database thread) cannot be closed from here: in tests they
-    close after each use, as every thread's connection shares these settings."""
+    """The message-log writer's thread keeps a database connection open: closed before the
+    test database is dropped (the database fixture, requested first, is torn down after this
+    one). Other threads' connections (Channels' database thread) cannot be closed from here: in
+    tests they close after each use, as every thread's connection shares these settings."""
     request.getfixturevalue("django_db_setup")
     connection.settings_dict["CONN_MAX_AGE"] = 0
     yield
     writer.stop()
-    cache.stop()
