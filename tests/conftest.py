@@ -31,7 +31,15 @@ def no_lockout_nor_throttling(settings, monkeypatch):
 @pytest.fixture(autouse=True)
 def message_log_written(request):
     """The rows a test's connections queued are written before its database is emptied (the
-    database fixture, requested first, is torn down after this one)."""
+    database fixture, requested first, is torn down after this one). Tests without the
+    database stay without it."""
+    uses_database = request.node.get_closest_marker("django_db") or {
+        "db",
+        "transactional_db",
+    } & set(request.fixturenames)
+    if not uses_database:
+        yield
+        return
     request.getfixturevalue("_django_db_helper")
     yield
     writer.flush()

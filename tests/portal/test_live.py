@@ -2,7 +2,7 @@
 cookie; events published by the services once committed, to the right company only."""
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.utils import timezone
@@ -41,13 +41,13 @@ def fleets(transactional_db):
 
 async def test_staff_hear_their_companys_events_and_not_anothers(fleets):
     alpha, beta = fleets
-    staff = await sync_to_async(make_staff)("alice", alpha.company)
-    communicator, connected = await listen(ORIGIN, await sync_to_async(cookie_of)(staff))
+    staff = await database_sync_to_async(make_staff)("alice", alpha.company)
+    communicator, connected = await listen(ORIGIN, await database_sync_to_async(cookie_of)(staff))
     assert connected
 
-    await sync_to_async(station_set_connected)(station=beta.station, connected=True)
-    await sync_to_async(station_set_connected)(station=alpha.station, connected=True)
-    await sync_to_async(connector_update_status)(
+    await database_sync_to_async(station_set_connected)(station=beta.station, connected=True)
+    await database_sync_to_async(station_set_connected)(station=alpha.station, connected=True)
+    await database_sync_to_async(connector_update_status)(
         station=alpha.station, connector_id=1, status="Charging"
     )
 
@@ -69,11 +69,15 @@ async def test_superusers_hear_every_company_and_refusals_carry_their_reason(
     fleets, django_user_model
 ):
     alpha, _beta = fleets
-    admin = await sync_to_async(django_user_model.objects.create_superuser)("root", "", "x")
-    communicator, connected = await listen(ORIGIN, await sync_to_async(cookie_of)(admin))
+    admin = await database_sync_to_async(django_user_model.objects.create_superuser)(
+        "root", "", "x"
+    )
+    communicator, connected = await listen(ORIGIN, await database_sync_to_async(cookie_of)(admin))
     assert connected
 
-    await sync_to_async(authorization_request)(id_tag="VID:A014310E0ABC", station=alpha.station)
+    await database_sync_to_async(authorization_request)(
+        id_tag="VID:A014310E0ABC", station=alpha.station
+    )
 
     assert await communicator.receive_json_from() == {
         "kind": "vehicle_refused",
@@ -86,10 +90,10 @@ async def test_superusers_hear_every_company_and_refusals_carry_their_reason(
 
 async def test_an_ocpp_201_session_is_heard_once_its_token_is_accepted_and_when_it_ends(fleets):
     alpha, _beta = fleets
-    staff = await sync_to_async(make_staff)("alice", alpha.company)
-    communicator, connected = await listen(ORIGIN, await sync_to_async(cookie_of)(staff))
+    staff = await database_sync_to_async(make_staff)("alice", alpha.company)
+    communicator, connected = await listen(ORIGIN, await database_sync_to_async(cookie_of)(staff))
     assert connected
-    event = sync_to_async(transaction_event_record)
+    event = database_sync_to_async(transaction_event_record)
     common = {"station": alpha.station, "station_transaction_id": "tx-9", "evse_id": 1}
     now = timezone.now()
 
@@ -119,8 +123,8 @@ async def test_the_live_channel_refuses_anonymous_visitors(fleets):
 
 async def test_the_live_channel_refuses_a_page_of_another_site(fleets):
     alpha, _beta = fleets
-    staff = await sync_to_async(make_staff)("alice", alpha.company)
-    cookie = await sync_to_async(cookie_of)(staff)
+    staff = await database_sync_to_async(make_staff)("alice", alpha.company)
+    cookie = await database_sync_to_async(cookie_of)(staff)
 
     _communicator, connected = await listen((b"origin", b"https://evil.example"), cookie)
 
