@@ -30,12 +30,12 @@ from ocpp.messages import CallError, unpack
 
 from ocpp_gateway import procedures
 from ocpp_gateway.charge_point import GatewayChargePoint
-from ocpp_gateway.commands import commands_fail_orphaned, station_group
+from ocpp_gateway.commands import station_group
 from ocpp_gateway.connection import LoggedConnection
 from ocpp_gateway.handshake import CHARGE_POINTS, Refusal, admit, choose_subprotocol
 from ocpp_gateway.message_log import looks_like_an_answer, message_id_of, storable
 from ocpp_gateway.runner import StationRunner
-from ocpp_gateway.services import station_record_takeover
+from ocpp_gateway.services import station_record_connection, station_record_takeover
 from stations.models import ConnectionState
 from stations.services import station_set_connected
 
@@ -121,14 +121,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await database_sync_to_async(station_record_takeover)(station=station)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept(subprotocol)
-        await database_sync_to_async(station_set_connected)(
-            station=station, connected=True, protocol=subprotocol.removeprefix("ocpp")
-        )
-        await database_sync_to_async(commands_fail_orphaned)(
-            station=station,
-            before=connected_at,
-            detail="The station reconnected before answering: the command was lost with the "
-            "previous connection.",
+        await database_sync_to_async(station_record_connection)(
+            station=station, protocol=subprotocol.removeprefix("ocpp"), connected_at=connected_at
         )
         self.runner.start()
         self.runner.submit(lambda: procedures.catch_up(self.runner))

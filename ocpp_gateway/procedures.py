@@ -324,8 +324,8 @@ async def sync_local_list(
 async def catch_up(runner: StationRunner) -> None:
     """What the station missed while it was away: a cache clear a revocation owed it, and the
     badge changes its local list has not had."""
-    station = await _fresh_station(runner.station.pk)
-    if await _owes_clear_cache(station):
+    # What is owed is found by the station's id alone: no fresh read of the station for it.
+    if await _owes_clear_cache(runner.station):
         await runner.run(
             action=CommandAction.CLEAR_CACHE,
             payload={},

@@ -1,17 +1,32 @@
-"""Writes and reads of the gateway: which station may connect, takeovers."""
+"""Writes and reads of the gateway: which station may connect, connections, takeovers."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
+from ocpp_gateway.commands import commands_fail_orphaned
 from stations.models import SecurityEvent, SecurityEventKind, Severity, Station
 from stations.security import security_event_record
+from stations.services import station_set_connected
 
 
 def station_for_connection(*, charge_point_id: str) -> Station | None:
     """The registered station with this identity; unknown identities are refused."""
     return Station.objects.filter(charge_point_id=charge_point_id).first()
+
+
+def station_record_connection(*, station: Station, protocol: str, connected_at: datetime) -> None:
+    """A connection accepted (in ``protocol``, an OcppVersion): the station is connected, and
+    its unfinished commands from before it are failed. One trip to the database thread: a boot
+    storm makes thousands of these at once, each trip a turn of the event loop."""
+    station_set_connected(station=station, connected=True, protocol=protocol)
+    commands_fail_orphaned(
+        station=station,
+        before=connected_at,
+        detail="The station reconnected before answering: the command was lost with the "
+        "previous connection.",
+    )
 
 
 def station_record_takeover(*, station: Station) -> None:
