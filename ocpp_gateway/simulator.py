@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import websockets
+from ocpp.charge_point import ChargePoint as BaseChargePoint
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import (
@@ -199,9 +200,10 @@ class SimulatedStation(ChargePoint):
 
 
 class OnlineStation:
-    """A simulated station connected and booted, answering the supervision until closed."""
+    """A simulated station (of either version) connected and booted, answering the supervision
+    until closed."""
 
-    def __init__(self, station: SimulatedStation, websocket, listener: asyncio.Task) -> None:
+    def __init__(self, station: BaseChargePoint, websocket, listener: asyncio.Task) -> None:
         self.station = station
         self.websocket = websocket
         self.listener = listener

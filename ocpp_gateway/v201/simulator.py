@@ -17,7 +17,7 @@ from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
 
-from ocpp_gateway.simulator import ocpp_now
+from ocpp_gateway.simulator import OnlineStation, ocpp_now
 
 # The device model every simulated station reports: (component, variable) → (value, mutability).
 DEVICE_MODEL = {
@@ -276,19 +276,6 @@ async def connect(url: str, charge_point_id: str, headers: dict[str, str] | None
         subprotocols=["ocpp2.0.1"],
         additional_headers=headers or {},
     )
-
-
-class OnlineStation:
-    """A simulated station connected and booted, answering the supervision until closed."""
-
-    def __init__(self, station: SimulatedStation201, websocket, listener: asyncio.Task) -> None:
-        self.station = station
-        self.websocket = websocket
-        self.listener = listener
-
-    async def close(self) -> None:
-        self.listener.cancel()
-        await self.websocket.close()
 
 
 async def online(
