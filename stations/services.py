@@ -569,13 +569,19 @@ def transaction_event_record(
         _flag_if_future(station=station, moment=timestamp, what="TransactionEvent", session=session)
     if evse_id and not session.connector_id:
         session.connector_id = evse_id
+    attributing = token is not None and session.authorization_status != AuthorizationStatus.ACCEPTED
     decision = _decide_event_token(session=session, token=token, log_entry_id=log_entry_id)
     _store_samples(
         station=station, connector_id=session.connector_id, session=session, samples=samples
     )
     if samples:
         session.meter_start = _register_span(session)[0]
-    session.save()
+    # Only what an event can change: a periodic meter-value event must not look like a change
+    # of who charges (the authorization caches listen to those fields).
+    changed = ["started_at", "connector_id", "meter_start"]
+    if attributing:
+        changed += ["id_tag", *_attribution(decision)]
+    session.save(update_fields=changed)
     if event == EVENT_ENDED:
         details = {"station_transaction_id": station_transaction_id, "seq_no": seq_no}
         if not session.is_active:

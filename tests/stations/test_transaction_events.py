@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from badges.models import AuthorizationChange
 from stations.models import AnomalyKind, ChargingSession, TransactionAnomaly
 from stations.services import (
     PresentedToken,
@@ -104,3 +105,17 @@ def test_an_unsupported_identifier_is_refused_and_the_session_kept(station):
     )
 
     assert (decision.status, session.authorization_reason) == ("Invalid", "unsupported_identifier")
+
+
+def test_meter_value_events_do_not_count_as_changes_of_who_charges(station):
+    badge = BadgeFactory(company=station.company)
+    record(station, "Started", 0, token=PresentedToken(id_tag=badge.rfid))
+    attributed = AuthorizationChange.objects.count()
+
+    for seq_no in (1, 2, 3):
+        record(station, "Updated", seq_no, seq_no, samples=[register(seq_no, str(seq_no * 100))])
+    session, _ = record(station, "Ended", 4, 4)
+
+    assert attributed >= 1  # the start named the badge: caches hear of it
+    assert AuthorizationChange.objects.count() == attributed + 1  # the end only
+    assert (session.badge, session.energy_wh) == (badge, 200)
