@@ -13,13 +13,17 @@ from types import ModuleType
 
 import ocpp.messages
 from channels.db import database_sync_to_async
+from django.utils import timezone
 from ocpp.exceptions import NotImplementedError as OcppNotImplemented
 from ocpp.exceptions import OCPPError, SecurityError
 from ocpp.messages import Call
+from ocpp.routing import after, on
 
 from badges.authorization import Decision
 from ocpp_gateway.configuration import ConfigurationDialect
 from ocpp_gateway.connection import LoggedConnection
+from ocpp_gateway.v16.conversions import format_timestamp
+from stations import services
 from stations.models import Station
 
 # The library validates each payload in a thread of the default executor: a hop per frame
@@ -33,6 +37,8 @@ class GatewayChargePoint:
     """The WebSocket subprotocol of this version (``ocpp1.6``, ``ocpp2.0.1``)."""
     CALLS: ModuleType
     """The library's ``call`` module of this version: the runner builds commands with it."""
+    CALL_RESULTS: ModuleType
+    """The library's ``call_result`` module of this version: answers the shared handlers give."""
     CONFIGURATION: ConfigurationDialect
     """How the procedures read and change the station's settings in this version."""
     UNREADABLE_MESSAGE_ID: str = ""
@@ -73,6 +79,16 @@ class GatewayChargePoint:
         return text
 
     # --- Shared behaviour ----------------------------------------------------------------------
+
+    @after("BootNotification")
+    def after_boot_notification(self, **_) -> None:
+        # After the answer left: the station may now be asked things (Autocharge on boot).
+        self.after_boot()
+
+    @on("Heartbeat")
+    async def on_heartbeat(self, **_):
+        await database_sync_to_async(services.station_record_heartbeat)(station=self.station)
+        return self.CALL_RESULTS.Heartbeat(current_time=format_timestamp(timezone.now()))
 
     async def _handle_call(self, msg: Call):
         """Refuse what the library would mishandle, with the version's error codes, then let

@@ -8,7 +8,7 @@ import logging
 
 from ocpp.exceptions import FormationViolationError, OCPPError
 from ocpp.messages import Call
-from ocpp.v16 import ChargePoint, call
+from ocpp.v16 import ChargePoint, call, call_result
 
 from badges.identifiers import IdTagError, is_autocharge_tag, normalize_id_tag
 from ocpp_gateway.charge_point import GatewayChargePoint
@@ -36,6 +36,7 @@ class CentralSystemChargePoint(
 ):
     SUBPROTOCOL = "ocpp1.6"
     CALLS = call
+    CALL_RESULTS = call_result
     CONFIGURATION = CONFIGURATION_KEYS
 
     def malformed_action_error(self) -> OCPPError:

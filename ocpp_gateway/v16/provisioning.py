@@ -1,9 +1,10 @@
-"""Core profile, provisioning: BootNotification, Heartbeat, StatusNotification."""
+"""Core profile, provisioning: BootNotification, StatusNotification (Heartbeat and what follows
+a boot are shared by both versions: ``ocpp_gateway.charge_point``)."""
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
-from ocpp.routing import after, on
+from ocpp.routing import on
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action, RegistrationStatus
 
@@ -35,16 +36,6 @@ class ProvisioningHandlers:
             interval=settings.OCPP_HEARTBEAT_INTERVAL,
             status=RegistrationStatus.accepted,
         )
-
-    @after(Action.boot_notification)
-    def after_boot_notification(self, **_) -> None:
-        # After the answer left: the station may now be asked things (Autocharge on boot).
-        self.after_boot()
-
-    @on(Action.heartbeat)
-    async def on_heartbeat(self, **_):
-        await database_sync_to_async(services.station_record_heartbeat)(station=self.station)
-        return call_result.Heartbeat(current_time=format_timestamp(timezone.now()))
 
     @on(Action.status_notification)
     async def on_status_notification(

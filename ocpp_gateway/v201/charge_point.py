@@ -12,7 +12,7 @@ from ocpp.exceptions import (
     TypeConstraintViolationError,
 )
 from ocpp.messages import Call
-from ocpp.v201 import ChargePoint, call
+from ocpp.v201 import ChargePoint, call, call_result
 
 from ocpp_gateway.charge_point import GatewayChargePoint
 from ocpp_gateway.configuration import DEVICE_MODEL_VARIABLES
@@ -58,6 +58,7 @@ class CsmsChargePoint(
 ):
     SUBPROTOCOL = "ocpp2.0.1"
     CALLS = call
+    CALL_RESULTS = call_result
     CONFIGURATION = DEVICE_MODEL_VARIABLES
     UNREADABLE_MESSAGE_ID = "-1"  # OCPP-J 2.0.1 §4.2.3
 
