@@ -17,6 +17,7 @@ from rest_framework.authtoken.models import Token
 
 from ocpp_gateway import simulator
 from ocpp_gateway.v201 import simulator as simulator201
+from stations.models import ConnectionState, Station
 
 
 def staff_token() -> str:
@@ -95,6 +96,22 @@ def station_online(
     finally:
         runner.run(online.close())
         runner.stop()
+        server_let_go(charge_point_id)
+
+
+def server_let_go(charge_point_id: str, timeout: float = 5) -> None:
+    """Wait (bounded) until the server has handled a closed station's disconnection: it writes
+    the connection's last log rows, then marks the station disconnected. Otherwise the test's
+    database flush can race those writes (PostgreSQL then reports a deadlock). A station a
+    newer connection took over stays connected: the wait then just ends."""
+    deadline = time.monotonic() + timeout
+    while (
+        time.monotonic() < deadline
+        and Station.objects.filter(
+            charge_point_id=charge_point_id, connection_state=ConnectionState.CONNECTED
+        ).exists()
+    ):
+        time.sleep(0.05)
 
 
 class Online201:
@@ -108,6 +125,7 @@ class Online201:
             )
         )
         self.station = self.online.station
+        self.charge_point_id = station.charge_point_id
 
     def send(self, coroutine):
         return self.thread.run(coroutine)
@@ -115,3 +133,4 @@ class Online201:
     def close(self) -> None:
         self.thread.run(self.online.close())
         self.thread.stop()
+        server_let_go(self.charge_point_id)
