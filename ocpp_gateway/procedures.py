@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
+from django.db.models import Exists, Q, Subquery
 
 from ocpp_gateway.models import Command, CommandAction, CommandOrigin, CommandState
 from ocpp_gateway.v16.conversions import local_list_item, reported_keys
@@ -62,23 +63,18 @@ def _local_lists(station: Station, limit: int):
 
 @database_sync_to_async
 def _owes_clear_cache(station: Station) -> bool:
-    """A revocation's ClearCache could not be delivered since the cache was last cleared."""
-    cleared = (
-        Command.objects.filter(
-            station=station, action=CommandAction.CLEAR_CACHE, state=CommandState.ACCEPTED
-        )
+    """A revocation's ClearCache could not be delivered since the cache was last cleared (one
+    query: every station of a boot storm asks)."""
+    clear_cache = Command.objects.filter(station=station, action=CommandAction.CLEAR_CACHE)
+    last_cleared = (
+        clear_cache.filter(state=CommandState.ACCEPTED)
         .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
+        .values("created_at")[:1]
     )
-    owed = Command.objects.filter(
-        station=station,
-        action=CommandAction.CLEAR_CACHE,
+    owed = clear_cache.filter(
         origin=CommandOrigin.CACHE_REVOCATION,
         state__in=[CommandState.FAILED, CommandState.TIMEOUT],
-    )
-    if cleared is not None:
-        owed = owed.filter(created_at__gt=cleared)
+    ).filter(Q(created_at__gt=Subquery(last_cleared)) | ~Exists(last_cleared))
     return owed.exists()
 
 
@@ -161,6 +157,11 @@ async def enable_autocharge(
 async def after_boot(runner: StationRunner) -> None:
     """After a BootNotification: push when the profile asks for it, and verify a change that
     was waiting for this reboot."""
+    vendors = selectors.profile_vendors
+    if vendors.stale:
+        await database_sync_to_async(vendors.read)()
+    if not vendors.may_have_profile(runner.station.vendor):  # as it just booted
+        return
     station = await _fresh_station(runner.station.pk)
     profile, _settings = await _autocharge_settings(station)
     if profile is None:
@@ -332,4 +333,6 @@ async def catch_up(runner: StationRunner) -> None:
             origin=CommandOrigin.CACHE_REVOCATION,
             reason="Badges were revoked while the station was offline.",
         )
-    await sync_local_list(runner, full=False)
+    # The station as admitted a moment ago: one that never accepted a list has none to update.
+    if runner.station.local_list_version:
+        await sync_local_list(runner, full=False)

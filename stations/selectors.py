@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,6 +45,40 @@ def _for_protocol(station: Station) -> Q:
     if station.ocpp_version == OcppVersion.V201:
         return ~Q(component="")
     return ~Q(key="")
+
+
+class ProfileVendors:
+    """The vendors some Autocharge profile names, kept by each process for a second: after a
+    restart thousands of stations boot at once and each asks whether a profile applies to it,
+    while most vendors have none. A profile saved in this process counts at once (signals),
+    one saved elsewhere within ``KEEP_SECONDS``."""
+
+    KEEP_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        self._vendors: frozenset[str] = frozenset()
+        self._read_at = float("-inf")
+
+    @property
+    def stale(self) -> bool:
+        return time.monotonic() - self._read_at > self.KEEP_SECONDS
+
+    def read(self) -> None:
+        """From the database (the caller's thread may use it)."""
+        read_at = time.monotonic()
+        vendors = AutochargeProfile.objects.values_list("vendor", flat=True).distinct()
+        self._vendors = frozenset(vendor.strip().casefold() for vendor in vendors)
+        self._read_at = read_at
+
+    def may_have_profile(self, vendor: str) -> bool:
+        """False when no profile can match a station of this vendor (``read`` it when stale)."""
+        return vendor.strip().casefold() in self._vendors
+
+    def forget(self, **_) -> None:
+        self._read_at = float("-inf")
+
+
+profile_vendors = ProfileVendors()
 
 
 def autocharge_profile_for(*, station: Station) -> AutochargeProfile | None:

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -112,16 +112,19 @@ def station_record_boot(
             session=session,
             details={"booted_at": now.isoformat()},
         )
-    Station.objects.filter(pk=station.pk).update(
-        vendor=vendor,
-        model=model,
-        serial_number=serial_number,
-        firmware_version=firmware_version,
-        last_boot_reason=reason,
-        last_boot_at=now,
-        last_heartbeat_at=now,
-        connection_state=ConnectionState.CONNECTED,
-    )
+    fields = {
+        "vendor": vendor,
+        "model": model,
+        "serial_number": serial_number,
+        "firmware_version": firmware_version,
+        "last_boot_reason": reason,
+        "last_boot_at": now,
+        "last_heartbeat_at": now,
+        "connection_state": ConnectionState.CONNECTED,
+    }
+    Station.objects.filter(pk=station.pk).update(**fields)
+    for name, value in fields.items():  # the connection's copy knows what it booted as
+        setattr(station, name, value)
 
 
 def station_record_heartbeat(*, station: Station) -> None:
@@ -169,18 +172,23 @@ def connector_update_status(
     info: str = "",
     vendor_error_code: str = "",
     timestamp: datetime | None = None,
-) -> Connector:
-    connector, _ = Connector.objects.update_or_create(
-        station=station,
-        connector_id=connector_id,
-        defaults={
-            "status": status,
-            "error_code": error_code,
-            "info": info,
-            "vendor_error_code": vendor_error_code,
-            "updated_at": timestamp or timezone.now(),
-        },
-    )
+) -> None:
+    """One UPDATE for a known connector (a boot storm brings thousands of statuses at once);
+    the row is created on the connector's first status."""
+    fields = {
+        "status": status,
+        "error_code": error_code,
+        "info": info,
+        "vendor_error_code": vendor_error_code,
+        "updated_at": timestamp or timezone.now(),
+    }
+    known = Connector.objects.filter(station=station, connector_id=connector_id)
+    if not known.update(**fields):
+        try:
+            with transaction.atomic():
+                Connector.objects.create(station=station, connector_id=connector_id, **fields)
+        except IntegrityError:  # created meanwhile, by another connection of the station
+            known.update(**fields)
     live.publish(
         "connector_status",
         company_id=station.company_id,
@@ -188,7 +196,6 @@ def connector_update_status(
         connector_id=connector_id,
         status=status,
     )
-    return connector
 
 
 def _publish_session(

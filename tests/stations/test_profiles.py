@@ -1,9 +1,16 @@
 """The vendor profiles the data migration seeds, and how a station finds its own."""
 
+import time
+
 import pytest
 
 from stations.models import AutochargeProfile, AutochargeSetting
-from stations.selectors import autocharge_profile_for, profile_settings
+from stations.selectors import (
+    ProfileVendors,
+    autocharge_profile_for,
+    profile_settings,
+    profile_vendors,
+)
 from tests.factories import StationFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,3 +45,41 @@ def test_a_station_finds_the_profile_of_its_vendor_model_and_firmware():
 
 def test_a_station_that_never_booted_has_no_profile():
     assert autocharge_profile_for(station=StationFactory(vendor="")) is None
+
+
+def test_the_vendors_with_a_profile_are_known_without_asking_the_database_each_time(
+    django_assert_num_queries,
+):
+    vendors = ProfileVendors()
+    vendors.read()
+
+    with django_assert_num_queries(0):
+        assert vendors.may_have_profile(" kempower ")
+        assert not vendors.may_have_profile("Nobody's chargers")
+    assert not vendors.stale
+
+
+def test_a_profile_saved_in_this_process_counts_at_once():
+    profile_vendors.read()
+    assert not profile_vendors.stale and not profile_vendors.may_have_profile("Newcomer")
+
+    AutochargeProfile.objects.create(vendor="Newcomer")
+
+    assert profile_vendors.stale
+    profile_vendors.read()
+    assert profile_vendors.may_have_profile("NEWCOMER")
+
+
+def test_one_saved_by_another_process_counts_once_the_vendors_are_read_again(monkeypatch):
+    vendors = ProfileVendors()
+    vendors.read()
+    # Another process: no signal here.
+    AutochargeProfile.objects.bulk_create([AutochargeProfile(vendor="Elsewhere")])
+    assert not vendors.stale and not vendors.may_have_profile("Elsewhere")
+
+    later = time.monotonic() + ProfileVendors.KEEP_SECONDS + 0.1
+    monkeypatch.setattr(time, "monotonic", lambda: later)
+
+    assert vendors.stale
+    vendors.read()
+    assert vendors.may_have_profile("Elsewhere")
