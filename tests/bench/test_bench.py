@@ -26,5 +26,6 @@ def test_every_scenario_runs_against_the_portal_and_the_reference():
         assert figures["authorize_per_s"] > 0 and figures["sessions_per_s"] > 0
         assert figures["latency_p99_ms"] < float("inf")
     assert portal["log_lag_p99_ms"] < float("inf")
+    assert portal["log_drain_s"] < 60  # the log caught up with the saturation
     if "--postgres" in arguments:
         assert portal["command_p99_ms"] < float("inf")
