@@ -8,8 +8,11 @@ library's ChargePoint of that version.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from types import ModuleType
+from typing import Any
 
 import ocpp.messages
 from channels.db import database_sync_to_async
@@ -17,7 +20,7 @@ from django.utils import timezone
 from ocpp.exceptions import NotImplementedError as OcppNotImplemented
 from ocpp.exceptions import OCPPError, SecurityError
 from ocpp.messages import Call
-from ocpp.routing import after, on
+from ocpp.routing import after, create_route_map, on
 
 from badges.authorization import Decision
 from ocpp_gateway.configuration import ConfigurationDialect
@@ -30,6 +33,40 @@ from stations.models import Station
 # each way for CPU-bound work that holds the GIL anyway (a tenth of an Authorize's CPU, py-spy).
 # Its documented switch validates in the event loop instead.
 ocpp.messages.ASYNC_VALIDATION = False
+
+
+@functools.cache
+def _routes_of(charge_point_class: type) -> dict[str, dict[str, Any]]:
+    """The class's ``@on`` and ``@after`` handlers by action, as functions. ``check_request``
+    validates every request against the library's own schemas (to answer with the version's
+    error codes), so the library's second pass is skipped; our answers are validated by the
+    e2e tests' stations. A twelfth of a boot storm's CPU (py-spy)."""
+    routes = create_route_map(charge_point_class)
+    for handlers in routes.values():
+        handlers["_skip_schema_validation"] = True
+    return routes
+
+
+class BoundRoutes(Mapping):
+    """The library's route map of one charge point, bound when an action is looked up: the
+    library builds one per connection otherwise (1.6 KiB each, tracemalloc)."""
+
+    __slots__ = ("_charge_point",)
+
+    def __init__(self, charge_point: GatewayChargePoint) -> None:
+        self._charge_point = charge_point
+
+    def __getitem__(self, action: str) -> dict[str, Any]:
+        return {
+            option: handler.__get__(self._charge_point) if callable(handler) else handler
+            for option, handler in _routes_of(type(self._charge_point))[action].items()
+        }
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_routes_of(type(self._charge_point)))
+
+    def __len__(self) -> int:
+        return len(_routes_of(type(self._charge_point)))
 
 
 class GatewayChargePoint:
@@ -47,17 +84,36 @@ class GatewayChargePoint:
 
     def __init__(self, *, station: Station, connection: LoggedConnection, response_timeout: float):
         super().__init__(station.charge_point_id, connection, response_timeout=response_timeout)
-        # ``check_request`` validates every request against the library's own schemas (to answer
-        # with the version's error codes), so the library's second pass is skipped; our answers
-        # are validated by the e2e tests' stations. A twelfth of a boot storm's CPU (py-spy).
-        for handlers in self.route_map.values():
-            handlers["_skip_schema_validation"] = True
         self.station = station
         # Set by the consumer: what to start once a BootNotification has been answered.
         self.after_boot: Callable[[], None] = lambda: None
         # A station never accepted at boot gets no other service until it is. Stations need
         # not boot again on every reconnect, so an earlier accepted boot counts.
         self.booted = station.last_boot_at is not None
+
+    # What the library makes for every connection, made once per class or when first needed.
+
+    @property
+    def route_map(self) -> BoundRoutes:
+        return BoundRoutes(self)
+
+    @route_map.setter
+    def route_map(self, _built_by_the_library) -> None:
+        pass
+
+    @property
+    def _response_queue(self) -> asyncio.Queue:
+        # The answers to our own calls: most stations get none for hours, and an empty queue
+        # is four deques (3 KiB, tracemalloc).
+        if self._answers is None:
+            self._answers = asyncio.Queue()
+        return self._answers
+
+    @_response_queue.setter
+    def _response_queue(self, _built_by_the_library) -> None:
+        pass
+
+    _answers: asyncio.Queue | None = None
 
     # --- Version specifics -------------------------------------------------------------------
 

@@ -8,9 +8,10 @@ connection per station: a new one replaces the old, which is closed. Each frame 
 connection (1009), and a station sending faster than ``OCPP_RATE_PER_SECOND`` is slowed down,
 and disconnected (1008) if it keeps it up, so it cannot starve the others.
 
-It also joins the station's channel-layer group, so commands and operations recorded by any
-server process reach the one holding the socket; it hands them to its runner, never awaiting a
-call to the station itself (the answer is a frame it could not read meanwhile).
+Commands and operations recorded by any server process reach the one holding the socket through
+the station's channel-layer group, which the process's one channel joins for it
+(``local_stations``); the consumer hands them to its runner, never awaiting a call to the
+station itself (the answer is a frame it could not read meanwhile).
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 from ocpp.exceptions import OCPPError
@@ -33,6 +37,7 @@ from ocpp_gateway.charge_point import GatewayChargePoint
 from ocpp_gateway.commands import station_group
 from ocpp_gateway.connection import LoggedConnection
 from ocpp_gateway.handshake import CHARGE_POINTS, Refusal, admit, choose_subprotocol
+from ocpp_gateway.local_stations import local_stations
 from ocpp_gateway.message_log import looks_like_an_answer, message_id_of, storable
 from ocpp_gateway.runner import StationRunner
 from ocpp_gateway.services import station_record_connection, station_record_takeover
@@ -68,6 +73,41 @@ class OcppConsumer(AsyncWebsocketConsumer):
     charge_point: GatewayChargePoint | None = None
     replaced = False
     throttled_for = 0.0  # seconds this connection has been slowed down, in a row
+    # Channel-layer messages come from the process's task (local_stations), between the
+    # socket's events: a close they ask for while an event is handled waits for its end, so
+    # the answer to the frame (or the handshake's) is not sent on a closed socket.
+    handling_event = False
+    close_code_after_event: int | None = None
+    closed = False
+    connection_id: str | None = None  # names this connection in the takeover it announces
+
+    async def __call__(self, scope, receive, send) -> None:
+        # Channels' own loop gives each consumer a channel-layer channel and reads it and the
+        # socket with two tasks and an asyncio.wait per message; the process's stations share
+        # one channel instead, so only the socket is read here, one event after the other.
+        self.scope, self.base_send = scope, send
+        self.channel_layer = get_channel_layer()
+        try:
+            while True:
+                message = await receive()
+                self.handling_event = True
+                try:
+                    await self.dispatch(message)
+                finally:
+                    self.handling_event = False
+                if self.close_code_after_event is not None:
+                    await self.close(code=self.close_code_after_event)
+        except StopConsumer:
+            pass
+        finally:
+            if self.charge_point is not None:  # no more messages for it, even after a crash
+                await local_stations().unregister(self)
+
+    async def close(self, code: int | None = None, reason: str | None = None) -> None:
+        # Once: a takeover may ask while the connection is already closing (1008, 1009).
+        if not self.closed:
+            self.closed = True
+            await super().close(code=code, reason=reason)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes "old" database connections before each message, in a thread hop of
@@ -111,15 +151,17 @@ class OcppConsumer(AsyncWebsocketConsumer):
         self.charge_point.after_boot = lambda: self.runner.submit(
             lambda: procedures.after_boot(self.runner)
         )
-        self.group = station_group(station.pk)
+        self.station_id = station.pk
         connected_at = timezone.now()
         if station.connection_state == ConnectionState.CONNECTED:
             # Whichever process holds the older connection closes it (see station_takeover).
+            self.connection_id = uuid.uuid4().hex
             await self.channel_layer.group_send(
-                self.group, {"type": "station.takeover", "channel": self.channel_name}
+                station_group(station.pk),
+                {"type": "station.takeover", "station": station.pk, "by": self.connection_id},
             )
             await database_sync_to_async(station_record_takeover)(station=station)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await local_stations().register(self)
         await self.accept(subprotocol)
         await database_sync_to_async(station_record_connection)(
             station=station, protocol=subprotocol.removeprefix("ocpp"), connected_at=connected_at
@@ -147,7 +189,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.charge_point is not None:
             await self.connection.written()  # a closed connection's log is complete
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await local_stations().unregister(self)
             await self.runner.stop(detail="The station disconnected before answering.")
             if not self.replaced:  # the newer connection keeps the station connected
                 await database_sync_to_async(station_set_connected)(
@@ -157,14 +199,24 @@ class OcppConsumer(AsyncWebsocketConsumer):
     # --- Channel-layer messages (see ocpp_gateway.commands and .operations) -----------------
 
     async def station_takeover(self, message: dict[str, Any]) -> None:
-        if message["channel"] != self.channel_name:
-            self.replaced = True
+        if message["by"] == self.connection_id or self.replaced:
+            return
+        self.replaced = True
+        if self.handling_event:
+            self.close_code_after_event = CLOSE_REPLACED
+        else:
             await self.close(code=CLOSE_REPLACED)
 
+    # A replaced connection leaves what it is told to the newer one (in the same process, both
+    # hear it; a command is run once either way: command_claim).
+
     async def station_command(self, message: dict[str, Any]) -> None:
-        self.runner.submit_command(message["command"])
+        if not self.replaced:
+            self.runner.submit_command(message["command"])
 
     async def station_autocharge(self, message: dict[str, Any]) -> None:
+        if self.replaced:
+            return
         self.runner.submit(
             lambda: procedures.enable_autocharge(
                 self.runner, requested_by_id=message.get("requested_by")
@@ -172,6 +224,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
         )
 
     async def station_local_list(self, message: dict[str, Any]) -> None:
+        if self.replaced:
+            return
         self.runner.submit(
             lambda: procedures.sync_local_list(
                 self.runner, full=message["full"], requested_by_id=message.get("requested_by")

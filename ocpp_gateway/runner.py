@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -51,7 +50,7 @@ class StationRunner:
         self._charge_point = charge_point
         self._connection = connection
         self._response_timeout = response_timeout
-        self._jobs: deque[Job] = deque()
+        self._jobs: list[Job] = []  # a few at most; an empty deque is 0.7 KiB (tracemalloc)
         self._started = False
         self._worker: asyncio.Task | None = None
         # Commands delivered to this connection and not finished: failed if it goes away.
@@ -95,7 +94,7 @@ class StationRunner:
 
     async def _work(self) -> None:
         while self._jobs:
-            job = self._jobs.popleft()
+            job = self._jobs.pop(0)
             try:
                 await job()
             except asyncio.CancelledError:

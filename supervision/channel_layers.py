@@ -20,6 +20,13 @@ class SweptInMemoryChannelLayer(InMemoryChannelLayer):
     SWEEP_INTERVAL_SECONDS = 1.0
     _swept_at = float("-inf")
 
+    def __init__(self, **config) -> None:
+        super().__init__(**config)
+        # Channels 4.3 keeps ``channel_capacity`` as configured, where it then reads compiled
+        # patterns (as channels-redis compiles them): the stations' channel has a capacity of
+        # its own (settings).
+        self.channel_capacity = self.compile_capacities(self.channel_capacity)
+
     def _clean_expired(self) -> None:
         now = time.monotonic()
         if now - self._swept_at < self.SWEEP_INTERVAL_SECONDS:

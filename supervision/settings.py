@@ -128,11 +128,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer --------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# Each process reads the messages of all its stations from one channel (ocpp_gateway.
+# local_stations): Channels' default of 100 waiting messages a channel, meant for one
+# connection's, would drop those of a bulk operation (a local-list refresh of every station).
+STATIONS_CHANNEL_CAPACITY = {"stations.*": 100_000}
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [REDIS_URL], "channel_capacity": STATIONS_CHANNEL_CAPACITY},
         }
     }
     # The cache counts API requests for throttling: shared by every process too.
@@ -141,7 +145,10 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "supervision.channel_layers.SweptInMemoryChannelLayer"}
+        "default": {
+            "BACKEND": "supervision.channel_layers.SweptInMemoryChannelLayer",
+            "CONFIG": {"channel_capacity": STATIONS_CHANNEL_CAPACITY},
+        }
     }
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -244,6 +251,9 @@ OCPP_TAKEOVERS_PER_HOUR = env.int("OCPP_TAKEOVERS_PER_HOUR", default=5)
 OCPP_ALLOW_STATIONS_WITHOUT_PASSWORD = env.bool(
     "OCPP_ALLOW_STATIONS_WITHOUT_PASSWORD", default=True
 )
+# How often a process joins again the channel-layer groups of the stations it holds, before
+# the layer's group expiry (a day) ends a long connection's membership.
+OCPP_GROUP_REFRESH_SECONDS = env.float("OCPP_GROUP_REFRESH_SECONDS", default=3600.0)
 # How long the gateway waits for a station's answer to a call it made.
 OCPP_RESPONSE_TIMEOUT = env.int("OCPP_RESPONSE_TIMEOUT", default=30)
 # How long a station may keep an accepted tag in its authorization cache, as far as revoking is

@@ -7,10 +7,12 @@ import json
 
 import pytest
 import websockets
-from django.conf import global_settings
+from django.conf import global_settings, settings
 
+from ocpp_gateway.models import Command
 from stations.models import ConnectionState, SecurityEvent, Station
 from stations.services import station_set_password
+from tests.e2e.stations import Api, staff_token, wait_for
 from tests.factories import StationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -108,6 +110,52 @@ def test_a_new_connection_replaces_the_old_one_and_is_recorded(server_url, stati
     assert state == ConnectionState.CONNECTED  # the newer connection keeps the station online
     event = SecurityEvent.objects.get(station=station)
     assert (event.kind, event.severity) == ("station_takeover", "info")
+
+
+@pytest.fixture(params=["same process", "other process"])
+def newer_connection_url(request, server_url) -> str:
+    """Where the newer connection of a station opens: the older one's process, or another one
+    (Redis only: the in-memory channel layer does not cross processes; CI's second run sets
+    REDIS_URL)."""
+    if request.param == "same process":
+        return server_url
+    if not settings.REDIS_URL:
+        pytest.skip("Needs REDIS_URL: the in-memory channel layer does not cross processes.")
+    return request.getfixturevalue("second_server_url")
+
+
+def test_after_a_takeover_commands_reach_the_newer_connection(
+    server_url, newer_connection_url, station
+):
+    headers = basic(station.charge_point_id, PASSWORD)
+    api = Api(server_url, staff_token())  # the older connection's process records it
+
+    def connected():
+        return Station.objects.get(pk=station.pk).connection_state == ConnectionState.CONNECTED
+
+    async def takeover_then_command():
+        old = await open_socket(server_url, station.charge_point_id, headers=headers)
+        await asyncio.to_thread(wait_for, connected)
+        new = await open_socket(newer_connection_url, station.charge_point_id, headers=headers)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(old.recv(), timeout=5)
+        await asyncio.sleep(0.3)  # the old connection's goodbye has been processed
+        status, body = await asyncio.to_thread(
+            api.post, f"/stations/{station.pk}/commands/", {"action": "GetLocalListVersion"}
+        )
+        assert status == 202, body
+        call = json.loads(await asyncio.wait_for(new.recv(), timeout=5))
+        await new.send(json.dumps([3, call[1], {"listVersion": 7}]))
+        finished = await asyncio.to_thread(
+            wait_for, lambda: Command.objects.filter(pk=body["id"], state="accepted").first()
+        )
+        await new.close()
+        return closed.value.rcvd.code, call[2], finished
+
+    old_close, action, command = asyncio.run(takeover_then_command())
+
+    assert old_close == 4000
+    assert (action, command.response) == ("GetLocalListVersion", {"listVersion": 7})
 
 
 def test_a_frame_over_64_kib_closes_the_connection_with_1009(server_url, station):

@@ -203,7 +203,11 @@ class TestSending:
             assert command.state == CommandState.PENDING
 
         assert len(callbacks) == 1
-        assert receive() == {"type": "station.command", "command": command.pk}
+        assert receive() == {
+            "type": "station.command",
+            "command": command.pk,
+            "station": connected_station.pk,
+        }
         assert (command.requested_by, command.origin, command.payload) == (
             admin_user,
             "staff",
