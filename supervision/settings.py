@@ -141,7 +141,11 @@ if REDIS_URL:
     }
     # The cache counts API requests for throttling: shared by every process too.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"pool_class": "supervision.redis_cache.ProcessConnectionPool"},
+        }
     }
 else:
     CHANNEL_LAYERS = {
