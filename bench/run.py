@@ -28,6 +28,7 @@ from bench import load, servers
 
 KIB = 1024
 COUNT_LOG_ROWS = "SELECT COUNT(*) FROM ocpp_gateway_ocppmessage"
+WARM_UP_COMMANDS = 5  # scenario 7
 
 
 @dataclass
@@ -167,12 +168,15 @@ async def command_latency(options, portal_dir: Path, flags: list[str]) -> Figure
             await asyncio.sleep(1)
             ids = dict(database.rows("SELECT charge_point_id, id FROM stations_station"))
             latencies = []
-            for number in range(options.commands):
+            # The first requests a process serves build what later ones reuse (imports, URL
+            # resolution, database and Redis connections: the first takes ~250 ms); a server
+            # in service is warm. Their latencies are kept apart, counted only if lost.
+            for number in range(-WARM_UP_COMMANDS, options.commands):
                 station = stations[number % len(stations)]
                 pk = ids[station.charge_point_id]
-                latencies.append(
-                    await _command(posting.http, database.token, station, pk, counters)
-                )
+                latency = await _command(posting.http, database.token, station, pk, counters)
+                if number >= 0 or latency == float("inf"):
+                    latencies.append(latency)
                 if latencies[-3:] == [float("inf")] * 3:
                     break  # commands are being lost: no point waiting 10 s for each
             await asyncio.gather(*(station.close() for station in stations))
