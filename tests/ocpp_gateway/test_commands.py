@@ -39,8 +39,8 @@ def send(station, action, payload=None, **options) -> Command:
 
 
 @database_sync_to_async
-def reload(command: Command) -> Command:
-    return Command.objects.get(pk=command.pk)
+def reload(model):
+    return type(model).objects.get(pk=model.pk)
 
 
 async def finished(command: Command) -> Command:

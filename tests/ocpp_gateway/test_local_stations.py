@@ -11,13 +11,13 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from ocpp_gateway.charge_point import GatewayChargePoint
-from ocpp_gateway.commands import command_send, station_group
+from ocpp_gateway.commands import station_group
 from ocpp_gateway.consumer import CLOSE_REPLACED
 from ocpp_gateway.local_stations import local_stations
-from ocpp_gateway.models import Command, CommandState
-from stations.models import ConnectionState, Station
-from supervision.asgi import application
+from ocpp_gateway.models import CommandState
+from stations.models import ConnectionState
 from tests.factories import StationFactory
+from tests.ocpp_gateway.test_commands import finished, open_station, reload, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,40 +32,11 @@ def in_memory_layer(settings, **config) -> None:
     }
 
 
-async def open_station(charge_point_id: str) -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(
-        application, f"/ocpp/{charge_point_id}", subprotocols=["ocpp1.6"]
-    )
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
-
-
-@database_sync_to_async
-def send(station: Station, action: str) -> Command:
-    return command_send(station=station, action=action, payload={})
-
-
-@database_sync_to_async
-def reload(model):
-    return type(model).objects.get(pk=model.pk)
-
-
 async def answered(communicator: WebsocketCommunicator, action: str, payload: dict) -> None:
     """Receive our call of ``action`` and answer it."""
     frame = json.loads(await communicator.receive_from(timeout=5))
     assert frame[0::2] == [2, action], frame
     await communicator.send_to(text_data=json.dumps([3, frame[1], payload]))
-
-
-async def finished(command: Command) -> Command:
-    """The command once it left ``pending`` and ``sent`` (or as it is after 5 s)."""
-    deadline = asyncio.get_running_loop().time() + 5
-    while True:
-        command = await reload(command)
-        if command.is_finished or asyncio.get_running_loop().time() > deadline:
-            return command
-        await asyncio.sleep(0.02)
 
 
 async def test_the_process_stations_share_one_channel_and_each_gets_its_own_messages(
