@@ -28,9 +28,6 @@ from ocpp_gateway.commands import station_group
 
 logger = logging.getLogger(__name__)
 
-# The process channel's name starts with this: its capacity is set apart (settings).
-CHANNEL_PREFIX = "stations"
-
 
 class StationConnection(Protocol):
     station_id: int
@@ -69,7 +66,10 @@ class LocalStations:
         await self._update_membership(connection.station_id)
 
     async def _open_channel(self) -> None:
-        channel = await self._layer.new_channel(CHANNEL_PREFIX)
+        # Channels' default prefix: channels-redis reads all of a process's channels through
+        # one list and one reader, and a channel of another prefix starved the others (the
+        # portal's live pages waited for its reads to time out).
+        channel = await self._layer.new_channel()
         if self.channel:  # another connection opened it meanwhile
             return
         self.channel = channel

@@ -131,7 +131,9 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # Each process reads the messages of all its stations from one channel (ocpp_gateway.
 # local_stations): Channels' default of 100 waiting messages a channel, meant for one
 # connection's, would drop those of a bulk operation (a local-list refresh of every station).
-STATIONS_CHANNEL_CAPACITY = {"stations.*": 100_000}
+# It has Channels' default prefix, as the portal's live pages' channels (with Redis all of a
+# process's channels share one list anyway).
+STATIONS_CHANNEL_CAPACITY = {"specific.*": 100_000}
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {

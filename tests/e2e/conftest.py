@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.e2e.stations import server_let_go
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -77,6 +79,19 @@ def serve(django_db_blocker, log_name: str, **settings: str):
     process.terminate()
     process.wait(timeout=10)
     log.close()
+
+
+@pytest.fixture(autouse=True)
+def server_let_go_of_the_test(request):
+    """A test's stations are closed when it ends; the server finishes their connections a
+    moment later. Its database is emptied only after that (the database fixture, requested
+    first, is torn down after this one)."""
+    if "server_url" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    yield
+    server_let_go()
 
 
 @pytest.fixture(scope="session")

@@ -99,18 +99,17 @@ def station_online(
         server_let_go(charge_point_id)
 
 
-def server_let_go(charge_point_id: str, timeout: float = 5) -> None:
-    """Wait (bounded) until the server has handled a closed station's disconnection: it writes
-    the connection's last log rows, then marks the station disconnected. Otherwise the test's
-    database flush can race those writes (PostgreSQL then reports a deadlock). A station a
-    newer connection took over stays connected: the wait then just ends."""
+def server_let_go(charge_point_id: str | None = None, timeout: float = 5) -> None:
+    """Wait (bounded) until the server has handled a closed station's disconnection (any
+    station's, without ``charge_point_id``): it writes the connection's last log rows, then
+    marks the station disconnected. Otherwise the test's database flush can race those writes
+    (PostgreSQL then reports a deadlock). A station a newer connection took over stays
+    connected: the wait then just ends."""
+    connected = Station.objects.filter(connection_state=ConnectionState.CONNECTED)
+    if charge_point_id is not None:
+        connected = connected.filter(charge_point_id=charge_point_id)
     deadline = time.monotonic() + timeout
-    while (
-        time.monotonic() < deadline
-        and Station.objects.filter(
-            charge_point_id=charge_point_id, connection_state=ConnectionState.CONNECTED
-        ).exists()
-    ):
+    while time.monotonic() < deadline and connected.exists():
         time.sleep(0.05)
 
 
