@@ -63,3 +63,5 @@ def background_threads_stopped(request):
     connection.settings_dict["CONN_MAX_AGE"] = 0
     yield
     writer.stop()
+    if connection.vendor == "postgresql":  # its pool's idle connections would block the drop
+        connection.close_pool()
