@@ -62,6 +62,10 @@ class BoundRoutes(Mapping):
             for option, handler in _routes_of(type(self._charge_point))[action].items()
         }
 
+    def __contains__(self, action: object) -> bool:
+        # Asked of every call before the library looks it up: no binding for that.
+        return action in _routes_of(type(self._charge_point))
+
     def __iter__(self) -> Iterator[str]:
         return iter(_routes_of(type(self._charge_point)))
 

@@ -64,7 +64,10 @@ class ProfileVendors:
         return time.monotonic() - self._read_at > self.KEEP_SECONDS
 
     def read(self) -> None:
-        """From the database (the caller's thread may use it)."""
+        """From the database (the caller's thread may use it), unless fresh: the stations of a
+        storm that found them stale queue their reads behind the first one."""
+        if not self.stale:
+            return
         read_at = time.monotonic()
         vendors = AutochargeProfile.objects.values_list("vendor", flat=True).distinct()
         self._vendors = frozenset(vendor.strip().casefold() for vendor in vendors)
