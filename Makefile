@@ -7,7 +7,7 @@ PORT ?= 8000
 # backlog for boot storms (thousands of stations reconnecting at once), frames cut by the
 # server past 1 MiB (the gateway logs and refuses those over OCPP_MAX_FRAME_BYTES itself), a
 # bounded clean stop.
-UVICORN_FLAGS ?= --lifespan off --backlog 4096 --ws-max-size 1048576 --timeout-graceful-shutdown 30
+UVICORN_FLAGS ?= --lifespan on --backlog 4096 --ws-max-size 1048576 --timeout-graceful-shutdown 30
 # `make run-scaled`: this many processes behind nginx, on PostgreSQL + Redis.
 PROCESSES ?= $(shell nproc)
 # `make bench STATIONS=500` for a quick run; scenario 7 needs PostgreSQL and Redis on 127.0.0.1

@@ -37,6 +37,7 @@ from ocpp_gateway.message_log import (
     with_password,
 )
 from ocpp_gateway.models import Command, CommandAction, CommandOrigin, CommandState
+from ocpp_gateway.server_processes import holder_alive
 from stations.models import ConnectionState, OcppVersion, Station
 
 # The calls each protocol's stations take.
@@ -116,7 +117,11 @@ def notify_station(station_id: int, message: dict[str, Any]) -> None:
     the consumer finds what it is told about. The message names the station: the process
     holding it hands it to that station's connection (``local_stations``)."""
     group, message = station_group(station_id), {**message, "station": station_id}
-    transaction.on_commit(lambda: async_to_sync(get_channel_layer().group_send)(group, message))
+    # robust: with the channel layer down the command stays pending in the database, where the
+    # connection's process finds it (``commands_undelivered``); the request still succeeds.
+    transaction.on_commit(
+        lambda: async_to_sync(get_channel_layer().group_send)(group, message), robust=True
+    )
 
 
 def answer_status(action: str, response: Any) -> str | None:
@@ -267,8 +272,15 @@ def password_command(*, station: Station, password: str) -> tuple[CommandAction,
 
 
 def _is_connected(station: Station) -> bool:
-    state = Station.objects.filter(pk=station.pk).values_list("connection_state", flat=True)
-    return state.first() == ConnectionState.CONNECTED
+    """Connected, by a process that is alive (one that died is found within
+    ``OCPP_PROCESS_DEAD_AFTER_SECONDS``; its stations are not waited for meanwhile)."""
+    row = Station.objects.filter(pk=station.pk).values("connection_state", "server_process")
+    state = row.first()
+    return (
+        state is not None
+        and state["connection_state"] == ConnectionState.CONNECTED
+        and holder_alive(state["server_process"])
+    )
 
 
 def command_send(
@@ -401,6 +413,37 @@ def commands_fail_orphaned(*, station: Station, before: datetime, detail: str) -
         Command.objects.unfinished()
         .filter(station=station, created_at__lt=before)
         .update(state=CommandState.FAILED, detail=detail, completed_at=timezone.now())
+    )
+
+
+def commands_undelivered(
+    *, server_process: str, older_than: timedelta
+) -> list[tuple[int, int, str]]:
+    """``(command, station, connection)`` of the commands pending for longer than
+    ``older_than`` to stations this process holds: their channel-layer message was lost (Redis
+    down or restarted) or is late; the connection runs them (``command_claim`` makes sure
+    only once)."""
+    return list(
+        Command.objects.filter(
+            state=CommandState.PENDING,
+            created_at__lt=timezone.now() - older_than,
+            station__server_process=server_process,
+            station__connection_state=ConnectionState.CONNECTED,
+        ).values_list("pk", "station_id", "station__connection_id")
+    )
+
+
+def commands_fail_unreachable(*, older_than: timedelta) -> int:
+    """Fail the commands pending for longer than ``older_than`` to a station that is no longer
+    connected (it left before its connection took them): nothing will ever run them."""
+    return Command.objects.filter(
+        state=CommandState.PENDING,
+        created_at__lt=timezone.now() - older_than,
+        station__connection_state=ConnectionState.DISCONNECTED,
+    ).update(
+        state=CommandState.FAILED,
+        detail="The station disconnected before the command could be sent.",
+        completed_at=timezone.now(),
     )
 
 

@@ -31,18 +31,18 @@ from django.conf import settings
 from django.utils import timezone
 from ocpp.exceptions import OCPPError
 from ocpp.messages import CallError, unpack
+from uvicorn.protocols.utils import ClientDisconnected
 
 from ocpp_gateway import procedures
 from ocpp_gateway.charge_point import GatewayChargePoint
-from ocpp_gateway.commands import station_group
 from ocpp_gateway.connection import LoggedConnection
-from ocpp_gateway.handshake import CHARGE_POINTS, Refusal, admit, choose_subprotocol
+from ocpp_gateway.handshake import CHARGE_POINTS, Refusal, admit
 from ocpp_gateway.local_stations import local_stations
 from ocpp_gateway.message_log import looks_like_an_answer, message_id_of, storable
 from ocpp_gateway.runner import StationRunner
-from ocpp_gateway.services import station_record_connection, station_record_takeover
-from stations.models import ConnectionState
-from stations.services import station_set_connected
+from ocpp_gateway.services import station_record_connection
+from stations.models import CloseReason
+from stations.services import station_connection_close
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,24 @@ logger = logging.getLogger(__name__)
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_TOO_BIG = 1009
 CLOSE_REPLACED = 4000  # private range: a newer connection of the same station took over
+
+
+# Close codes uvicorn reports: the server is stopping (going away), or the TCP connection was
+# lost without a close frame.
+CLOSE_SERVICE_RESTART = 1012
+CLOSE_ABNORMAL = 1006
+
+
+def _close_reason(code: int | None, *, replaced: bool) -> CloseReason:
+    if replaced or code == CLOSE_REPLACED:
+        return CloseReason.REPLACED
+    if code == CLOSE_SERVICE_RESTART:
+        return CloseReason.SERVER_STOPPED
+    if code in (CLOSE_POLICY_VIOLATION, CLOSE_TOO_BIG):
+        return CloseReason.POLICY
+    if code == CLOSE_ABNORMAL or code is None:
+        return CloseReason.NETWORK
+    return CloseReason.STATION
 
 
 class RateLimiter:
@@ -79,7 +97,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
     handling_event = False
     close_code_after_event: int | None = None
     closed = False
-    connection_id: str | None = None  # names this connection in the takeover it announces
+    connection_id: str | None = None  # names this connection (takeovers, the station's row)
+    finished = False
 
     async def __call__(self, scope, receive, send) -> None:
         # Channels' own loop gives each consumer a channel-layer channel and reads it and the
@@ -97,11 +116,11 @@ class OcppConsumer(AsyncWebsocketConsumer):
                     self.handling_event = False
                 if self.close_code_after_event is not None:
                     await self.close(code=self.close_code_after_event)
-        except StopConsumer:
+        except (StopConsumer, ClientDisconnected):  # the latter: gone while we answered
             pass
         finally:
-            if self.charge_point is not None:  # no more messages for it, even after a crash
-                await local_stations().unregister(self)
+            # However the connection ended (even by an error of ours), it ends here, once.
+            await self._finish(CloseReason.NETWORK, None)
 
     async def close(self, code: int | None = None, reason: str | None = None) -> None:
         # Once: a takeover may ask while the connection is already closing (1008, 1009).
@@ -119,25 +138,32 @@ class OcppConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def connect(self) -> None:
-        charge_point_id = self.scope["url_route"]["kwargs"]["charge_point_id"]
-        admission = await database_sync_to_async(admit)(
-            charge_point_id=charge_point_id,
-            subprotocols=self.scope.get("subprotocols", []),
-            headers=self.scope.get("headers", []),
-        )
+        admission = await admit(self.scope)
         if isinstance(admission, Refusal):
-            logger.warning("%s refused: %s", charge_point_id, admission.reason)
+            if admission.status == 404 or admission.status == 400:
+                logger.warning(
+                    "%s refused: %s",
+                    self.scope["url_route"]["kwargs"]["charge_point_id"],
+                    admission.reason,
+                )
             await self._refuse(admission)
             return
-        station = admission
+        station = admission.station
+        try:
+            await self.accept(admission.subprotocol)
+        except ClientDisconnected:
+            # The station gave up waiting before the upgrade completed: nothing happened, no
+            # connection, no takeover, nothing recorded.
+            raise StopConsumer() from None
+        charge_point_id = station.charge_point_id
+        self.connection_id = uuid.uuid4().hex
         self.limiter = RateLimiter(
             rate=settings.OCPP_RATE_PER_SECOND, burst=settings.OCPP_RATE_BURST
         )
         self.connection = LoggedConnection(
             send_text=self._send_text, station_id=station.pk, charge_point_id=charge_point_id
         )
-        subprotocol = choose_subprotocol(self.scope.get("subprotocols", []))
-        self.charge_point = CHARGE_POINTS[subprotocol](
+        self.charge_point = CHARGE_POINTS[admission.subprotocol](
             station=station,
             connection=self.connection,
             response_timeout=settings.OCPP_RESPONSE_TIMEOUT,
@@ -152,20 +178,19 @@ class OcppConsumer(AsyncWebsocketConsumer):
             lambda: procedures.after_boot(self.runner)
         )
         self.station_id = station.pk
-        connected_at = timezone.now()
-        if station.connection_state == ConnectionState.CONNECTED:
-            # Whichever process holds the older connection closes it (see station_takeover).
-            self.connection_id = uuid.uuid4().hex
-            await self.channel_layer.group_send(
-                station_group(station.pk),
-                {"type": "station.takeover", "station": station.pk, "by": self.connection_id},
-            )
-            await database_sync_to_async(station_record_takeover)(station=station)
         await local_stations().register(self)
-        await self.accept(subprotocol)
-        await database_sync_to_async(station_record_connection)(
-            station=station, protocol=subprotocol.removeprefix("ocpp"), connected_at=connected_at
+        takeover = await database_sync_to_async(station_record_connection)(
+            station=station,
+            protocol=admission.subprotocol.removeprefix("ocpp"),
+            connection_id=self.connection_id,
+            remote_address=admission.address,
+            connected_at=timezone.now(),
         )
+        if takeover:
+            # Whichever process holds the older connection closes it (see station_takeover).
+            await local_stations().send_to_station(
+                station.pk, {"type": "station.takeover", "by": self.connection_id}
+            )
         self.runner.start()
         self.runner.submit(lambda: procedures.catch_up(self.runner))
 
@@ -187,16 +212,26 @@ class OcppConsumer(AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code: int) -> None:
-        if self.charge_point is not None:
-            await local_stations().unregister(self)
-            await self.runner.stop(detail="The station disconnected before answering.")
-            # Its log complete before it is called disconnected, including a call the runner
-            # made while this was on its way (a test's flush raced such a row on PostgreSQL).
-            await self.connection.written()
-            if not self.replaced:  # the newer connection keeps the station connected
-                await database_sync_to_async(station_set_connected)(
-                    station=self.charge_point.station, connected=False
-                )
+        await self._finish(_close_reason(code, replaced=self.replaced), code)
+
+    async def _finish(self, reason: CloseReason, code: int | None) -> None:
+        """End the connection's life in the supervision, once, however it ended: no more
+        messages for it, its jobs stopped, its log written, and the station disconnected if
+        this was still its live connection."""
+        if self.charge_point is None or self.finished:
+            return
+        self.finished = True
+        await local_stations().unregister(self)
+        await self.runner.stop(detail="The station disconnected before answering.")
+        # Its log complete before it is called disconnected, including a call the runner
+        # made while this was on its way (a test's flush raced such a row on PostgreSQL).
+        await self.connection.written()
+        await database_sync_to_async(station_connection_close)(
+            station=self.charge_point.station,
+            connection_id=self.connection_id,
+            reason=CloseReason.REPLACED if self.replaced else reason,
+            code=code,
+        )
 
     # --- Channel-layer messages (see ocpp_gateway.commands and .operations) -----------------
 

@@ -1,23 +1,50 @@
 """Who may open an OCPP connection, and in which protocol: decided before the WebSocket upgrade
 (security profile 1 of OCPP 1.6 and 2.0.1: HTTP Basic authentication, username = charge point
-id)."""
+id).
+
+The database thread only reads the station's row; the password is checked on the event loop
+(a fast hash, ``stations.credentials``) or, for a hash of an earlier version, in a worker
+thread, never on the thread every station's database work shares. A refusal for credentials
+is answered ``OCPP_AUTH_FAILURE_SECONDS`` after the request arrived, whatever the path, so its
+timing tells nothing; with passwords required an unknown id is refused exactly as a wrong
+password is. Failures are limited (``handshake_guard``) and reported as one security event per
+station and hour.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import logging
+import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ocpp_gateway.handshake_guard import HandshakeGuard, Report
 from ocpp_gateway.services import station_for_connection
 from ocpp_gateway.v16.charge_point import CentralSystemChargePoint
 from ocpp_gateway.v201.charge_point import CsmsChargePoint
-from stations.models import Station
+from stations import credentials
+from stations.models import SecurityEvent, SecurityEventKind, Severity, Station
+from stations.security import security_event_record
+from stations.services import station_password_used
+
+logger = logging.getLogger(__name__)
 
 # The versions we speak, preferred first: a station offering both gets OCPP 2.0.1.
 CHARGE_POINTS = {
     CsmsChargePoint.SUBPROTOCOL: CsmsChargePoint,
     CentralSystemChargePoint.SUBPROTOCOL: CentralSystemChargePoint,
 }
+# How long a report of failed logins waits for more before it is written: a flood becomes a
+# few updates of one event, not a write per attempt.
+REPORT_DELAY_SECONDS = 2.0
 
 
 def choose_subprotocol(offered: list[str]) -> str | None:
@@ -32,6 +59,13 @@ class Refusal:
     status: int
     reason: str
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Admission:
+    station: Station
+    subprotocol: str
+    address: str | None
 
 
 def _basic_credentials(headers: list[tuple[bytes, bytes]]) -> tuple[str, str] | None:
@@ -51,24 +85,211 @@ def _basic_credentials(headers: list[tuple[bytes, bytes]]) -> tuple[str, str] | 
     return None
 
 
-def admit(
-    *, charge_point_id: str, subprotocols: list[str], headers: list[tuple[bytes, bytes]]
-) -> Station | Refusal:
-    """The station, if it may connect; otherwise the refusal: 404 for an unknown station, 401
-    for missing or wrong credentials, 400 when it offers no protocol we speak."""
-    station = station_for_connection(charge_point_id=charge_point_id)
-    if station is None:
+def client_address(scope: dict) -> str | None:
+    """The station's address: the socket's peer, or behind the TLS proxy the address the proxy
+    appended to X-Forwarded-For (those before it are the client's own word)."""
+    if settings.BEHIND_TLS_PROXY:
+        for name, value in scope.get("headers", []):
+            if name.lower() == b"x-forwarded-for":
+                last = value.decode("latin-1").rsplit(",", 1)[-1].strip()
+                if last:
+                    return last
+    client = scope.get("client")
+    return client[0] if client else None
+
+
+guard = HandshakeGuard(
+    failures_allowed=settings.OCPP_AUTH_FAILURES_ALLOWED,
+    lockout_seconds=settings.OCPP_AUTH_LOCKOUT_SECONDS,
+    max_lockout_seconds=settings.OCPP_AUTH_LOCKOUT_MAX_SECONDS,
+)
+
+
+async def admit(scope: dict) -> Admission | Refusal:
+    """The station and protocol, if it may connect; otherwise the refusal: 404 for an unknown
+    station where passwords are optional, 401 for missing or wrong credentials (and unknown
+    ids where they are required), 429 while too many failures are being refused, 400 when it
+    offers no protocol we speak."""
+    started = time.monotonic()
+    charge_point_id = scope["url_route"]["kwargs"]["charge_point_id"]
+    address = client_address(scope)
+    station = await database_sync_to_async(station_for_connection)(charge_point_id=charge_point_id)
+    known_good = station is not None and address is not None and station.last_address == address
+    locked_for = guard.retry_after(
+        charge_point_id=charge_point_id, address=address or "", known_good=known_good
+    )
+    if locked_for:
+        await _refused(station, charge_point_id, address, "locked out", started, locked=True)
+        return Refusal(
+            429,
+            "too many failed logins",
+            [(b"retry-after", str(int(locked_for) + 1).encode())],
+        )
+    if station is None and settings.OCPP_ALLOW_STATIONS_WITHOUT_PASSWORD:
         return Refusal(404, "unknown station")
-    if not station.may_connect_without_password():
-        credentials = _basic_credentials(headers)
-        if credentials is None or credentials[0] != charge_point_id:
-            return _unauthorized("missing credentials or wrong username")
-        if not station.check_password(credentials[1]):
-            return _unauthorized("wrong password")
-    if choose_subprotocol(subprotocols) is None:
+    if station is None or not station.may_connect_without_password():
+        failure = await _check_credentials(station, charge_point_id, scope)
+        if failure:
+            guard.failed(
+                charge_point_id=charge_point_id, address=address or "", known_good=known_good
+            )
+            await _refused(station, charge_point_id, address, failure, started)
+            # One answer for every failure: the reason is for the log, not for enumeration.
+            return _unauthorized()
+        guard.succeeded(charge_point_id=charge_point_id, address=address or "")
+    subprotocol = choose_subprotocol(scope.get("subprotocols", []))
+    if subprotocol is None:
         return Refusal(400, f"none of the subprotocols {', '.join(CHARGE_POINTS)} offered")
-    return station
+    return Admission(station=station, subprotocol=subprotocol, address=address)
 
 
-def _unauthorized(reason: str) -> Refusal:
-    return Refusal(401, reason, [(b"www-authenticate", b'Basic realm="OCPP", charset="UTF-8"')])
+async def _check_credentials(station: Station | None, charge_point_id: str, scope: dict) -> str:
+    """Why the credentials fail, or "" when they open the connection (the station's password,
+    or the previous one while the station has not taken a new one)."""
+    presented = _basic_credentials(scope.get("headers", []))
+    if presented is None or presented[0] != charge_point_id:
+        credentials.verify("", "")  # the cost of a check, whatever failed
+        return "missing credentials or wrong username"
+    password = presented[1]
+    current = station.basic_auth_password_hash if station is not None else ""
+    previous = station.previous_password_hash if station is not None else ""
+    for encoded, is_previous in ((current, False), (previous, True)):
+        if credentials.needs_thread(encoded):
+            verdict = await asyncio.to_thread(credentials.verify, password, encoded)
+        else:
+            verdict = credentials.verify(password, encoded)
+        if verdict.matches:
+            if verdict.upgrade or (previous and not is_previous):
+                await database_sync_to_async(station_password_used)(
+                    station_id=station.pk,
+                    matched_hash=encoded,
+                    previous=is_previous,
+                    upgraded_hash=credentials.make(password) if verdict.upgrade else "",
+                )
+            return ""
+        if not previous:
+            break
+    return "unknown station" if station is None else "wrong password"
+
+
+async def _refused(
+    station: Station | None,
+    charge_point_id: str,
+    address: str | None,
+    reason: str,
+    started: float,
+    *,
+    locked: bool = False,
+) -> None:
+    """Count the refusal for its security event, and answer at the same moment whatever
+    failed."""
+    guard.note(
+        station_id=station.pk if station is not None else None,
+        charge_point_id=charge_point_id,
+        address=address or "",
+        reason=reason,
+        refused_while_locked=locked,
+        locked_until=guard.retry_after(
+            charge_point_id=charge_point_id, address=address or "", known_good=False
+        )
+        + time.monotonic(),
+    )
+    _schedule_report()
+    logger.warning("%s from %s refused: %s", charge_point_id, address, reason)
+    remaining = settings.OCPP_AUTH_FAILURE_SECONDS - (time.monotonic() - started)
+    if remaining > 0:
+        await asyncio.sleep(remaining)
+
+
+def _unauthorized() -> Refusal:
+    return Refusal(
+        401, "invalid credentials", [(b"www-authenticate", b'Basic realm="OCPP", charset="UTF-8"')]
+    )
+
+
+# --- Security events of failed logins ---------------------------------------------------------
+
+_reporting: set[asyncio.Task] = set()
+
+
+def _schedule_report() -> None:
+    if _reporting:  # one is on its way: it takes this refusal too
+        return
+    task = asyncio.get_running_loop().create_task(_report_later())
+    _reporting.add(task)
+    task.add_done_callback(_reporting.discard)
+
+
+async def _report_later() -> None:
+    await asyncio.sleep(REPORT_DELAY_SECONDS)
+    reports = guard.take_reports()
+    now = time.monotonic()
+    try:
+        await database_sync_to_async(login_failures_record)(reports=reports, monotonic_now=now)
+    except Exception:
+        logger.exception("Failed station logins not recorded")
+
+
+_EVENT_WINDOW = timedelta(hours=1)
+# A station's failed logins become critical past this many in the hour.
+_CRITICAL_ATTEMPTS = 100
+
+
+@transaction.atomic
+def login_failures_record(*, reports: list[Report], monotonic_now: float) -> None:
+    """One security event per station (or per address, for unknown ids) and hour: the first
+    report makes it (and mails the station company's contact, as any security event), the next
+    ones add their counts to it."""
+    now = timezone.now()
+    for report in reports:
+        station = (
+            Station.objects.select_related("company").filter(pk=report.station_id).first()
+            if report.station_id is not None
+            else None
+        )
+        events = SecurityEvent.objects.select_for_update().filter(
+            kind=SecurityEventKind.STATION_LOGIN_FAILED, created_at__gte=now - _EVENT_WINDOW
+        )
+        if station is not None:
+            event = events.filter(station=station).first()
+        else:
+            event = events.filter(station=None, details__address=report.address).first()
+        locked_until = (
+            (now + timedelta(seconds=report.locked_until - monotonic_now)).isoformat()
+            if report.locked_until > monotonic_now
+            else None
+        )
+        details = event.details if event is not None else {}
+        attempts = details.get("attempts", 0) + report.attempts
+        merged = {
+            "attempts": attempts,
+            "refused_while_locked_out": details.get("refused_while_locked_out", 0)
+            + report.refused_while_locked,
+            "addresses": _merged(details.get("addresses"), report.addresses),
+            "reasons": _merged(details.get("reasons"), report.reasons),
+            "charge_point_ids": _merged(details.get("charge_point_ids"), report.charge_point_ids),
+            "locked_out_until": locked_until or details.get("locked_out_until"),
+            "last_attempt_at": now.isoformat(),
+        }
+        if station is None:
+            merged["address"] = report.address
+        if event is None:
+            security_event_record(
+                kind=SecurityEventKind.STATION_LOGIN_FAILED,
+                severity=Severity.WARNING,
+                station=station,
+                details=merged,
+            )
+        else:
+            event.details = merged
+            if attempts >= _CRITICAL_ATTEMPTS:
+                event.severity = Severity.CRITICAL
+            event.save(update_fields=["details", "severity"])
+
+
+def _merged(counts: dict | None, more: dict) -> dict:
+    merged = dict(counts or {})
+    for key, value in more.items():
+        if key in merged or len(merged) < 20:
+            merged[key] = merged.get(key, 0) + value
+    return merged

@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 class StationConnection(Protocol):
     station_id: int
+    connection_id: str | None
+    replaced: bool
 
     async def dispatch(self, message: dict[str, Any]) -> None: ...
 
@@ -52,7 +54,12 @@ class LocalStations:
         """Deliver the station's messages to ``connection`` from now on, and have the station's
         group reach this process (once joined, this returns)."""
         if not self.channel:
-            await self._open_channel()
+            try:
+                await self._open_channel()
+            except Exception:  # the channel layer is down: the connection goes on without it
+                logger.warning("The stations' channel could not be opened; again later")
+                self._connections.setdefault(connection.station_id, []).append(connection)
+                return
         self._connections.setdefault(connection.station_id, []).append(connection)
         await self._update_membership(connection.station_id)
 
@@ -64,6 +71,42 @@ class LocalStations:
         if not connections:
             self._connections.pop(connection.station_id, None)
         await self._update_membership(connection.station_id)
+
+    def live_connections(self) -> list[StationConnection]:
+        return [
+            connection
+            for connections in self._connections.values()
+            for connection in connections
+            if not connection.replaced
+        ]
+
+    def connection_of(self, station_id: int, connection_id: str) -> StationConnection | None:
+        """The local connection with this id, if it is here and still the station's."""
+        for connection in self._connections.get(station_id, ()):
+            if connection.connection_id == connection_id and not connection.replaced:
+                return connection
+        return None
+
+    async def send_to_station(self, station_id: int, message: dict[str, Any]) -> None:
+        """Hand ``message`` to the station's connections here and, through its group, in every
+        other process. Those here get it even when the channel layer is down."""
+        message = {**message, "station": station_id}
+        await self._dispatch(message)
+        try:
+            await self._layer.group_send(station_group(station_id), message)
+        except Exception:
+            logger.warning("Station %s: %s not sent to other processes", station_id, message)
+
+    async def rejoin(self) -> None:
+        """Join again the group of every station held here: the channel layer lost its
+        memberships (Redis restarted, failed over, or was away)."""
+        if not self.channel:
+            await self._open_channel()
+        for station_id in list(self._connections):
+            async with self._membership(station_id):
+                self._joined.discard(station_id)
+            await self._update_membership(station_id)
+        logger.warning("Rejoined the channel-layer groups of %d stations", len(self._joined))
 
     async def _open_channel(self) -> None:
         # Channels' default prefix: channels-redis reads all of a process's channels through
@@ -79,14 +122,20 @@ class LocalStations:
         ]
 
     async def _update_membership(self, station_id: int) -> None:
+        # A channel layer that is down must not keep a station from connecting: it is joined
+        # again once the layer is back (``rejoin``), and its commands meanwhile come from the
+        # database (the gateway's command sweep).
         async with self._membership(station_id):
             wanted = station_id in self._connections
-            if wanted and station_id not in self._joined:
-                await self._layer.group_add(station_group(station_id), self.channel)
-                self._joined.add(station_id)
-            elif not wanted and station_id in self._joined:
-                await self._layer.group_discard(station_group(station_id), self.channel)
-                self._joined.discard(station_id)
+            try:
+                if wanted and station_id not in self._joined:
+                    await self._layer.group_add(station_group(station_id), self.channel)
+                    self._joined.add(station_id)
+                elif not wanted and station_id in self._joined:
+                    self._joined.discard(station_id)
+                    await self._layer.group_discard(station_group(station_id), self.channel)
+            except Exception:
+                logger.warning("Station %s: channel-layer group not updated", station_id)
 
     @asynccontextmanager
     async def _membership(self, station_id: int) -> AsyncIterator[None]:
@@ -111,12 +160,15 @@ class LocalStations:
                 logger.exception("The stations' channel could not be read; again in a second")
                 await asyncio.sleep(1)
                 continue
-            # A copy: a connection closing may unregister while its message is handled.
-            for connection in list(self._connections.get(message.get("station"), ())):
-                try:
-                    await connection.dispatch(message)
-                except Exception:
-                    logger.exception("Station %s: %s not handled", connection.station_id, message)
+            await self._dispatch(message)
+
+    async def _dispatch(self, message: dict[str, Any]) -> None:
+        # A copy: a connection closing may unregister while its message is handled.
+        for connection in list(self._connections.get(message.get("station"), ())):
+            try:
+                await connection.dispatch(message)
+            except Exception:
+                logger.exception("Station %s: %s not handled", connection.station_id, message)
 
     async def _refresh_memberships(self) -> None:
         # Channels ends a group membership after its group_expiry (a day by default), however

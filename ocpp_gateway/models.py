@@ -225,3 +225,24 @@ class Command(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state not in (CommandState.PENDING, CommandState.SENT)
+
+
+class ServerProcess(models.Model):
+    """A server process that holds station connections, alive as long as it keeps ``seen_at``
+    fresh. A process that stops cleanly marks its stations disconnected and deletes its row; one
+    that crashed (kill -9, out of memory, a lost machine) is found by the others, whose stations
+    are then marked disconnected (``ocpp_gateway.server_processes``)."""
+
+    id = models.CharField(_("id"), max_length=32, primary_key=True)
+    host = models.CharField(_("host"), max_length=255)
+    pid = models.PositiveIntegerField(_("process id"))
+    started_at = models.DateTimeField(_("started at"))
+    seen_at = models.DateTimeField(_("last seen"), db_index=True)
+
+    class Meta:
+        ordering = ["started_at"]
+        verbose_name = _("server process")
+        verbose_name_plural = _("server processes")
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.pid}"

@@ -73,6 +73,8 @@ class StationRunner:
             self._worker = asyncio.create_task(self._work())
 
     def submit_command(self, command_id: int) -> None:
+        if command_id in self._commands:  # already on its way (the sweep found it too)
+            return
         self._commands.add(command_id)
         self.submit(lambda: self.run_command(command_id))
 

@@ -6,9 +6,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from ocpp_gateway.commands import commands_fail_orphaned
+from ocpp_gateway.server_processes import THIS_PROCESS, holder_alive
 from stations.models import SecurityEvent, SecurityEventKind, Severity, Station
 from stations.security import security_event_record
-from stations.services import station_set_connected
+from stations.services import station_connection_open
 
 
 def station_for_connection(*, charge_point_id: str) -> Station | None:
@@ -16,17 +17,37 @@ def station_for_connection(*, charge_point_id: str) -> Station | None:
     return Station.objects.filter(charge_point_id=charge_point_id).first()
 
 
-def station_record_connection(*, station: Station, protocol: str, connected_at: datetime) -> None:
-    """A connection accepted (in ``protocol``, an OcppVersion): the station is connected, and
-    its unfinished commands from before it are failed. One trip to the database thread: a boot
-    storm makes thousands of these at once, each trip a turn of the event loop."""
-    station_set_connected(station=station, connected=True, protocol=protocol)
+def station_record_connection(
+    *,
+    station: Station,
+    protocol: str,
+    connection_id: str,
+    remote_address: str | None,
+    connected_at: datetime,
+) -> bool:
+    """A connection accepted (in ``protocol``, an OcppVersion): it is the station's live one,
+    held by this process, and its unfinished commands from before it are failed. True when it
+    took over a connection that is still open in a live process (that one must be closed);
+    a connection left behind by a process that died is replaced without a takeover. One trip
+    to the database thread: a boot storm makes thousands of these at once."""
+    previous = station_connection_open(
+        station=station,
+        connection_id=connection_id,
+        server_process=THIS_PROCESS,
+        protocol=protocol,
+        remote_address=remote_address,
+        opened_at=connected_at,
+    )
     commands_fail_orphaned(
         station=station,
         before=connected_at,
         detail="The station reconnected before answering: the command was lost with the "
         "previous connection.",
     )
+    takeover = previous.connected and holder_alive(previous.server_process)
+    if takeover:
+        station_record_takeover(station=station)
+    return takeover
 
 
 def station_record_takeover(*, station: Station) -> None:

@@ -1,10 +1,10 @@
 from django.conf import settings
-from django.contrib.auth import hashers
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from badges.authorization import AuthorizationStatus, Reason
+from stations import credentials
 
 
 class AuthMode(models.TextChoices):
@@ -101,6 +101,18 @@ class Station(models.Model):
         default=ConnectionState.DISCONNECTED,
     )
     connected_at = models.DateTimeField(_("connected at"), null=True, blank=True)
+    # Which connection is the live one, and which server process holds it: a connection that
+    # ends marks the station disconnected only if it is still the live one (exactly once, and
+    # never over a newer connection), and a crashed process's stations are found by its id.
+    connection_id = models.CharField(max_length=32, blank=True, editable=False)
+    server_process = models.CharField(max_length=32, blank=True, editable=False)
+    last_address = models.GenericIPAddressField(
+        _("last address"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Where the station last connected from, with its credentials accepted."),
+    )
     last_boot_at = models.DateTimeField(_("last boot"), null=True, blank=True)
     last_heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
     # Kept up to date by the station operations (Autocharge configuration, local list).
@@ -122,12 +134,13 @@ class Station(models.Model):
     local_list_synced_at = models.DateTimeField(_("local list synced at"), null=True, blank=True)
     local_list_detail = models.TextField(_("local list detail"), blank=True)
     # OCPP security profile 1/2: the password of the station's HTTP Basic authentication, as a
-    # Django password hash (never the password). Written only by ``station_set_password``.
+    # salted hash (``stations.credentials``; never the password). Written only by the services.
     basic_auth_password_hash = models.CharField(
         _("HTTP Basic password (hash)"), max_length=128, blank=True, editable=False
     )
-    # The hash it replaced, while the new password is on its way to the station: a station
-    # that refuses the new one keeps the old (``station_password_push_outcome``).
+    # The hash it replaced, while the new password is on its way to the station: both open the
+    # connection until the station connects with the new one (then the old one is retired), and
+    # a station that refuses the new one keeps the old (``station_password_push_outcome``).
     previous_password_hash = models.CharField(
         _("previous password (hash)"), max_length=128, blank=True, editable=False
     )
@@ -149,19 +162,51 @@ class Station(models.Model):
         return bool(self.basic_auth_password_hash)
 
     def check_password(self, raw: str) -> bool:
-        """Whether ``raw`` is the station's password, compared in constant time; False when
-        the station has none."""
-        if not self.has_password:
-            # Hash anyway, as Django's ModelBackend does for unknown users: the answer's timing
-            # must not tell which stations have a password.
-            hashers.make_password(raw)
-            return False
-        return hashers.check_password(raw, self.basic_auth_password_hash)
+        """Whether ``raw`` is the station's (current) password, compared in constant time;
+        False when the station has none."""
+        return credentials.verify(raw, self.basic_auth_password_hash).matches
 
     def may_connect_without_password(self) -> bool:
         """A station without a password connects unauthenticated only where the settings
         allow it (the embedded demo); a station with one must always present it."""
         return not self.has_password and settings.OCPP_ALLOW_STATIONS_WITHOUT_PASSWORD
+
+
+class CloseReason(models.TextChoices):
+    STATION = "station", _("Closed by the station")
+    NETWORK = "network", _("Network error")
+    REPLACED = "replaced", _("Replaced by a newer connection")
+    SERVER_STOPPED = "server_stopped", _("Server process stopped")
+    SERVER_DIED = "server_died", _("Server process died")
+    POLICY = "policy", _("Closed by the supervision (frame too large, flooding)")
+
+
+class StationConnection(models.Model):
+    """One WebSocket connection of a station: when and from where it opened, when and why it
+    ended. Written by the gateway; kept as long as the message log."""
+
+    station = models.ForeignKey(
+        Station, verbose_name=_("station"), on_delete=models.CASCADE, related_name="connections"
+    )
+    connection_id = models.CharField(_("connection"), max_length=32, unique=True)
+    server_process = models.CharField(_("server process"), max_length=32, blank=True)
+    remote_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    protocol = models.CharField(_("protocol"), max_length=8, blank=True)
+    opened_at = models.DateTimeField(_("opened at"), db_index=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    close_reason = models.CharField(
+        _("close reason"), max_length=16, choices=CloseReason.choices, blank=True
+    )
+    close_code = models.PositiveIntegerField(_("close code"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        verbose_name = _("station connection")
+        verbose_name_plural = _("station connections")
+        indexes = [models.Index(fields=["station", "-opened_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.station_id} {self.opened_at:%Y-%m-%d %H:%M:%S}"
 
 
 class Connector(models.Model):
@@ -406,6 +451,7 @@ class SecurityEventKind(models.TextChoices):
     MAC_CHANGED = "mac_changed", _("Vehicle paired with a new MAC address")
     STATION_TAKEOVER = "station_takeover", _("A new connection replaced the station's live one")
     STATION_REPORTED = "station_reported", _("Reported by the station (SecurityEventNotification)")
+    STATION_LOGIN_FAILED = "station_login_failed", _("Failed station logins")
 
 
 class Severity(models.TextChoices):

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
-from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -23,11 +22,13 @@ from django.utils.translation import gettext
 
 from badges.authorization import AuthorizationStatus, Decision, Reason, authorize
 from badges.services import authorization_request
+from stations import credentials
 from stations.autocharge import ReportedKey
 from stations.models import (
     AnomalyKind,
     AutochargeReadiness,
     ChargingSession,
+    CloseReason,
     ConfigurationKey,
     ConnectionState,
     Connector,
@@ -35,6 +36,7 @@ from stations.models import (
     LocalListEntry,
     MeterValue,
     Station,
+    StationConnection,
     TransactionAnomaly,
     TransactionEvent,
 )
@@ -73,22 +75,116 @@ class ReportedVariable:
     characteristics: dict | None = None
 
 
-def station_set_connected(*, station: Station, connected: bool, protocol: str = "") -> None:
-    """Record a connection (in ``protocol``, an OcppVersion) or its end."""
-    now = timezone.now()
-    fields: dict = {
-        "connection_state": ConnectionState.CONNECTED if connected else ConnectionState.DISCONNECTED
+@dataclass(frozen=True)
+class PreviousConnection:
+    """The station's connection state before a new connection was recorded."""
+
+    connected: bool
+    connection_id: str
+    server_process: str
+
+
+@transaction.atomic
+def station_connection_open(
+    *,
+    station: Station,
+    connection_id: str,
+    server_process: str,
+    protocol: str,
+    remote_address: str | None,
+    opened_at: datetime,
+) -> PreviousConnection:
+    """A connection accepted (in ``protocol``, an OcppVersion): it is the station's live one
+    from now on, held by ``server_process``. Returns what the station's row said before, for
+    the caller to tell a takeover from a reconnection."""
+    before = (
+        Station.objects.select_for_update()
+        .filter(pk=station.pk)
+        .values("connection_state", "connection_id", "server_process")
+        .get()
+    )
+    fields = {
+        "connection_state": ConnectionState.CONNECTED,
+        "connection_id": connection_id,
+        "server_process": server_process,
+        "connected_at": opened_at,
+        "last_address": remote_address,
     }
-    if connected:
-        fields["connected_at"] = now
     if protocol:
         fields["ocpp_version"] = station.ocpp_version = protocol
     Station.objects.filter(pk=station.pk).update(**fields)
-    live.publish(
-        "station_connected" if connected else "station_disconnected",
-        company_id=station.company_id,
-        station=station.charge_point_id,
+    StationConnection.objects.create(
+        station=station,
+        connection_id=connection_id,
+        server_process=server_process,
+        remote_address=remote_address,
+        protocol=protocol,
+        opened_at=opened_at,
     )
+    live.publish(
+        "station_connected", company_id=station.company_id, station=station.charge_point_id
+    )
+    return PreviousConnection(
+        connected=before["connection_state"] == ConnectionState.CONNECTED,
+        connection_id=before["connection_id"],
+        server_process=before["server_process"],
+    )
+
+
+@transaction.atomic
+def station_connection_close(
+    *, station: Station, connection_id: str, reason: CloseReason, code: int | None = None
+) -> bool:
+    """A connection ended. The station is marked disconnected only if this was its live
+    connection (not one a newer connection replaced), so exactly once; True if it was."""
+    now = timezone.now()
+    StationConnection.objects.filter(connection_id=connection_id, closed_at__isnull=True).update(
+        closed_at=now, close_reason=reason, close_code=code
+    )
+    released = Station.objects.filter(pk=station.pk, connection_id=connection_id).update(
+        connection_state=ConnectionState.DISCONNECTED, connection_id="", server_process=""
+    )
+    if released:
+        live.publish(
+            "station_disconnected", company_id=station.company_id, station=station.charge_point_id
+        )
+    return bool(released)
+
+
+def station_connection_reclaim(
+    *, server_process: str, connections: Sequence[tuple[int, str]]
+) -> None:
+    """This process's connections are still open though another process took it for dead and
+    released them: they are the stations' live connections again, unless a newer one came."""
+    for station_id, connection_id in connections:
+        Station.objects.filter(pk=station_id, connection_id="").update(
+            connection_state=ConnectionState.CONNECTED,
+            connection_id=connection_id,
+            server_process=server_process,
+        )
+
+
+@transaction.atomic
+def stations_release(*, server_process: str, reason: CloseReason) -> list[int]:
+    """Every station ``server_process`` held is disconnected (it stopped, or died): returns
+    their ids."""
+    held = list(
+        Station.objects.filter(server_process=server_process).values_list(
+            "pk", "company_id", "charge_point_id"
+        )
+    )
+    if not held:
+        return []
+    ids = [pk for pk, _, _ in held]
+    Station.objects.filter(pk__in=ids, server_process=server_process).update(
+        connection_state=ConnectionState.DISCONNECTED, connection_id="", server_process=""
+    )
+    StationConnection.objects.filter(server_process=server_process, closed_at__isnull=True).update(
+        closed_at=timezone.now(), close_reason=reason
+    )
+    for _, company_id, charge_point_id in held:
+        live.publish("station_disconnected", company_id=company_id, station=charge_point_id)
+    return ids
 
 
 @transaction.atomic
@@ -768,7 +864,7 @@ def station_set_password(*, station: Station, password: str | None) -> None:
         encoded = ""
     else:
         station_password_validate(password)
-        encoded = make_password(password)
+        encoded = credentials.make(password)
     now = timezone.now()
     previous = Station.objects.filter(pk=station.pk).values_list(
         "basic_auth_password_hash", flat=True
@@ -782,15 +878,35 @@ def station_set_password(*, station: Station, password: str | None) -> None:
 
 
 def station_password_push_outcome(*, station: Station, taken: bool, pushed_at: datetime) -> None:
-    """The station answered the push of its new password (set at ``pushed_at`` or before):
-    ``taken``, the previous password is forgotten; refused, the station still uses the
-    previous one, which becomes its password again (unless staff changed it since)."""
-    unchanged = Station.objects.filter(pk=station.pk, password_changed_at__lte=pushed_at)
+    """The station answered the push of its new password (set at ``pushed_at`` or before).
+    Refused: the station still uses the previous one, which becomes its password again (unless
+    staff changed it since). Taken: both stay valid until the station connects with the new one
+    (``station_password_used``): a station that says yes and keeps the old one is not locked
+    out."""
     if taken:
-        unchanged.update(previous_password_hash="")
         return
+    unchanged = Station.objects.filter(pk=station.pk, password_changed_at__lte=pushed_at)
     unchanged.exclude(previous_password_hash="").update(
         basic_auth_password_hash=F("previous_password_hash"),
         previous_password_hash="",
         password_changed_at=timezone.now(),
     )
+
+
+def station_password_used(
+    *, station_id: int, matched_hash: str, previous: bool, upgraded_hash: str = ""
+) -> None:
+    """The station connected with its password: ``previous``, the one being replaced (kept,
+    the station has not taken the new one yet), else the current one (the previous one is
+    retired). ``upgraded_hash``: the same password hashed the fast way, replacing
+    ``matched_hash`` made by an earlier version. Conditional on the hash matched, so a
+    password staff changed meanwhile is never overwritten."""
+    field = "previous_password_hash" if previous else "basic_auth_password_hash"
+    row = Station.objects.filter(pk=station_id, **{field: matched_hash})
+    if upgraded_hash:
+        row.update(**{field: upgraded_hash})
+        matched_hash = upgraded_hash
+    if not previous:
+        Station.objects.filter(pk=station_id, basic_auth_password_hash=matched_hash).exclude(
+            previous_password_hash=""
+        ).update(previous_password_hash="")

@@ -13,6 +13,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from ocpp_gateway import lifespan  # noqa: E402
 from ocpp_gateway.routing import websocket_urlpatterns as station_routes  # noqa: E402
 from portal.routing import websocket_urlpatterns as portal_routes  # noqa: E402
 
@@ -49,5 +50,7 @@ application = ProtocolTypeRouter(
         # Stations authenticate as stations, not as browser users: only the portal's route
         # has session middleware.
         "websocket": URLRouter([*station_routes, *portal_routes]),
+        # Served with --lifespan on: the process's housekeeping starts and stops with it.
+        "lifespan": lifespan.application,
     }
 )

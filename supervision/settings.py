@@ -257,6 +257,21 @@ OCPP_TAKEOVERS_PER_HOUR = env.int("OCPP_TAKEOVERS_PER_HOUR", default=5)
 OCPP_ALLOW_STATIONS_WITHOUT_PASSWORD = env.bool(
     "OCPP_ALLOW_STATIONS_WITHOUT_PASSWORD", default=True
 )
+# Failed station logins (HTTP Basic): this many per station and address, per station (from
+# other addresses than its last good one) or per address, then refusals (429) for the lockout,
+# doubled at each new one up to the maximum. Every refusal for credentials is answered this
+# many seconds after the request arrived, whatever failed.
+OCPP_AUTH_FAILURES_ALLOWED = env.int("OCPP_AUTH_FAILURES_ALLOWED", default=5)
+OCPP_AUTH_LOCKOUT_SECONDS = env.float("OCPP_AUTH_LOCKOUT_SECONDS", default=60.0)
+OCPP_AUTH_LOCKOUT_MAX_SECONDS = env.float("OCPP_AUTH_LOCKOUT_MAX_SECONDS", default=3600.0)
+OCPP_AUTH_FAILURE_SECONDS = env.float("OCPP_AUTH_FAILURE_SECONDS", default=1.0)
+# Each server process says it is alive this often; one silent for OCPP_PROCESS_DEAD_AFTER_SECONDS
+# is dead, and its stations are marked disconnected by the others.
+OCPP_PROCESS_HEARTBEAT_SECONDS = env.float("OCPP_PROCESS_HEARTBEAT_SECONDS", default=5.0)
+OCPP_PROCESS_DEAD_AFTER_SECONDS = env.float("OCPP_PROCESS_DEAD_AFTER_SECONDS", default=30.0)
+# How often each process looks for commands to its stations that its channel-layer group did
+# not bring (Redis down or restarted meanwhile), and runs them.
+OCPP_COMMAND_SWEEP_SECONDS = env.float("OCPP_COMMAND_SWEEP_SECONDS", default=2.0)
 # How often a process joins again the channel-layer groups of the stations it holds, before
 # the layer's group expiry (a day) ends a long connection's membership.
 OCPP_GROUP_REFRESH_SECONDS = env.float("OCPP_GROUP_REFRESH_SECONDS", default=3600.0)

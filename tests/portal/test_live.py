@@ -11,7 +11,7 @@ from badges.services import authorization_request
 from stations.services import (
     PresentedToken,
     connector_update_status,
-    station_set_connected,
+    station_connection_open,
     transaction_event_record,
 )
 from supervision.asgi import application
@@ -26,6 +26,17 @@ def cookie_of(user) -> tuple[bytes, bytes]:
     client = Client()
     client.force_login(user)
     return b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+async def record_connection(station) -> None:
+    await database_sync_to_async(station_connection_open)(
+        station=station,
+        connection_id=f"c-{station.pk}",
+        server_process="test",
+        protocol="1.6",
+        remote_address=None,
+        opened_at=timezone.now(),
+    )
 
 
 async def listen(*headers) -> tuple[WebsocketCommunicator, bool]:
@@ -45,8 +56,8 @@ async def test_staff_hear_their_companys_events_and_not_anothers(fleets):
     communicator, connected = await listen(ORIGIN, await database_sync_to_async(cookie_of)(staff))
     assert connected
 
-    await database_sync_to_async(station_set_connected)(station=beta.station, connected=True)
-    await database_sync_to_async(station_set_connected)(station=alpha.station, connected=True)
+    await record_connection(beta.station)
+    await record_connection(alpha.station)
     await database_sync_to_async(connector_update_status)(
         station=alpha.station, connector_id=1, status="Charging"
     )

@@ -7,16 +7,24 @@ from django.utils import timezone
 
 from badges.authorization import AuthorizationStatus, Reason
 from badges.models import BadgeState
-from stations.models import ChargingSession, ConnectionState, Connector, MeterValue
+from stations.models import (
+    ChargingSession,
+    ConnectionState,
+    Connector,
+    MeterValue,
+    StationConnection,
+)
 from stations.services import (
     SampledValue,
     connector_update_status,
     meter_values_record,
     session_start,
     session_stop,
+    station_connection_close,
+    station_connection_open,
     station_record_boot,
     station_record_heartbeat,
-    station_set_connected,
+    stations_release,
 )
 from tests.factories import BadgeFactory, CompanyFactory, StationFactory
 
@@ -407,13 +415,66 @@ def test_a_heartbeat_moves_only_the_heartbeat_time(station):
     assert station.last_heartbeat_at >= boot_at
 
 
-def test_station_set_connected_records_the_connection_and_the_disconnection(station):
-    station_set_connected(station=station, connected=True)
+def open_connection(station, connection_id: str, process: str = "p1"):
+    return station_connection_open(
+        station=station,
+        connection_id=connection_id,
+        server_process=process,
+        protocol="1.6",
+        remote_address="192.0.2.7",
+        opened_at=timezone.now(),
+    )
+
+
+def test_a_connection_is_recorded_and_its_end_disconnects_the_station_once(station):
+    previous = open_connection(station, "c1")
     station.refresh_from_db()
-    assert station.connection_state == ConnectionState.CONNECTED
+    assert not previous.connected
+    assert (station.connection_state, station.connection_id, station.server_process) == (
+        ConnectionState.CONNECTED,
+        "c1",
+        "p1",
+    )
+    assert station.last_address == "192.0.2.7"
     connected_at = station.connected_at
-    assert connected_at is not None
-    station_set_connected(station=station, connected=False)
+
+    assert station_connection_close(station=station, connection_id="c1", reason="station")
+    assert not station_connection_close(station=station, connection_id="c1", reason="network")
+
     station.refresh_from_db()
     assert station.connection_state == ConnectionState.DISCONNECTED
     assert station.connected_at == connected_at
+    history = StationConnection.objects.get(connection_id="c1")
+    assert history.closed_at is not None
+    assert history.close_reason == "station"  # the first end counts, not the second
+
+
+def test_the_end_of_a_replaced_connection_leaves_the_newer_one_connected(station):
+    open_connection(station, "old", process="p1")
+    previous = open_connection(station, "new", process="p2")
+    assert (previous.connected, previous.connection_id, previous.server_process) == (
+        True,
+        "old",
+        "p1",
+    )
+
+    assert not station_connection_close(station=station, connection_id="old", reason="replaced")
+
+    station.refresh_from_db()
+    assert (station.connection_state, station.connection_id) == (ConnectionState.CONNECTED, "new")
+    assert StationConnection.objects.get(connection_id="old").close_reason == "replaced"
+    assert StationConnection.objects.get(connection_id="new").closed_at is None
+
+
+def test_releasing_a_process_disconnects_only_its_stations(station):
+    other = StationFactory()
+    open_connection(station, "c1", process="dead")
+    open_connection(other, "c2", process="alive")
+
+    assert stations_release(server_process="dead", reason="server_died") == [station.pk]
+
+    station.refresh_from_db()
+    other.refresh_from_db()
+    assert station.connection_state == ConnectionState.DISCONNECTED
+    assert other.connection_state == ConnectionState.CONNECTED
+    assert StationConnection.objects.get(connection_id="c1").close_reason == "server_died"

@@ -5,14 +5,16 @@ import string
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.hashers import identify_hasher
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from stations import credentials
 from stations.models import Station
 from stations.services import (
     station_password_generate,
     station_password_push_outcome,
+    station_password_used,
     station_set_password,
 )
 from tests.factories import StationFactory
@@ -32,8 +34,8 @@ def test_setting_a_password_stores_a_hash_and_never_the_password():
     station_set_password(station=station, password=PASSWORD)
 
     row = stored_row(station)
-    assert row["basic_auth_password_hash"] != PASSWORD
-    assert identify_hasher(row["basic_auth_password_hash"])  # a Django password hash
+    algorithm, salt, digest = row["basic_auth_password_hash"].split("$")
+    assert (algorithm, len(salt), len(digest)) == ("hmac_sha256", 32, 64)  # salted, fast
     assert not any(PASSWORD in str(value) for value in row.values())
     assert row["password_changed_at"] is not None
 
@@ -165,14 +167,30 @@ class TestAPushedPassword:
         station_set_password(station=station, password="The-new-one-2026")
         return Station.objects.get(pk=station.pk)
 
-    def test_taken_the_previous_password_is_forgotten(self, pushed):
+    def test_taken_both_passwords_stay_until_the_station_connects_with_the_new_one(
+        self, pushed
+    ):
         station_password_push_outcome(station=pushed, taken=True, pushed_at=timezone.now())
 
         station = Station.objects.get(pk=pushed.pk)
-        assert (station.check_password("The-new-one-2026"), station.previous_password_hash) == (
-            True,
-            "",
+        assert station.check_password("The-new-one-2026")
+        assert credentials.verify(PASSWORD, station.previous_password_hash).matches
+
+    def test_connecting_with_the_new_password_retires_the_old_one(self, pushed):
+        station_password_used(
+            station_id=pushed.pk, matched_hash=pushed.basic_auth_password_hash, previous=False
         )
+
+        assert stored_row(pushed)["previous_password_hash"] == ""
+
+    def test_connecting_with_the_old_password_keeps_both(self, pushed):
+        station_password_used(
+            station_id=pushed.pk, matched_hash=pushed.previous_password_hash, previous=True
+        )
+
+        station = Station.objects.get(pk=pushed.pk)
+        assert station.check_password("The-new-one-2026")
+        assert credentials.verify(PASSWORD, station.previous_password_hash).matches
 
     def test_refused_the_previous_password_is_the_station_s_again(self, pushed):
         station_password_push_outcome(station=pushed, taken=False, pushed_at=timezone.now())
@@ -187,3 +205,29 @@ class TestAPushedPassword:
         station_password_push_outcome(station=pushed, taken=False, pushed_at=pushed_at)
 
         assert Station.objects.get(pk=pushed.pk).check_password("The-new-one-2026")
+
+
+def test_a_hash_of_an_earlier_version_still_opens_and_is_replaced_by_a_fast_one():
+    station = StationFactory()
+    legacy = make_password(PASSWORD)  # Django's user-password hasher, as stored before
+    Station.objects.filter(pk=station.pk).update(basic_auth_password_hash=legacy)
+
+    verdict = credentials.verify(PASSWORD, legacy)
+    assert (verdict.matches, verdict.upgrade) == (True, True)
+    assert credentials.needs_thread(legacy)
+    station_password_used(
+        station_id=station.pk,
+        matched_hash=legacy,
+        previous=False,
+        upgraded_hash=credentials.make(PASSWORD),
+    )
+
+    upgraded = Station.objects.get(pk=station.pk)
+    assert upgraded.basic_auth_password_hash.startswith("hmac_sha256$")
+    assert upgraded.check_password(PASSWORD)
+
+
+def test_a_damaged_or_missing_hash_matches_nothing():
+    assert not credentials.verify(PASSWORD, "").matches
+    assert not credentials.verify(PASSWORD, "hmac_sha256$zz$00").matches
+    assert not credentials.verify("", credentials.make(PASSWORD)).matches

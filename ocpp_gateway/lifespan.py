@@ -1,0 +1,154 @@
+"""What a server process does besides answering: started and stopped by the ASGI lifespan.
+
+- At startup it registers itself (``server_processes``), then every few seconds says it is
+  alive and looks for processes that died, whose stations it marks disconnected.
+- It runs the commands to its stations that the channel layer did not bring (Redis down,
+  restarted, failed over): commands are rows first, messages second, so none stays pending.
+- With Redis, it notices a Redis that restarted or came back (its ``run_id`` changes, or it
+  could not be reached) and joins its stations' groups again: Redis forgot them.
+- At a graceful stop (SIGTERM), once uvicorn has closed every connection, it marks whatever
+  stations it still holds disconnected, and writes the message-log rows it still holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from ocpp_gateway import server_processes
+from ocpp_gateway.commands import commands_fail_unreachable, commands_undelivered
+from ocpp_gateway.local_stations import local_stations
+from ocpp_gateway.log_writer import writer
+from stations.models import CloseReason
+from stations.services import station_connection_reclaim
+
+logger = logging.getLogger(__name__)
+
+# A command gets this long to arrive through the channel layer before the sweep runs it.
+_DELIVERY_GRACE = timedelta(seconds=1)
+# A pending command to a station that left is failed after this long.
+_UNREACHABLE_AFTER = timedelta(seconds=10)
+_REDIS_CHECK_SECONDS = 2.0
+
+
+class Housekeeping:
+    def __init__(self) -> None:
+        self._tasks: list[asyncio.Task] = []
+        self._sweep_now = asyncio.Event()
+
+    async def start(self) -> None:
+        await database_sync_to_async(server_processes.process_register)()
+        await database_sync_to_async(server_processes.processes_reap)()
+        self._tasks = [
+            asyncio.create_task(self._every(settings.OCPP_PROCESS_HEARTBEAT_SECONDS, self.beat)),
+            asyncio.create_task(self._sweeps()),
+        ]
+        if settings.REDIS_URL:
+            self._tasks.append(asyncio.create_task(self._watch_redis()))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        held = await database_sync_to_async(server_processes.process_forget)(
+            server_processes.THIS_PROCESS, reason=CloseReason.SERVER_STOPPED
+        )
+        if held:
+            logger.info("Stopped: %d stations still held were marked disconnected", held)
+        await asyncio.to_thread(writer.stop)
+
+    async def _every(self, seconds: float, job) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception:  # the database away: next time
+                logger.exception("%s failed", job.__name__)
+
+    async def beat(self) -> None:
+        if not await database_sync_to_async(server_processes.process_heartbeat)():
+            # Taken for dead by another process: its stations here are still connected.
+            held = local_stations().live_connections()
+            await database_sync_to_async(station_connection_reclaim)(
+                server_process=server_processes.THIS_PROCESS,
+                connections=[(c.station_id, c.connection_id) for c in held],
+            )
+        await database_sync_to_async(server_processes.processes_reap)()
+
+    async def _sweeps(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(
+                    self._sweep_now.wait(), timeout=settings.OCPP_COMMAND_SWEEP_SECONDS
+                )
+            except TimeoutError:
+                pass
+            self._sweep_now.clear()
+            try:
+                await self.sweep()
+            except Exception:
+                logger.exception("The command sweep failed")
+
+    async def sweep(self) -> None:
+        undelivered = await database_sync_to_async(commands_undelivered)(
+            server_process=server_processes.THIS_PROCESS, older_than=_DELIVERY_GRACE
+        )
+        stations = local_stations()
+        for command_id, station_id, connection_id in undelivered:
+            connection = stations.connection_of(station_id, connection_id)
+            if connection is not None:
+                connection.runner.submit_command(command_id)
+        await database_sync_to_async(commands_fail_unreachable)(older_than=_UNREACHABLE_AFTER)
+
+    async def _watch_redis(self) -> None:
+        import redis.asyncio as redis
+
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1
+        )
+        run_id, reachable = None, True
+        while True:
+            await asyncio.sleep(_REDIS_CHECK_SECONDS)
+            try:
+                current = (await client.info("server"))["run_id"]
+            except Exception:
+                if reachable:
+                    logger.warning(
+                        "Redis is unreachable: stations' commands come from the database"
+                    )
+                reachable = False
+                continue
+            if not reachable or (run_id is not None and current != run_id):
+                logger.warning("Redis is back (restarted or reachable again): rejoining groups")
+                try:
+                    await local_stations().rejoin()
+                except Exception:
+                    logger.exception("Rejoining the channel-layer groups failed; again later")
+                    continue
+                self._sweep_now.set()
+            run_id, reachable = current, True
+
+
+async def application(scope, receive, send) -> None:
+    """The ASGI lifespan protocol: startup, then shutdown."""
+    housekeeping = Housekeeping()
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            try:
+                await housekeeping.start()
+            except Exception as error:
+                logger.exception("Startup failed")
+                await send({"type": "lifespan.startup.failed", "message": str(error)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            try:
+                await housekeeping.stop()
+            finally:
+                await send({"type": "lifespan.shutdown.complete"})
+            return
