@@ -42,9 +42,12 @@ def holder_alive(server_process: str) -> bool:
     whose heartbeat is fresh, or none named (rows from before processes were recorded)."""
     if not server_process or server_process == THIS_PROCESS:
         return True
-    return ServerProcess.objects.filter(
-        pk=server_process, seen_at__gte=timezone.now() - _dead_after()
-    ).exists()
+    process = (
+        ServerProcess.objects.filter(pk=server_process, seen_at__gte=timezone.now() - _dead_after())
+        .values("host", "pid")
+        .first()
+    )
+    return process is not None and (process["host"] != HOST or _pid_alive(process["pid"]))
 
 
 def process_register() -> None:

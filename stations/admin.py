@@ -34,6 +34,8 @@ from stations.services import (
 )
 from supervision.admin import CompanyScopedAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline
 
+RECENT_CONNECTIONS = 20
+
 
 class ConnectorInline(ReadOnlyInline):
     model = Connector
@@ -165,6 +167,8 @@ class StationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
                     "ocpp_version",
                     "connection_state",
                     "connected_at",
+                    "last_address",
+                    "recent_connections",
                     "last_boot_at",
                     "last_boot_reason",
                     "last_heartbeat_at",
@@ -202,6 +206,8 @@ class StationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         "ocpp_version",
         "connection_state",
         "connected_at",
+        "last_address",
+        "recent_connections",
         "last_boot_at",
         "last_boot_reason",
         "last_heartbeat_at",
@@ -219,6 +225,37 @@ class StationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     ]
     inlines = [ConnectorInline]
     actions = ["arm_for_pairing", "cancel_pairing"]
+
+    @admin.display(description=_("last connections"))
+    def recent_connections(self, station: Station) -> str:
+        """The station's last connections: from where, and how each ended."""
+        connections = station.connections.order_by("-opened_at")[:RECENT_CONNECTIONS]
+        if not connections:
+            return gettext("None yet.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    date_format(timezone.localtime(c.opened_at), "SHORT_DATETIME_FORMAT"),
+                    date_format(timezone.localtime(c.closed_at), "SHORT_DATETIME_FORMAT")
+                    if c.closed_at
+                    else gettext("open"),
+                    c.get_close_reason_display() or "-",
+                    c.remote_address or "-",
+                )
+                for c in connections
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            gettext("opened"),
+            gettext("closed"),
+            gettext("how it ended"),
+            gettext("address"),
+            rows,
+        )
 
     def get_inlines(self, request, obj):
         if obj is not None and obj.ocpp_version == OcppVersion.V201:
@@ -433,6 +470,37 @@ class ChargingSessionAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.Mo
     list_select_related = ["station", "vehicle", "company"]
     date_hierarchy = "started_at"
     inlines = [MeterValueInline]
+
+    @admin.display(description=_("last connections"))
+    def recent_connections(self, station: Station) -> str:
+        """The station's last connections: from where, and how each ended."""
+        connections = station.connections.order_by("-opened_at")[:RECENT_CONNECTIONS]
+        if not connections:
+            return gettext("None yet.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    date_format(timezone.localtime(c.opened_at), "SHORT_DATETIME_FORMAT"),
+                    date_format(timezone.localtime(c.closed_at), "SHORT_DATETIME_FORMAT")
+                    if c.closed_at
+                    else gettext("open"),
+                    c.get_close_reason_display() or "-",
+                    c.remote_address or "-",
+                )
+                for c in connections
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            gettext("opened"),
+            gettext("closed"),
+            gettext("how it ended"),
+            gettext("address"),
+            rows,
+        )
 
     def get_inlines(self, request, obj):
         if obj is not None and obj.station_transaction_id:

@@ -78,6 +78,7 @@ RULES: dict[str, Callable[[Company], Q]] = {
     "stations.transactionevent": _session_events,
     "stations.devicemodelvariable": _at_own_station,
     "stations.connector": _at_own_station,
+    "stations.stationconnection": _at_own_station,
     "stations.configurationkey": _at_own_station,
     "stations.locallistentry": _at_own_station,
     "stations.securityevent": _at_own_station,

@@ -1,10 +1,12 @@
 """Stations with their connectors, and charging sessions with their meter values."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from stations.models import ChargingSession, Connector, MeterValue, Station
+from stations.models import ChargingSession, Connector, MeterValue, Station, StationConnection
 
 pytestmark = pytest.mark.django_db
 
@@ -192,3 +194,23 @@ def test_the_session_list_drills_down_by_day(english_client, charging_session):
 
     assert list(same_day.context["cl"].result_list) == [charging_session]
     assert list(other_year.context["cl"].result_list) == []
+
+
+def test_a_station_shows_its_last_twenty_connections_and_how_each_ended(english_client, station):
+    opened = timezone.now() - timedelta(days=1)
+    for number in range(25):
+        StationConnection.objects.create(
+            station=station,
+            connection_id=f"c{number}",
+            opened_at=opened + timedelta(minutes=number),
+            closed_at=opened + timedelta(minutes=number, seconds=30),
+            close_reason="network" if number else "server_died",
+            remote_address=f"192.0.2.{number}",
+        )
+
+    content = english_client.get(station_url(station)).content.decode()
+
+    assert "Last connections" in content
+    assert content.count("Network error") == 20
+    assert "192.0.2.24" in content and "192.0.2.5" in content
+    assert "192.0.2.4<" not in content  # the oldest are left out

@@ -9,9 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import global_settings
 from django.db import connection
 
-from tests.e2e.stations import server_let_go
+from tests.e2e.stations import PRODUCTION, server_let_go
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,51 +35,83 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+class Server:
+    """The project served by uvicorn as `make run` serves it, on the test database (and the
+    environment's REDIS_URL, if any), with these extra settings; stopped with SIGTERM as a
+    service manager does, or killed; started again on the same port."""
+
+    def __init__(self, django_db_blocker, log_name: str, **settings: str) -> None:
+        with django_db_blocker.unblock():
+            database_url = _database_url(connection.settings_dict)
+        self.port = _free_port()
+        self.log_path = ROOT / log_name
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DJANGO_SETTINGS_MODULE": "supervision.settings",
+            **settings,
+        }
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = open(self.log_path, "a")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "supervision.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                *UVICORN_FLAGS,
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the server did not start: {self.log()}")
+                time.sleep(0.1)
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def stop(self, timeout: float = 30) -> int:
+        """SIGTERM, and wait for the exit: its exit code."""
+        self.process.terminate()
+        return self.process.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+
+# As the Makefile serves (UVICORN_FLAGS), but the backlog and frame size, which the tests do
+# not need: the lifespan on, and a bounded clean stop.
+UVICORN_FLAGS = ["--lifespan", "on", "--timeout-graceful-shutdown", "30"]
+
+
 def serve(django_db_blocker, log_name: str, **settings: str):
-    """Start the server on the test database (and the environment's REDIS_URL, if any) with
-    these extra settings; yield its ``ws://`` URL; stop it (SIGTERM, as a service manager)."""
-    with django_db_blocker.unblock():
-        database_url = _database_url(connection.settings_dict)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DJANGO_SETTINGS_MODULE": "supervision.settings",
-        **settings,
-    }
-    log = open(ROOT / log_name, "w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "supervision.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "on",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                pytest.fail(f"the server did not start: {(ROOT / log_name).read_text()}")
-            time.sleep(0.1)
-    yield f"ws://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    """Start a server (see ``Server``) for the session; yield its ``ws://`` URL; stop it."""
+    (ROOT / log_name).write_text("")
+    server = Server(django_db_blocker, log_name, **settings)
+    yield server.url
+    server.stop(timeout=10)
 
 
 @pytest.fixture(autouse=True)
@@ -92,6 +125,19 @@ def server_let_go_of_the_test(request):
     request.getfixturevalue("_django_db_helper")
     yield
     server_let_go()
+
+
+@pytest.fixture
+def own_server(transactional_db, django_db_blocker, settings):
+    """A server process of the test's own, in production settings (station passwords
+    required, the lockout's default limits), which the test may stop, kill and start again;
+    stopped (SIGTERM) before the database is emptied."""
+    # The server checks passwords made here: with the real user hashers, not the tests' fast one.
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    server = Server(django_db_blocker, ".pytest-server-own.log", **PRODUCTION)
+    yield server
+    if server.process.poll() is None:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

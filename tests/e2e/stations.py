@@ -4,6 +4,7 @@ test can use the ORM and HTTP synchronously meanwhile), the REST API over real H
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import threading
 import time
@@ -12,12 +13,46 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import websockets
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
 from ocpp_gateway import simulator
 from ocpp_gateway.v201 import simulator as simulator201
 from stations.models import ConnectionState, Station
+from stations.services import station_set_password
+from tests.factories import StationFactory
+
+# Stations in production settings: each with its password, presented with HTTP Basic.
+PASSWORD = "Station-Password-2026"
+PRODUCTION = {"OCPP_ALLOW_STATIONS_WITHOUT_PASSWORD": "false", "DJANGO_DEBUG": "false"}
+
+
+def basic(charge_point_id: str, password: str = PASSWORD) -> dict[str, str]:
+    token = base64.b64encode(f"{charge_point_id}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def make_station(charge_point_id: str) -> Station:
+    station = StationFactory(charge_point_id=charge_point_id)
+    station_set_password(station=station, password=PASSWORD)
+    return station
+
+
+async def connect(url: str, charge_point_id: str, password: str = PASSWORD, **options):
+    """A raw OCPP 1.6 WebSocket of the station, its password presented."""
+    return await websockets.connect(
+        f"{url}/ocpp/{charge_point_id}",
+        subprotocols=["ocpp1.6"],
+        additional_headers=basic(charge_point_id, password),
+        **options,
+    )
+
+
+async def call(ws, unique_id: str, action: str, payload: dict) -> list:
+    """Send a call, return the next frame (its answer)."""
+    await ws.send(json.dumps([2, unique_id, action, payload]))
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
 
 
 def staff_token() -> str:

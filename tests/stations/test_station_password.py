@@ -167,9 +167,7 @@ class TestAPushedPassword:
         station_set_password(station=station, password="The-new-one-2026")
         return Station.objects.get(pk=station.pk)
 
-    def test_taken_both_passwords_stay_until_the_station_connects_with_the_new_one(
-        self, pushed
-    ):
+    def test_taken_both_passwords_stay_until_the_station_connects_with_the_new_one(self, pushed):
         station_password_push_outcome(station=pushed, taken=True, pushed_at=timezone.now())
 
         station = Station.objects.get(pk=pushed.pk)

@@ -18,6 +18,7 @@ PROJECT_APPS = ["fleet", "badges", "stations", "ocpp_gateway"]
 SUPERUSERS_ONLY = {
     "fleet.staffmembership",
     "badges.authorizationchange",  # the authorization caches' journal, never shown
+    "ocpp_gateway.serverprocess",  # the server's own processes: no company's
 }
 
 
