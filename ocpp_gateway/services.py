@@ -6,9 +6,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from ocpp_gateway.commands import commands_fail_orphaned
+from ocpp_gateway.models import OcppMessage
 from stations.models import SecurityEvent, SecurityEventKind, Severity, Station
 from stations.security import security_event_record
-from stations.services import station_set_connected
+from stations.services import meter_values_purge, purge_in_batches, station_set_connected
 
 
 def station_for_connection(*, charge_point_id: str) -> Station | None:
@@ -43,3 +44,23 @@ def station_record_takeover(*, station: Station) -> None:
         station=station,
         details={"takeovers_in_the_last_hour": recent + 1},
     )
+
+
+def message_log_purge(*, before: datetime) -> int:
+    """Delete the message log's frames logged before ``before``, in batches."""
+    return purge_in_batches(OcppMessage.objects.filter(created_at__lt=before))
+
+
+def old_records_purge(*, now: datetime | None = None) -> dict[str, int]:
+    """Apply the retention settings: the message log after ``OCPP_LOG_RETENTION_DAYS``, meter
+    values of sessions closed ``METER_VALUE_RETENTION_DAYS`` ago. Sessions are kept. How many
+    rows of each went."""
+    now = now or timezone.now()
+    return {
+        "messages": message_log_purge(
+            before=now - timedelta(days=settings.OCPP_LOG_RETENTION_DAYS)
+        ),
+        "meter_values": meter_values_purge(
+            before=now - timedelta(days=settings.METER_VALUE_RETENTION_DAYS)
+        ),
+    }
