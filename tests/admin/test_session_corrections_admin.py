@@ -131,3 +131,12 @@ def test_staff_cannot_close_another_companys_session(client, db):
 
     theirs.refresh_from_db()
     assert theirs.is_active and not theirs.corrections.exists()
+
+
+def test_the_action_and_its_page_speak_french(french_client, stuck_session):
+    assert "Clore ou corriger l’énergie…" in french_client.get(CHANGELIST).content.decode()
+
+    page = act(french_client, stuck_session).content.decode()
+
+    assert "Clore la session" in page
+    assert "La borne n’a jamais terminé cette session." in page
