@@ -78,6 +78,18 @@ def register_wh(value: str, unit: str = "") -> int | None:
     return int(number)
 
 
+def reading_is_implausible(value: str, unit: str = "") -> bool:
+    """Whether an energy register reading is a number that cannot be believed: not finite,
+    beyond a bigint, or negative. Text that is no number at all (an OCPP 1.6 ``SignedData``
+    value) is not judged: it is not a reading this checks."""
+    try:
+        Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return False
+    reading = register_wh(value, unit)
+    return reading is None or reading < 0
+
+
 def energy_problem(
     *,
     meter_start: int | None,

@@ -194,7 +194,8 @@ def connector_update_status(
             _flag(
                 station=station,
                 kind=AnomalyKind.IMPLAUSIBLE_TIMESTAMP,
-                details={"message": "StatusNotification", "timestamp": timestamp.isoformat()},
+                details={"StatusNotification": timestamp.isoformat()},
+                merge=True,
             )
         timestamp = None
     fields = {
@@ -262,8 +263,12 @@ def _flag(
     session: ChargingSession | None = None,
     transaction_id: int | None = None,
     details: dict | None = None,
+    merge: bool = False,
 ) -> None:
-    """Record an anomaly, or count one more of the same (same station, kind and transaction)."""
+    """Record an anomaly, or count one more of the same (same station, kind and transaction).
+    ``merge``: the details are keyed by message, and a repeat adds its keys to those already
+    recorded (a session's absurd start and absurd stop are both kept) instead of replacing
+    them."""
     transaction_id = transaction_id if _is_ours(transaction_id) else None
     anomaly = (
         TransactionAnomaly.objects.select_for_update()
@@ -280,7 +285,10 @@ def _flag(
         )
     else:
         anomaly.occurrences += 1
-        anomaly.details = details or anomaly.details
+        if merge:
+            anomaly.details = {**anomaly.details, **(details or {})}
+        else:
+            anomaly.details = details or anomaly.details
         anomaly.save(update_fields=["occurrences", "details", "last_seen_at"])
 
 
@@ -301,12 +309,13 @@ def _is_plausible(moment: datetime) -> bool:
 
 
 def _flag_implausible_time(*, station: Station, moment: datetime, what: str, **where) -> None:
-    """The station's clock is absurd (year 1970, 9999): its value is kept here and in the
-    message log; the caller stores the receive time instead."""
+    """The station's clock is absurd (year 1970, 9999): what it sent is kept here, under the
+    message's name, and in the message log; the caller stores the receive time instead."""
     _flag(
         station=station,
         kind=AnomalyKind.IMPLAUSIBLE_TIMESTAMP,
-        details={"message": what, "timestamp": moment.isoformat()},
+        details={what: moment.isoformat()},
+        merge=True,
         **where,
     )
 
@@ -369,7 +378,7 @@ def session_start(
                 meter_start=meter_start,
                 station_transaction_id="",
                 anomalies__kind=AnomalyKind.IMPLAUSIBLE_TIMESTAMP,
-                anomalies__details__timestamp=sent_time.isoformat(),
+                anomalies__details__StartTransaction=sent_time.isoformat(),
             )
             .order_by("-transaction_id")
             .first()
@@ -391,7 +400,8 @@ def session_start(
             station=station,
             kind=AnomalyKind.IMPLAUSIBLE_METER,
             session=session,
-            details={"message": "StartTransaction", "meter_start": str(sent_meter)},
+            details={"StartTransaction": {"meter_start": str(sent_meter)}},
+            merge=True,
         )
     if decision.accepted:  # a refused start is published as the refusal it is
         _publish_session("session_started", session=session, station=station)
@@ -431,8 +441,10 @@ def _store_samples(
 ) -> None:
     """Store the readings as sent, up to ``OCPP_MAX_SAMPLES_PER_FRAME`` (the rest stays in the
     message log), each with a plausible timestamp (the receive time for an absurd one). Energy
-    register readings that are no number a bigint holds, or negative, are flagged: they are
-    kept, as text, and count for no energy."""
+    register readings that are numbers no bigint holds, not finite, or negative are flagged:
+    they are kept, as text, and count for no energy. One flag of each kind per message, with
+    its first value and how many: a frame of thousands of absurd samples is not thousands of
+    writes."""
     cap = settings.OCPP_MAX_SAMPLES_PER_FRAME
     if len(samples) > cap:
         _flag(
@@ -445,28 +457,43 @@ def _store_samples(
     now = timezone.now()
     limits = plausibility.Limits.from_settings()
     timestamps = []
+    odd_times: list[datetime] = []
+    odd_readings: list[SampledValue] = []
     for sample in samples:
         timestamp = sample.timestamp
         if not plausibility.timestamp_is_plausible(timestamp, now=now, limits=limits):
-            _flag_implausible_time(
-                station=station, moment=timestamp, what="meter value", session=session
-            )
+            odd_times.append(timestamp)
             timestamp = now
         timestamps.append(timestamp)
-        if sample.measurand == ENERGY_REGISTER:
-            reading = plausibility.register_wh(sample.value, sample.unit)
-            if reading is None or reading < 0:
-                _flag(
-                    station=station,
-                    kind=AnomalyKind.IMPLAUSIBLE_METER,
-                    session=session,
-                    details={
-                        "message": "meter value",
-                        "value": sample.value,
-                        "unit": sample.unit,
-                        "timestamp": sample.timestamp.isoformat(),
-                    },
-                )
+        if sample.measurand == ENERGY_REGISTER and plausibility.reading_is_implausible(
+            sample.value, sample.unit
+        ):
+            odd_readings.append(sample)
+    if odd_times:
+        _flag(
+            station=station,
+            kind=AnomalyKind.IMPLAUSIBLE_TIMESTAMP,
+            session=session,
+            details={
+                "meter value": {"timestamp": odd_times[0].isoformat(), "count": len(odd_times)}
+            },
+            merge=True,
+        )
+    if odd_readings:
+        _flag(
+            station=station,
+            kind=AnomalyKind.IMPLAUSIBLE_METER,
+            session=session,
+            details={
+                "meter value": {
+                    "value": odd_readings[0].value,
+                    "unit": odd_readings[0].unit,
+                    "timestamp": odd_readings[0].timestamp.isoformat(),
+                    "count": len(odd_readings),
+                }
+            },
+            merge=True,
+        )
     MeterValue.objects.bulk_create(
         MeterValue(
             station=station,
@@ -558,10 +585,9 @@ def session_stop(
             kind=AnomalyKind.IMPLAUSIBLE_METER,
             session=session,
             details={
-                "message": "StopTransaction",
-                "problem": plausibility.EnergyProblem.OUT_OF_RANGE,
-                **stop,
+                "StopTransaction": {"problem": plausibility.EnergyProblem.OUT_OF_RANGE, **stop}
             },
+            merge=True,
         )
     _close(
         station=station,
@@ -610,12 +636,8 @@ def _close(
             station=station,
             kind=AnomalyKind.IMPLAUSIBLE_METER,
             session=session,
-            details={
-                "message": what,
-                "problem": problem,
-                "meter_start": session.meter_start,
-                **details,
-            },
+            details={what: {"problem": problem, "meter_start": session.meter_start, **details}},
+            merge=True,
         )
     session.save(
         update_fields=["meter_stop", "energy_wh", "stopped_at", "stop_received_at", "stop_reason"]

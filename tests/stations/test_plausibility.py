@@ -12,6 +12,7 @@ from stations.plausibility import (
     energy_is_storable,
     energy_problem,
     fits_int64,
+    reading_is_implausible,
     register_wh,
     timestamp_is_plausible,
 )
@@ -134,3 +135,19 @@ def test_even_a_century_long_session_cannot_count_beyond_the_sum_safe_ceiling():
 def test_staff_may_set_energies_that_sums_can_take():
     assert energy_is_storable(0) and energy_is_storable(MAX_SESSION_ENERGY_WH)
     assert not energy_is_storable(-1) and not energy_is_storable(MAX_SESSION_ENERGY_WH + 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "implausible"),
+    [
+        ("12500", False),
+        ("0", False),
+        ("-1", True),
+        ("NaN", True),
+        ("Infinity", True),
+        ("1" + "0" * 30, True),
+        ("AbCdEf0123==", False),  # a SignedData value: not a reading to judge
+    ],
+)
+def test_a_reading_is_implausible_only_as_a_number(value, implausible):
+    assert reading_is_implausible(value, "Wh") is implausible

@@ -76,10 +76,21 @@ def test_a_start_dated_year_9999_gets_the_receive_time_and_the_sent_time_is_flag
     session.refresh_from_db()
     assert before <= session.started_at <= timezone.now()
     assert flags(session)[AnomalyKind.IMPLAUSIBLE_TIMESTAMP] == {
-        "message": "StartTransaction",
-        "timestamp": YEAR_9999.isoformat(),
+        "StartTransaction": YEAR_9999.isoformat()
     }
     assert AnomalyKind.FUTURE_TIMESTAMP not in flags(session)
+
+
+def test_an_absurd_start_and_an_absurd_stop_are_both_kept_on_the_session(station, badge):
+    session = start(station, started_at=YEAR_9999, meter_start=-1)
+    session_stop(station=station, transaction_id=session.pk, meter_stop=2**64, stopped_at=YEAR_1970)
+
+    recorded = flags(session)
+    assert recorded[AnomalyKind.IMPLAUSIBLE_TIMESTAMP] == {
+        "StartTransaction": YEAR_9999.isoformat(),
+        "StopTransaction": YEAR_1970.isoformat(),
+    }
+    assert recorded[AnomalyKind.IMPLAUSIBLE_METER]["StopTransaction"]["meter_stop"] == str(2**64)
 
 
 def test_a_start_dated_1970_replayed_finds_its_first_session(station, badge):
@@ -105,7 +116,7 @@ def test_a_meter_stop_of_int64_max_closes_the_session_without_energy(station, ba
     session.refresh_from_db()
     assert not session.is_active
     assert (session.meter_start, session.meter_stop, session.energy_wh) == (1_000, INT64_MAX, None)
-    flagged = flags(session)[AnomalyKind.IMPLAUSIBLE_METER]
+    flagged = flags(session)[AnomalyKind.IMPLAUSIBLE_METER]["StopTransaction"]
     assert (flagged["problem"], flagged["meter_stop"]) == ("beyond_power", INT64_MAX)
 
 
@@ -118,7 +129,12 @@ def test_a_meter_stop_beyond_int64_closes_the_session_and_keeps_the_value_as_tex
 
     session.refresh_from_db()
     assert (session.meter_stop, session.energy_wh, session.is_active) == (None, None, False)
-    assert flags(session)[AnomalyKind.IMPLAUSIBLE_METER]["meter_stop"] == str(2**64)
+    assert flags(session)[AnomalyKind.IMPLAUSIBLE_METER]["StopTransaction"] == {
+        "problem": "out_of_range",
+        "transaction_id": session.pk,
+        "meter_stop": str(2**64),
+        "reason": "",
+    }
 
 
 def test_a_negative_meter_start_counts_no_energy(station, badge):
@@ -129,7 +145,9 @@ def test_a_negative_meter_start_counts_no_energy(station, badge):
 
     session.refresh_from_db()
     assert (session.meter_start, session.energy_wh) == (-500, None)
-    assert flags(session)[AnomalyKind.IMPLAUSIBLE_METER]["problem"] == "negative"
+    assert flags(session)[AnomalyKind.IMPLAUSIBLE_METER]["StopTransaction"]["problem"] == (
+        "negative"
+    )
 
 
 def test_a_stop_dated_1970_gets_the_receive_time(station, badge):
@@ -139,7 +157,9 @@ def test_a_stop_dated_1970_gets_the_receive_time(station, badge):
     session.refresh_from_db()
     assert session.stopped_at >= session.started_at
     assert session.energy_wh == 4_000
-    assert flags(session)[AnomalyKind.IMPLAUSIBLE_TIMESTAMP]["message"] == "StopTransaction"
+    assert flags(session)[AnomalyKind.IMPLAUSIBLE_TIMESTAMP] == {
+        "StopTransaction": YEAR_1970.isoformat()
+    }
 
 
 def test_meter_values_with_absurd_timestamps_and_readings_are_kept_and_flagged(station, badge):
@@ -157,30 +177,30 @@ def test_meter_values_with_absurd_timestamps_and_readings_are_kept_and_flagged(s
     stored = list(session.meter_values.order_by("id").values_list("value", "timestamp"))
     assert [value for value, _ in stored] == ["1200", "-7"]
     assert stored[0][1].year == timezone.now().year
-    assert flags(session)[AnomalyKind.IMPLAUSIBLE_METER]["value"] == "-7"
-    assert flags(session)[AnomalyKind.IMPLAUSIBLE_TIMESTAMP]["message"] == "meter value"
+    assert flags(session)[AnomalyKind.IMPLAUSIBLE_METER]["meter value"]["value"] == "-7"
+    assert flags(session)[AnomalyKind.IMPLAUSIBLE_TIMESTAMP] == {
+        "meter value": {"timestamp": YEAR_9999.isoformat(), "count": 1}
+    }
 
 
-def test_samples_beyond_the_cap_per_frame_are_flagged_not_stored(station, settings):
-    settings.OCPP_MAX_SAMPLES_PER_FRAME = 3000
-    moment = an_hour_ago()
-    samples = [SampledValue(timestamp=moment, value=str(n)) for n in range(3500)]
+def test_a_frame_of_many_absurd_samples_is_flagged_once_with_a_count(station, badge):
+    session = start(station)
+    meter_values_record(
+        station=station,
+        connector_id=1,
+        transaction_id=session.pk,
+        samples=[SampledValue(timestamp=YEAR_1970, value="NaN") for _ in range(500)],
+    )
 
-    meter_values_record(station=station, connector_id=1, transaction_id=None, samples=samples)
-
-    assert MeterValue.objects.count() == 3000
-    [truncated] = TransactionAnomaly.objects.filter(kind=AnomalyKind.SAMPLES_TRUNCATED)
-    assert truncated.details == {"received": 3500, "stored": 3000}
-
-
-def test_thousands_of_samples_in_one_frame_are_stored_under_the_default_cap(station):
-    moment = an_hour_ago()
-    samples = [SampledValue(timestamp=moment, value=str(n)) for n in range(4000)]
-
-    meter_values_record(station=station, connector_id=1, transaction_id=None, samples=samples)
-
-    assert MeterValue.objects.count() == 4000
-    assert not TransactionAnomaly.objects.exists()
+    assert session.meter_values.count() == 500
+    flagged = sorted(
+        (anomaly.kind, anomaly.occurrences, anomaly.details["meter value"]["count"])
+        for anomaly in session.anomalies.all()
+    )
+    assert flagged == [
+        (AnomalyKind.IMPLAUSIBLE_METER, 1, 500),
+        (AnomalyKind.IMPLAUSIBLE_TIMESTAMP, 1, 500),
+    ]
 
 
 def event(station, kind, seq_no, *, timestamp=None, samples=(), **options):
@@ -210,7 +230,7 @@ def test_an_ended_event_with_an_absurd_reading_closes_the_session_without_energy
     session.refresh_from_db()
     assert not session.is_active
     assert (session.meter_start, session.meter_stop, session.energy_wh) == (1000, None, None)
-    assert flags(session)[AnomalyKind.IMPLAUSIBLE_METER]["value"] == reading
+    assert flags(session)[AnomalyKind.IMPLAUSIBLE_METER]["meter value"]["value"] == reading
     assert session.meter_values.filter(value=reading).exists()
 
 
