@@ -11,7 +11,7 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from ocpp_gateway.models import Command, CommandAction, CommandState
-from stations.models import AnomalyKind, ChargingSession
+from stations.models import AnomalyKind, ChargingSession, MeterValue, TransactionAnomaly
 from stations.services import REFUSED_STOP_REASON
 from supervision.asgi import application
 from tests.factories import BadgeFactory, StationFactory
@@ -183,3 +183,26 @@ async def test_an_updated_event_after_ended_is_answered_kept_and_flagged(station
     )()
     assert seqs == [0, 1, 2]
     assert AnomalyKind.EVENT_AFTER_END in kinds
+
+
+async def test_a_frame_of_thousands_of_samples_is_stored_up_to_the_cap(station, settings):
+    settings.OCPP_MAX_SAMPLES_PER_FRAME = 2500
+    communicator = await connected("ocpp1.6")
+    samples = [{"value": "230"}] * 3000  # 42 KB: within OCPP_MAX_FRAME_BYTES
+
+    answer = await call(
+        communicator,
+        "m",
+        "MeterValues",
+        {"connectorId": 1, "meterValue": [{"timestamp": an_hour_ago(), "sampledValue": samples}]},
+    )
+    await communicator.disconnect()
+
+    assert answer == [3, "m", {}]
+    stored, truncated = await database_sync_to_async(
+        lambda: (
+            MeterValue.objects.filter(station=station).count(),
+            TransactionAnomaly.objects.get(kind=AnomalyKind.SAMPLES_TRUNCATED).details,
+        )
+    )()
+    assert (stored, truncated) == (2500, {"received": 3000, "stored": 2500})
