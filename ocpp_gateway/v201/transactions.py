@@ -42,9 +42,10 @@ class TransactionHandlers:
         if id_token is not None:
             id_tag, supported = id_tag_of(id_token)
             token = services.PresentedToken(id_tag=id_tag, unsupported=not supported)
-        elif transaction_info.get("remote_start_id") is not None:
+        elif event_type == "Started" and transaction_info.get("remote_start_id") is not None:
             # F01/F02: a transaction we started remotely names our remoteStartId; the Started
-            # event may carry no idToken (the token was authorized with the request).
+            # event may carry no idToken (the token was authorized with the request). Later
+            # events may repeat the id: the session is attributed by then.
             token = await database_sync_to_async(self._remote_start_token)(
                 station, transaction_info["remote_start_id"]
             )
