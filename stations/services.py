@@ -565,12 +565,13 @@ def session_stop(
         _store_samples(station=station, connector_id=0, session=None, samples=samples)
         return None
     if not session.is_active:
-        _flag(
-            station=station,
-            kind=AnomalyKind.DUPLICATE_STOP,
-            session=session,
-            details={"timestamp": sent_time.isoformat(), **stop},
-        )
+        if not _closed_as_refused(session):
+            _flag(
+                station=station,
+                kind=AnomalyKind.DUPLICATE_STOP,
+                session=session,
+                details={"timestamp": sent_time.isoformat(), **stop},
+            )
         return session
     _store_samples(
         station=station, connector_id=session.connector_id, session=session, samples=samples
@@ -654,6 +655,16 @@ def _close(
 
 
 REFUSED_STOP_REASON = "DeAuthorized"
+
+
+def _closed_as_refused(session: ChargingSession) -> bool:
+    """Closed by ``_close_refused``: the station's own stop of it, arriving after its connector
+    was free again, is expected, not a duplicate (it stays in the message log)."""
+    return (
+        session.stop_reason == REFUSED_STOP_REASON
+        and bool(session.authorization_reason)
+        and session.authorization_status != AuthorizationStatus.ACCEPTED
+    )
 
 
 def _close_refused(*, station: Station, connector_id: int | None, what: str) -> None:
@@ -826,12 +837,13 @@ def transaction_event_record(
     if event == EVENT_ENDED:
         details = {"station_transaction_id": station_transaction_id, "seq_no": seq_no}
         if not session.is_active:
-            _flag(
-                station=station,
-                kind=AnomalyKind.DUPLICATE_STOP,
-                session=session,
-                details={"timestamp": sent_time.isoformat(), **details},
-            )
+            if not _closed_as_refused(session):
+                _flag(
+                    station=station,
+                    kind=AnomalyKind.DUPLICATE_STOP,
+                    session=session,
+                    details={"timestamp": sent_time.isoformat(), **details},
+                )
         else:
             _close(
                 station=station,

@@ -449,3 +449,16 @@ def test_the_purge_deletes_old_log_frames_and_old_closed_sessions_meter_values_o
     assert not OcppMessage.objects.filter(pk=old_frame.pk).exists()
     assert list(MeterValue.objects.values_list("session", flat=True)) == [still_open.pk]
     assert ChargingSession.objects.count() == 2
+
+
+def test_the_stations_own_stop_of_a_refused_start_closed_before_is_not_a_duplicate(station):
+    refused = refused_start(station)
+    connector_update_status(station=station, connector_id=1, status="Available")
+
+    session_stop(
+        station=station, transaction_id=refused.pk, meter_stop=1_000, stopped_at=timezone.now()
+    )
+
+    refused.refresh_from_db()
+    assert (refused.stop_reason, refused.meter_stop) == (REFUSED_STOP_REASON, None)
+    assert not refused.anomalies.exists()
