@@ -457,3 +457,22 @@ def commands_fail_stale(*, older_than: timedelta) -> int:
         detail="No server process took the command: the station's connection was lost.",
         completed_at=timezone.now(),
     )
+
+
+# A station numbers its remote starts itself only through the remoteStartId we sent: the last
+# few RequestStartTransaction commands are enough to find the one a Started event names.
+REMOTE_STARTS_SEARCHED = 50
+
+
+def remote_start_token(*, station: Station, remote_start_id: int) -> dict[str, Any] | None:
+    """The ``idToken`` (camelCase, as sent) of the station's RequestStartTransaction that
+    carried ``remote_start_id``, or None. Matched in Python: the payload column is ``json``
+    on PostgreSQL, which has no equality for a key lookup."""
+    commands = Command.objects.filter(
+        station=station, action=CommandAction.REQUEST_START_TRANSACTION
+    ).order_by("-created_at", "-pk")
+    for payload in commands.values_list("payload", flat=True)[:REMOTE_STARTS_SEARCHED]:
+        if isinstance(payload, dict) and payload.get("remoteStartId") == remote_start_id:
+            token = payload.get("idToken")
+            return token if isinstance(token, dict) else None
+    return None

@@ -4,6 +4,8 @@ OCPP is still logged whole, because staff need to see what a buggy station sent.
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 from django.utils import timezone
@@ -258,6 +260,24 @@ def _ocpp_status_of(message_type: int | None, payload: Any) -> str:
     return str(status)[:64] if status is not None else ""
 
 
+# A JSON number a float cannot hold (``1e400``, 309 digits) becomes ``inf`` when parsed, which
+# no JSON column takes: found by this cheap scan first, then kept as its literal, in a string.
+_HUGE_NUMBER = re.compile(r"[0-9][eE]\+?[0-9]{3}|[0-9]{309}")
+
+
+def _finite_or_literal(literal: str) -> float | str:
+    number = float(literal)
+    return number if math.isfinite(number) else literal
+
+
+def _literal_huge_numbers(text: str) -> str:
+    try:
+        frame = json.loads(text, parse_float=_finite_or_literal)
+    except (ValueError, RecursionError):
+        return text
+    return json.dumps(frame, ensure_ascii=False)
+
+
 def log_entry(
     *,
     text: str,
@@ -268,7 +288,10 @@ def log_entry(
 ) -> OcppMessage:
     """An unsaved row for one frame. ``answering`` is the request this frame answers, whose
     action a CALLRESULT or CALLERROR does not repeat."""
-    message_type, unique_id, action, payload = parse_frame(storable(text))
+    text = storable(text)
+    if _HUGE_NUMBER.search(text):
+        text = _literal_huge_numbers(text)
+    message_type, unique_id, action, payload = parse_frame(text)
     payload = redact(message_type, action, payload)
     if not action and answering is not None and answering.unique_id == unique_id:
         action = answering.action

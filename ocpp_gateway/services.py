@@ -6,10 +6,17 @@ from django.conf import settings
 from django.utils import timezone
 
 from ocpp_gateway.commands import commands_fail_orphaned
+from ocpp_gateway.models import OcppMessage
 from ocpp_gateway.server_processes import THIS_PROCESS, holder_alive
-from stations.models import SecurityEvent, SecurityEventKind, Severity, Station
+from stations.models import (
+    SecurityEvent,
+    SecurityEventKind,
+    Severity,
+    Station,
+    StationConnection,
+)
 from stations.security import security_event_record
-from stations.services import station_connection_open
+from stations.services import meter_values_purge, purge_in_batches, station_connection_open
 
 
 def station_for_connection(*, charge_point_id: str) -> Station | None:
@@ -64,3 +71,23 @@ def station_record_takeover(*, station: Station) -> None:
         station=station,
         details={"takeovers_in_the_last_hour": recent + 1},
     )
+
+
+def message_log_purge(*, before: datetime) -> int:
+    """Delete the message log's frames logged before ``before``, in batches."""
+    return purge_in_batches(OcppMessage.objects.filter(created_at__lt=before))
+
+
+def old_records_purge(*, now: datetime | None = None) -> dict[str, int]:
+    """Apply the retention settings: the message log and the stations' connection history
+    after ``OCPP_LOG_RETENTION_DAYS``, meter values of sessions closed
+    ``METER_VALUE_RETENTION_DAYS`` ago. Sessions are kept. How many rows of each went."""
+    now = now or timezone.now()
+    log_before = now - timedelta(days=settings.OCPP_LOG_RETENTION_DAYS)
+    return {
+        "messages": message_log_purge(before=log_before),
+        "connections": purge_in_batches(StationConnection.objects.filter(closed_at__lt=log_before)),
+        "meter_values": meter_values_purge(
+            before=now - timedelta(days=settings.METER_VALUE_RETENTION_DAYS)
+        ),
+    }

@@ -32,6 +32,7 @@ from stations.models import (
     SecurityEvent,
     Station,
 )
+from stations.plausibility import MAX_SESSION_ENERGY_WH
 from supervision.tenancy import scope
 
 RECENT_SECURITY_DAYS = 7
@@ -44,7 +45,10 @@ def local_midnight(day: date) -> datetime:
 
 def _energy() -> Coalesce:
     # A session still charging has no energy yet: it counts as 0, not as a hole in the sum.
-    return Coalesce(Sum("energy_wh"), 0, output_field=IntegerField())
+    # An energy beyond what any session delivers (stored before the plausibility checks, or
+    # by hand in the database) is left out: SQLite raises on a SUM that overflows an int64.
+    counted = Q(energy_wh__gte=0, energy_wh__lte=MAX_SESSION_ENERGY_WH)
+    return Coalesce(Sum("energy_wh", filter=counted), 0, output_field=IntegerField())
 
 
 def accepted_sessions(*, user) -> QuerySet[ChargingSession]:

@@ -3,6 +3,8 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import widgets
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -12,7 +14,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
-from badges.forms import StationPairingForm, pairing_action
+from badges.forms import (
+    StationPairingForm,
+    action_page,
+    add_service_error,
+    confirmed,
+    pairing_action,
+)
 from badges.models import PairingWindow
 from badges.services import pairing_cancel
 from stations.models import (
@@ -24,10 +32,14 @@ from stations.models import (
     MeterValue,
     OcppVersion,
     SecurityEvent,
+    SessionCorrection,
     Station,
+    TransactionAnomaly,
     TransactionEvent,
 )
 from stations.services import (
+    session_close_by_staff,
+    session_correct_energy,
     station_password_generate,
     station_password_validate,
     station_set_password,
@@ -444,8 +456,65 @@ class TransactionEventInline(ReadOnlyInline):
     fields = ["seq_no", "event_type", "trigger_reason", "timestamp", "offline", "received_at"]
 
 
+class SessionCorrectionInline(ReadOnlyInline):
+    """What staff changed on the session, by whom, when and why."""
+
+    model = SessionCorrection
+    fields = [
+        "kind",
+        "reason",
+        "corrected_by",
+        "corrected_at",
+        "energy_wh_before",
+        "energy_wh_after",
+        "stopped_at_before",
+        "stopped_at_after",
+    ]
+
+
+class TransactionAnomalyInline(ReadOnlyInline):
+    """What the station sent that was odd, as it sent it."""
+
+    model = TransactionAnomaly
+    fk_name = "session"
+    fields = ["kind", "occurrences", "created_at", "last_seen_at", "resolved_at", "sent"]
+    readonly_fields = fields
+
+    @admin.display(description=_("details"))
+    def sent(self, anomaly: TransactionAnomaly) -> str:
+        return format_html(
+            "<code>{}</code>", json.dumps(anomaly.details, ensure_ascii=False, default=str)
+        )
+
+
+class SessionCorrectionForm(forms.Form):
+    """Close a session the station never ended, or correct a closed session's energy."""
+
+    energy_wh = forms.IntegerField(
+        label=_("Energy (Wh)"),
+        required=False,
+        min_value=0,
+        help_text=_("Empty: no energy is counted for the session."),
+    )
+    stopped_at = forms.SplitDateTimeField(
+        label=_("Ended at"),
+        required=False,
+        widget=widgets.AdminSplitDateTime,
+        help_text=_("Closing an open session only; now when empty."),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Kept with the correction, with your name and the time."),
+    )
+
+
 @admin.register(ChargingSession)
 class ChargingSessionAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Sessions are as the stations reported them: staff only look, except through the
+    "close or correct" action (``stations.correct_chargingsession``), which records who, when
+    and why next to the station's own values."""
+
     list_display = [
         "transaction_id",
         "station_transaction_id",
@@ -470,6 +539,7 @@ class ChargingSessionAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.Mo
     list_select_related = ["station", "vehicle", "company"]
     date_hierarchy = "started_at"
     inlines = [MeterValueInline]
+    actions = ["close_or_correct"]
 
     @admin.display(description=_("last connections"))
     def recent_connections(self, station: Station) -> str:
@@ -503,9 +573,77 @@ class ChargingSessionAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.Mo
         )
 
     def get_inlines(self, request, obj):
-        if obj is not None and obj.station_transaction_id:
-            return [TransactionEventInline, *self.inlines]
-        return self.inlines
+        if obj is None:
+            return self.inlines
+        # Shown where there is something to show: most sessions have neither.
+        inlines = [
+            *([SessionCorrectionInline] if obj.corrections.exists() else []),
+            *([TransactionAnomalyInline] if obj.anomalies.exists() else []),
+            *self.inlines,
+        ]
+        if obj.station_transaction_id:
+            return [TransactionEventInline, *inlines]
+        return inlines
+
+    def has_correct_permission(self, request) -> bool:
+        return request.user.has_perm("stations.correct_chargingsession")
+
+    @admin.action(description=_("Close or correct the energy…"), permissions=["correct"])
+    def close_or_correct(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(
+                request, gettext("Select exactly one session to correct."), messages.ERROR
+            )
+            return None
+        session = queryset.get()
+        form = SessionCorrectionForm(request.POST if confirmed(request) else None)
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            try:
+                if session.is_active:
+                    session_close_by_staff(
+                        session=session,
+                        user=request.user,
+                        reason=data["reason"],
+                        energy_wh=data["energy_wh"],
+                        stopped_at=data["stopped_at"],
+                    )
+                    done = gettext("Session %(session)s closed.")
+                else:
+                    session_correct_energy(
+                        session=session,
+                        user=request.user,
+                        reason=data["reason"],
+                        energy_wh=data["energy_wh"],
+                    )
+                    done = gettext("Energy of session %(session)s corrected.")
+            except ValidationError as error:
+                add_service_error(form, error)
+            else:
+                self.message_user(request, done % {"session": session}, messages.SUCCESS)
+                return None
+        if session.is_active:
+            title = gettext("Close session %(session)s") % {"session": session}
+            intro = gettext(
+                "The station never ended this session. Closing it frees the vehicle; the "
+                "station's readings stay as they are, and a stop it sends later is kept as a "
+                "duplicate."
+            )
+        else:
+            title = gettext("Correct the energy of session %(session)s") % {"session": session}
+            intro = gettext(
+                "Current energy: %(energy)s Wh. The station's readings stay as they are."
+            ) % {"energy": "–" if session.energy_wh is None else session.energy_wh}
+        return action_page(
+            self,
+            request,
+            queryset,
+            form=form,
+            action="close_or_correct",
+            title=title,
+            intro=intro,
+            submit_label=gettext("Save"),
+        )
 
 
 @admin.register(SecurityEvent)

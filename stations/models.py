@@ -356,6 +356,9 @@ class ChargingSession(models.Model):
                 name="session_station_transaction_id_unique",
             ),
         ]
+        permissions = [
+            ("correct_chargingsession", _("Can close a stuck session or correct its energy")),
+        ]
         indexes = [
             models.Index(fields=["badge", "stopped_at"]),
             models.Index(fields=["station", "-started_at"]),
@@ -500,6 +503,10 @@ class AnomalyKind(models.TextChoices):
     FUTURE_TIMESTAMP = "future_timestamp", _("Timestamp in the future")
     OPEN_AT_REBOOT = "open_at_reboot", _("Session open when the station rebooted")
     REPLAYED_EVENT = "replayed_event", _("Transaction event received again")
+    IMPLAUSIBLE_TIMESTAMP = "implausible_timestamp", _("Implausible timestamp (receive time used)")
+    IMPLAUSIBLE_METER = "implausible_meter", _("Implausible meter reading (no energy counted)")
+    EVENT_AFTER_END = "event_after_end", _("Transaction event after the transaction ended")
+    SAMPLES_TRUNCATED = "samples_truncated", _("Too many sampled values in one message")
 
 
 class TransactionAnomaly(models.Model):
@@ -538,6 +545,46 @@ class TransactionAnomaly(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.station_id})"
+
+
+class CorrectionKind(models.TextChoices):
+    CLOSE = "close", _("Closed by staff")
+    ENERGY = "energy", _("Energy corrected")
+
+
+class SessionCorrection(models.Model):
+    """Staff closed a session the station never ended, or corrected its energy: who, when and
+    why, and the values before and after (the station's own readings stay on the session)."""
+
+    session = models.ForeignKey(
+        ChargingSession,
+        verbose_name=_("charging session"),
+        on_delete=models.CASCADE,
+        related_name="corrections",
+    )
+    kind = models.CharField(_("correction"), max_length=16, choices=CorrectionKind.choices)
+    reason = models.TextField(_("reason"))
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    corrected_at = models.DateTimeField(_("at"), default=timezone.now)
+    energy_wh_before = models.BigIntegerField(_("energy before (Wh)"), null=True, blank=True)
+    energy_wh_after = models.BigIntegerField(_("energy after (Wh)"), null=True, blank=True)
+    stopped_at_before = models.DateTimeField(_("stopped at before"), null=True, blank=True)
+    stopped_at_after = models.DateTimeField(_("stopped at after"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["session", "corrected_at", "id"]
+        verbose_name = _("session correction")
+        verbose_name_plural = _("session corrections")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.session_id}"
 
 
 class ConfigurationKey(models.Model):

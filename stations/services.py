@@ -11,9 +11,9 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 
 from badges.authorization import AuthorizationStatus, Decision, Reason, authorize
 from badges.services import authorization_request
-from stations import credentials
+from stations import credentials, plausibility
 from stations.autocharge import ReportedKey
 from stations.models import (
     AnomalyKind,
@@ -32,9 +32,11 @@ from stations.models import (
     ConfigurationKey,
     ConnectionState,
     Connector,
+    CorrectionKind,
     DeviceModelVariable,
     LocalListEntry,
     MeterValue,
+    SessionCorrection,
     Station,
     StationConnection,
     TransactionAnomaly,
@@ -199,8 +201,11 @@ def station_record_boot(
 ) -> None:
     """A (re)boot (OCPP 2.0.1 says why: ``reason``): record the identity, and flag sessions the
     reboot left open. The station should report how each ended (a StopTransaction, or an Ended
-    TransactionEvent: PowerLoss, Reboot…); until it does, the flag stays unresolved."""
+    TransactionEvent: PowerLoss, Reboot…); until it does, the flag stays unresolved. A start
+    the supervision refused and the station never stopped is closed as refused, unflagged: no
+    energy counts for it, and nothing will end it otherwise."""
     now = timezone.now()
+    _close_refused(station=station, connector_id=None, what="BootNotification")
     for session in ChargingSession.objects.active().filter(station=station):
         _flag(
             station=station,
@@ -259,6 +264,9 @@ def device_model_record(*, station: Station, variables: Sequence[ReportedVariabl
         )
 
 
+CONNECTOR_AVAILABLE = "Available"
+
+
 def connector_update_status(
     *,
     station: Station,
@@ -270,14 +278,33 @@ def connector_update_status(
     timestamp: datetime | None = None,
 ) -> None:
     """One UPDATE for a known connector (a boot storm brings thousands of statuses at once);
-    the row is created on the connector's first status."""
+    the row is created on the connector's first status. An implausible ``timestamp`` gives way
+    to the receive time (flagged). A connector Available again ends the refused starts the
+    station left open on it (closed as refused, no energy)."""
+    now = timezone.now()
+    if timestamp is not None and not plausibility.timestamp_is_plausible(
+        timestamp, now=now, limits=plausibility.Limits.from_settings()
+    ):
+        with transaction.atomic():
+            _flag(
+                station=station,
+                kind=AnomalyKind.IMPLAUSIBLE_TIMESTAMP,
+                details={"StatusNotification": timestamp.isoformat()},
+                merge=True,
+            )
+        timestamp = None
     fields = {
         "status": status,
         "error_code": error_code,
         "info": info,
         "vendor_error_code": vendor_error_code,
-        "updated_at": timestamp or timezone.now(),
+        "updated_at": timestamp or now,
     }
+    if status == CONNECTOR_AVAILABLE and connector_id:
+        with transaction.atomic():
+            _close_refused(
+                station=station, connector_id=connector_id, what="StatusNotification Available"
+            )
     known = Connector.objects.filter(station=station, connector_id=connector_id)
     if not known.update(**fields):
         try:
@@ -331,8 +358,12 @@ def _flag(
     session: ChargingSession | None = None,
     transaction_id: int | None = None,
     details: dict | None = None,
+    merge: bool = False,
 ) -> None:
-    """Record an anomaly, or count one more of the same (same station, kind and transaction)."""
+    """Record an anomaly, or count one more of the same (same station, kind and transaction).
+    ``merge``: the details are keyed by message, and a repeat adds its keys to those already
+    recorded (a session's absurd start and absurd stop are both kept) instead of replacing
+    them."""
     transaction_id = transaction_id if _is_ours(transaction_id) else None
     anomaly = (
         TransactionAnomaly.objects.select_for_update()
@@ -349,7 +380,10 @@ def _flag(
         )
     else:
         anomaly.occurrences += 1
-        anomaly.details = details or anomaly.details
+        if merge:
+            anomaly.details = {**anomaly.details, **(details or {})}
+        else:
+            anomaly.details = details or anomaly.details
         anomaly.save(update_fields=["occurrences", "details", "last_seen_at"])
 
 
@@ -361,6 +395,29 @@ def _flag_if_future(*, station: Station, moment: datetime, what: str, **where) -
             details={"message": what, "timestamp": moment.isoformat()},
             **where,
         )
+
+
+def _is_plausible(moment: datetime) -> bool:
+    return plausibility.timestamp_is_plausible(
+        moment, now=timezone.now(), limits=plausibility.Limits.from_settings()
+    )
+
+
+def _flag_implausible_time(*, station: Station, moment: datetime, what: str, **where) -> None:
+    """The station's clock is absurd (year 1970, 9999): what it sent is kept here, under the
+    message's name, and in the message log; the caller stores the receive time instead."""
+    _flag(
+        station=station,
+        kind=AnomalyKind.IMPLAUSIBLE_TIMESTAMP,
+        details={what: moment.isoformat()},
+        merge=True,
+        **where,
+    )
+
+
+def _storable_reading(value: int | None) -> int | None:
+    """A meter reading as a bigint column holds it: None when it does not fit."""
+    return value if plausibility.fits_int64(value) else None
 
 
 def _find_session(*, station: Station, transaction_id: int | None) -> ChargingSession | None:
@@ -388,8 +445,15 @@ def session_start(
     Stations that cached a tag skip Authorize, so this re-checks the badge's *current* state.
     The session is stored whatever the decision: the station may already be delivering energy,
     and a refused start must be visible with its reason. A replayed start (same content, e.g.
-    re-sent after a reconnect) gets the first one's transaction id and answer.
+    re-sent after a reconnect) gets the first one's transaction id and answer. An implausible
+    timestamp gives way to the receive time, a reading no bigint holds to none (both flagged,
+    both kept in the message log).
     """
+    sent_time, sent_meter = started_at, meter_start
+    plausible_time = _is_plausible(started_at)
+    if not plausible_time:
+        started_at = timezone.now()
+    meter_start = _storable_reading(meter_start)
     start = {
         "station": station,
         "connector_id": connector_id,
@@ -397,7 +461,23 @@ def session_start(
         "meter_start": meter_start,
         "started_at": started_at,
     }
-    replayed = ChargingSession.objects.select_related("badge").filter(**start).first()
+    replayed_starts = ChargingSession.objects.select_related("badge")
+    if plausible_time:
+        replayed = replayed_starts.filter(**start).first()
+    else:  # the same absurd timestamp again: found through what its flag recorded
+        replayed = (
+            replayed_starts.filter(
+                station=station,
+                connector_id=connector_id,
+                id_tag=id_tag,
+                meter_start=meter_start,
+                station_transaction_id="",
+                anomalies__kind=AnomalyKind.IMPLAUSIBLE_TIMESTAMP,
+                anomalies__details__StartTransaction=sent_time.isoformat(),
+            )
+            .order_by("-transaction_id")
+            .first()
+        )
     if replayed is not None:
         _flag(station=station, kind=AnomalyKind.REPLAYED_START, session=replayed)
         return replayed, _decision_of(replayed)
@@ -406,6 +486,18 @@ def session_start(
     )
     session = ChargingSession.objects.create(**start, **_attribution(decision))
     _flag_if_future(station=station, moment=started_at, what="StartTransaction", session=session)
+    if not plausible_time:
+        _flag_implausible_time(
+            station=station, moment=sent_time, what="StartTransaction", session=session
+        )
+    if meter_start is None:
+        _flag(
+            station=station,
+            kind=AnomalyKind.IMPLAUSIBLE_METER,
+            session=session,
+            details={"StartTransaction": {"meter_start": str(sent_meter)}},
+            merge=True,
+        )
     if decision.accepted:  # a refused start is published as the refusal it is
         _publish_session("session_started", session=session, station=station)
     return session, decision
@@ -442,12 +534,67 @@ def _store_samples(
     session: ChargingSession | None,
     samples: Sequence[SampledValue],
 ) -> None:
+    """Store the readings as sent, up to ``OCPP_MAX_SAMPLES_PER_FRAME`` (the rest stays in the
+    message log), each with a plausible timestamp (the receive time for an absurd one). Energy
+    register readings that are numbers no bigint holds, not finite, or negative are flagged:
+    they are kept, as text, and count for no energy. One flag of each kind per message, with
+    its first value and how many: a frame of thousands of absurd samples is not thousands of
+    writes."""
+    cap = settings.OCPP_MAX_SAMPLES_PER_FRAME
+    if len(samples) > cap:
+        _flag(
+            station=station,
+            kind=AnomalyKind.SAMPLES_TRUNCATED,
+            session=session,
+            details={"received": len(samples), "stored": cap},
+        )
+        samples = samples[:cap]
+    now = timezone.now()
+    limits = plausibility.Limits.from_settings()
+    timestamps = []
+    odd_times: list[datetime] = []
+    odd_readings: list[SampledValue] = []
+    for sample in samples:
+        timestamp = sample.timestamp
+        if not plausibility.timestamp_is_plausible(timestamp, now=now, limits=limits):
+            odd_times.append(timestamp)
+            timestamp = now
+        timestamps.append(timestamp)
+        if sample.measurand == ENERGY_REGISTER and plausibility.reading_is_implausible(
+            sample.value, sample.unit
+        ):
+            odd_readings.append(sample)
+    if odd_times:
+        _flag(
+            station=station,
+            kind=AnomalyKind.IMPLAUSIBLE_TIMESTAMP,
+            session=session,
+            details={
+                "meter value": {"timestamp": odd_times[0].isoformat(), "count": len(odd_times)}
+            },
+            merge=True,
+        )
+    if odd_readings:
+        _flag(
+            station=station,
+            kind=AnomalyKind.IMPLAUSIBLE_METER,
+            session=session,
+            details={
+                "meter value": {
+                    "value": odd_readings[0].value,
+                    "unit": odd_readings[0].unit,
+                    "timestamp": odd_readings[0].timestamp.isoformat(),
+                    "count": len(odd_readings),
+                }
+            },
+            merge=True,
+        )
     MeterValue.objects.bulk_create(
         MeterValue(
             station=station,
             session=session,
             connector_id=connector_id,
-            timestamp=sample.timestamp,
+            timestamp=timestamp,
             measurand=sample.measurand,
             value=sample.value,
             unit=sample.unit,
@@ -455,7 +602,7 @@ def _store_samples(
             context=sample.context,
             location=sample.location,
         )
-        for sample in samples
+        for sample, timestamp in zip(samples, timestamps, strict=True)
     )
 
 
@@ -493,9 +640,16 @@ def session_stop(
 ) -> ChargingSession | None:
     """Close the station's session and compute its energy; None if the station has no such
     transaction. A second stop never overwrites the first. Whatever arrives is kept and odd
-    data is flagged, never refused: a refused stop makes a station retry it forever."""
+    data is flagged, never refused: a refused stop makes a station retry it forever. An absurd
+    timestamp gives way to the receive time; an absurd reading still closes the session, with
+    no energy."""
     session = _find_session(station=station, transaction_id=transaction_id)
     stop = {"transaction_id": transaction_id, "meter_stop": meter_stop, "reason": reason}
+    if not plausibility.fits_int64(meter_stop):
+        stop["meter_stop"] = str(meter_stop)  # as sent; JSON columns take no such integer
+    sent_time = stopped_at
+    if not _is_plausible(stopped_at):
+        stopped_at = timezone.now()
     if session is None:
         _flag(
             station=station,
@@ -506,20 +660,35 @@ def session_stop(
         _store_samples(station=station, connector_id=0, session=None, samples=samples)
         return None
     if not session.is_active:
-        _flag(
-            station=station,
-            kind=AnomalyKind.DUPLICATE_STOP,
-            session=session,
-            details={"timestamp": stopped_at.isoformat(), **stop},
-        )
+        if not _closed_as_refused(session):
+            _flag(
+                station=station,
+                kind=AnomalyKind.DUPLICATE_STOP,
+                session=session,
+                details={"timestamp": sent_time.isoformat(), **stop},
+            )
         return session
     _store_samples(
         station=station, connector_id=session.connector_id, session=session, samples=samples
     )
+    if sent_time != stopped_at:
+        _flag_implausible_time(
+            station=station, moment=sent_time, what="StopTransaction", session=session
+        )
+    if not plausibility.fits_int64(meter_stop):
+        _flag(
+            station=station,
+            kind=AnomalyKind.IMPLAUSIBLE_METER,
+            session=session,
+            details={
+                "StopTransaction": {"problem": plausibility.EnergyProblem.OUT_OF_RANGE, **stop}
+            },
+            merge=True,
+        )
     _close(
         station=station,
         session=session,
-        meter_stop=meter_stop,
+        meter_stop=_storable_reading(meter_stop),
         stopped_at=stopped_at,
         reason=reason,
         what="StopTransaction",
@@ -537,21 +706,35 @@ def _close(
     reason: str,
     what: str,
     details: dict,
+    publish: bool = True,
 ) -> None:
-    """End an active session: its energy when both meter readings are known, and the
-    anomalies its end reveals or resolves."""
+    """End an active session: its energy when both meter readings are known and plausible,
+    and the anomalies its end reveals or resolves. An implausible energy is left empty: sums,
+    charts and reports skip the session, its readings stay as sent."""
     session.meter_stop = meter_stop
     session.stopped_at = stopped_at
     session.stop_received_at = timezone.now()
     session.stop_reason = reason
-    if meter_stop is not None and session.meter_start is not None:
-        if meter_stop >= session.meter_start:
-            session.energy_wh = meter_stop - session.meter_start
-        else:
-            # A meter that went backwards (replaced, reset) gives no trustworthy energy.
-            _flag(
-                station=station, kind=AnomalyKind.METER_BACKWARDS, session=session, details=details
-            )
+    problem = plausibility.energy_problem(
+        meter_start=session.meter_start,
+        meter_stop=meter_stop,
+        started_at=session.started_at,
+        stopped_at=stopped_at,
+        limits=plausibility.Limits.from_settings(),
+    )
+    if problem is None:
+        session.energy_wh = meter_stop - session.meter_start
+    elif problem == plausibility.EnergyProblem.BACKWARDS:
+        # A meter that went backwards (replaced, reset) gives no trustworthy energy.
+        _flag(station=station, kind=AnomalyKind.METER_BACKWARDS, session=session, details=details)
+    elif problem != plausibility.EnergyProblem.MISSING:
+        _flag(
+            station=station,
+            kind=AnomalyKind.IMPLAUSIBLE_METER,
+            session=session,
+            details={what: {"problem": problem, "meter_start": session.meter_start, **details}},
+            merge=True,
+        )
     session.save(
         update_fields=["meter_stop", "energy_wh", "stopped_at", "stop_received_at", "stop_reason"]
     )
@@ -560,9 +743,50 @@ def _close(
     TransactionAnomaly.objects.filter(
         session=session, kind=AnomalyKind.OPEN_AT_REBOOT, resolved_at__isnull=True
     ).update(resolved_at=session.stop_received_at)
-    _publish_session(
-        "session_stopped", session=session, station=station, energy_wh=session.energy_wh
+    if publish:
+        _publish_session(
+            "session_stopped", session=session, station=station, energy_wh=session.energy_wh
+        )
+
+
+REFUSED_STOP_REASON = "DeAuthorized"
+
+
+def _closed_as_refused(session: ChargingSession) -> bool:
+    """Closed by ``_close_refused``: the station's own stop of it, arriving after its connector
+    was free again, is expected, not a duplicate (it stays in the message log)."""
+    return (
+        session.stop_reason == REFUSED_STOP_REASON
+        and bool(session.authorization_reason)
+        and session.authorization_status != AuthorizationStatus.ACCEPTED
     )
+
+
+def _close_refused(*, station: Station, connector_id: int | None, what: str) -> None:
+    """Close the starts the supervision refused that the station left open (on ``connector_id``,
+    or on any connector): the connector is free again or the station rebooted, so the
+    transaction is over; no energy counts for it, and no stop will come."""
+    refused = (
+        ChargingSession.objects.select_for_update()
+        .active()
+        .filter(station=station)
+        .exclude(authorization_reason="")
+        .exclude(authorization_status=AuthorizationStatus.ACCEPTED)
+    )
+    if connector_id is not None:
+        refused = refused.filter(connector_id=connector_id)
+    now = timezone.now()
+    for session in refused:
+        _close(
+            station=station,
+            session=session,
+            meter_stop=None,
+            stopped_at=now,
+            reason=REFUSED_STOP_REASON,
+            what=what,
+            details={"closed_by": what},
+            publish=False,
+        )
 
 
 # --- OCPP 2.0.1 transactions: one session per station transactionId, built from its events ---
@@ -583,11 +807,7 @@ def _register_wh(reading: MeterValue | None) -> int | None:
     """An energy register reading in Wh, or None (no reading, or not a number)."""
     if reading is None:
         return None
-    try:
-        value = Decimal(reading.value)
-    except InvalidOperation:
-        return None
-    return int(value * 1000 if reading.unit.casefold() == "kwh" else value)
+    return plausibility.register_wh(reading.value, reading.unit)
 
 
 def _register_span(session: ChargingSession) -> tuple[int | None, int | None]:
@@ -625,6 +845,9 @@ def transaction_event_record(
     same one again, get their current decision, which the station may act on. The energy is
     the span of the energy register readings, by the station's clock. Nothing is refused.
     """
+    sent_time = timestamp
+    if not _is_plausible(timestamp):
+        timestamp = timezone.now()
     session = (
         ChargingSession.objects.select_for_update()
         .filter(station=station, station_transaction_id=station_transaction_id)
@@ -667,6 +890,27 @@ def transaction_event_record(
         timestamp=timestamp,
         offline=offline,
     )
+    if sent_time != timestamp:
+        _flag_implausible_time(
+            station=station, moment=sent_time, what=f"TransactionEvent {event}", session=session
+        )
+    if event == EVENT_UPDATED and not session.is_active:
+        # Kept, with its readings, but it changes nothing of a transaction already ended.
+        _flag(
+            station=station,
+            kind=AnomalyKind.EVENT_AFTER_END,
+            session=session,
+            details={"event": event, "seq_no": seq_no, "timestamp": sent_time.isoformat()},
+        )
+        _store_samples(
+            station=station, connector_id=session.connector_id, session=session, samples=samples
+        )
+        decision = None
+        if token is not None:
+            decision = authorize(
+                id_tag=token.id_tag, station=station, identifier_unsupported=token.unsupported
+            )
+        return session, decision
     if event == EVENT_STARTED:
         session.started_at = timestamp
         _flag_if_future(station=station, moment=timestamp, what="TransactionEvent", session=session)
@@ -688,12 +932,13 @@ def transaction_event_record(
     if event == EVENT_ENDED:
         details = {"station_transaction_id": station_transaction_id, "seq_no": seq_no}
         if not session.is_active:
-            _flag(
-                station=station,
-                kind=AnomalyKind.DUPLICATE_STOP,
-                session=session,
-                details={"timestamp": timestamp.isoformat(), **details},
-            )
+            if not _closed_as_refused(session):
+                _flag(
+                    station=station,
+                    kind=AnomalyKind.DUPLICATE_STOP,
+                    session=session,
+                    details={"timestamp": sent_time.isoformat(), **details},
+                )
         else:
             _close(
                 station=station,
@@ -732,6 +977,146 @@ def _decide_event_token(
     if decision.accepted:  # as in 1.6: the session starts, for the portal, once authorized
         _publish_session("session_started", session=session, station=station)
     return decision
+
+
+# --- Staff corrections: a session the station never ends, an energy nobody can believe ------
+
+STAFF_STOP_REASON = "ClosedByStaff"
+
+
+def _correction_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(
+            {
+                "reason": ValidationError(
+                    gettext("Say why: the reason is kept with the correction."), code="required"
+                )
+            }
+        )
+    return reason
+
+
+def _correction_energy(energy_wh: int | None) -> int | None:
+    if energy_wh is not None and not plausibility.energy_is_storable(energy_wh):
+        raise ValidationError(
+            {
+                "energy_wh": ValidationError(
+                    gettext("The energy must be between 0 and %(max)d Wh.")
+                    % {"max": plausibility.MAX_SESSION_ENERGY_WH},
+                    code="energy_range",
+                )
+            }
+        )
+    return energy_wh
+
+
+@transaction.atomic
+def session_close_by_staff(
+    *,
+    session: ChargingSession,
+    user,
+    reason: str,
+    energy_wh: int | None = None,
+    stopped_at: datetime | None = None,
+) -> SessionCorrection:
+    """Close a session the station never ended (it lost it, it is gone): at ``stopped_at`` (now
+    by default), with ``energy_wh`` if staff know it. The station's readings stay as they were;
+    a stop the station sends later is kept as a duplicate stop. Raises ValidationError for a
+    session already closed (code ``closed``), a missing reason or an impossible value."""
+    reason = _correction_reason(reason)
+    energy_wh = _correction_energy(energy_wh)
+    session = (
+        ChargingSession.objects.select_for_update().select_related("station").get(pk=session.pk)
+    )
+    if not session.is_active:
+        raise ValidationError(gettext("This session is already closed."), code="closed")
+    now = timezone.now()
+    stopped_at = stopped_at or now
+    if not session.started_at <= stopped_at <= now:
+        raise ValidationError(
+            {
+                "stopped_at": ValidationError(
+                    gettext("The end must be between the session's start and now."),
+                    code="stopped_at_range",
+                )
+            }
+        )
+    energy_before = session.energy_wh
+    session.stopped_at, session.stop_received_at = stopped_at, now
+    session.stop_reason = STAFF_STOP_REASON
+    session.energy_wh = energy_wh
+    session.save(update_fields=["stopped_at", "stop_received_at", "stop_reason", "energy_wh"])
+    TransactionAnomaly.objects.filter(
+        session=session, kind=AnomalyKind.OPEN_AT_REBOOT, resolved_at__isnull=True
+    ).update(resolved_at=now)
+    correction = SessionCorrection.objects.create(
+        session=session,
+        kind=CorrectionKind.CLOSE,
+        reason=reason,
+        corrected_by=user,
+        corrected_at=now,
+        energy_wh_before=energy_before,
+        energy_wh_after=energy_wh,
+        stopped_at_after=stopped_at,
+    )
+    _publish_session(
+        "session_stopped", session=session, station=session.station, energy_wh=energy_wh
+    )
+    return correction
+
+
+@transaction.atomic
+def session_correct_energy(
+    *, session: ChargingSession, user, reason: str, energy_wh: int | None
+) -> SessionCorrection:
+    """Set a closed session's energy (None: count none), e.g. one its station's absurd
+    readings left empty. The readings stay as the station sent them; the correction keeps
+    the energy before. Raises ValidationError for an open session (code ``active``), a
+    missing reason or an impossible energy."""
+    reason = _correction_reason(reason)
+    energy_wh = _correction_energy(energy_wh)
+    session = ChargingSession.objects.select_for_update().get(pk=session.pk)
+    if session.is_active:
+        raise ValidationError(gettext("This session is still open: close it first."), code="active")
+    correction = SessionCorrection.objects.create(
+        session=session,
+        kind=CorrectionKind.ENERGY,
+        reason=reason,
+        corrected_by=user,
+        energy_wh_before=session.energy_wh,
+        energy_wh_after=energy_wh,
+        stopped_at_before=session.stopped_at,
+        stopped_at_after=session.stopped_at,
+    )
+    session.energy_wh = energy_wh
+    session.save(update_fields=["energy_wh"])
+    return correction
+
+
+# --- Retention --------------------------------------------------------------------------------
+
+PURGE_BATCH_ROWS = 5000
+
+
+def purge_in_batches(queryset, *, batch: int = PURGE_BATCH_ROWS) -> int:
+    """Delete ``queryset``'s rows a batch at a time (short transactions, no table-wide lock,
+    no huge IN list); the number deleted."""
+    deleted = 0
+    while True:
+        pks = list(queryset.values_list("pk", flat=True)[:batch])
+        if not pks:
+            return deleted
+        deleted += queryset.model.objects.filter(pk__in=pks).delete()[0]
+
+
+def meter_values_purge(*, before: datetime) -> int:
+    """Delete the meter values of sessions closed before ``before``, and those outside any
+    session received before it. Sessions, their energy and their corrections are kept."""
+    old = MeterValue.objects.filter(session__stopped_at__lt=before) | MeterValue.objects.filter(
+        session__isnull=True, received_at__lt=before
+    )
+    return purge_in_batches(old)
 
 
 @transaction.atomic

@@ -123,7 +123,7 @@ class Conflict(APIException):
 
 # Codes of service errors that are about the object's state, not the request: retrying the same
 # request cannot succeed (already enrolled, station already armed).
-CONFLICT_CODES = frozenset({"enrolled", "armed"})
+CONFLICT_CODES = frozenset({"enrolled", "armed", "closed", "active"})
 # A message-only service error that a request field answers: reported on that field.
 FIELD_OF_CODE = {"shared_mac": "acknowledge_shared_mac"}
 

@@ -6,7 +6,7 @@ channels-redis, so several server processes can share the stations.
 """
 
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
@@ -280,6 +280,22 @@ OCPP_RESPONSE_TIMEOUT = env.int("OCPP_RESPONSE_TIMEOUT", default=30)
 # How long a station may keep an accepted tag in its authorization cache, as far as revoking is
 # concerned: a revoked badge's ClearCache goes to the stations that accepted it this recently.
 OCPP_CACHE_WINDOW_HOURS = env.int("OCPP_CACHE_WINDOW_HOURS", default=24)
+# Values from stations (stations.plausibility): a timestamp before OCPP_TIMESTAMP_EARLIEST or more
+# than OCPP_TIMESTAMP_MAX_AHEAD_HOURS ahead of the server is replaced by the receive time (and
+# flagged); an energy reading beyond what OCPP_MAX_CONNECTOR_POWER_KW delivers in the session's
+# time (plus an hour's slack) is kept as sent but counts for no energy. A frame's sampled values
+# are stored up to OCPP_MAX_SAMPLES_PER_FRAME (the rest stays in the message log, flagged).
+OCPP_TIMESTAMP_EARLIEST = date.fromisoformat(
+    env.str("OCPP_TIMESTAMP_EARLIEST", default="2010-01-01")
+)
+OCPP_TIMESTAMP_MAX_AHEAD_HOURS = env.float("OCPP_TIMESTAMP_MAX_AHEAD_HOURS", default=24.0)
+OCPP_MAX_CONNECTOR_POWER_KW = env.float("OCPP_MAX_CONNECTOR_POWER_KW", default=1000.0)
+OCPP_MAX_SAMPLES_PER_FRAME = env.int("OCPP_MAX_SAMPLES_PER_FRAME", default=10_000)
+# Retention, applied by `manage.py purge_old_records` (also run by
+# refresh_station_authorizations): the message log after this many days, and the meter values
+# of sessions closed this many days ago. Sessions themselves are kept.
+OCPP_LOG_RETENTION_DAYS = env.int("OCPP_LOG_RETENTION_DAYS", default=90)
+METER_VALUE_RETENTION_DAYS = env.int("METER_VALUE_RETENTION_DAYS", default=400)
 
 # --- Autocharge -----------------------------------------------------------------------------
 AUTOCHARGE_PAIRING_MINUTES = env.int("AUTOCHARGE_PAIRING_MINUTES", default=10)

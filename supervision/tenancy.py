@@ -76,6 +76,7 @@ RULES: dict[str, Callable[[Company], Q]] = {
     "stations.chargingsession": _sessions,
     "stations.metervalue": _meter_values,
     "stations.transactionevent": _session_events,
+    "stations.sessioncorrection": _session_events,
     "stations.devicemodelvariable": _at_own_station,
     "stations.connector": _at_own_station,
     "stations.stationconnection": _at_own_station,

@@ -51,7 +51,8 @@ class TransactionHandlers:
         meter_stop: int,
         timestamp: str,
         transaction_id: int,
-        reason: str = "",
+        # OCPP 1.6 §6.49: reason "may only be omitted when the Reason is Local".
+        reason: str = "Local",
         id_tag: str | None = None,
         transaction_data: list | None = None,
         **_,

@@ -54,6 +54,23 @@ def id_token_info(decision: Decision) -> dict[str, Any]:
     return info
 
 
+# Readings are written out in full up to this many digits, in scientific notation beyond (an
+# absurd 1e300 stays a short text; stations.plausibility refuses to count it either way).
+_FULL_DIGITS = 30
+
+
+def _reading_text(value: Any, multiplier: int) -> str:
+    """A sampled value with its multiplier applied, as text: ``"Infinity"`` for a number JSON
+    decoding made infinite (1e400), exponent notation where the digits would not end."""
+    try:
+        number = Decimal(str(value)).scaleb(multiplier)
+    except ArithmeticError:  # the multiplier overflows the decimal context
+        return f"{value}E{multiplier:+d}"
+    if number.is_finite() and abs(number.adjusted()) > _FULL_DIGITS:
+        return str(number)
+    return format(number, "f")
+
+
 def sampled_values(meter_values: list[dict[str, Any]]) -> list[SampledValue]:
     """Flatten ``meterValue``: numbers with their multiplier applied, in the unit sent (the
     default unit of an energy reading is Wh)."""
@@ -63,11 +80,10 @@ def sampled_values(meter_values: list[dict[str, Any]]) -> list[SampledValue]:
         for sample in meter_value["sampled_value"]:
             measurand = sample.get("measurand", ENERGY_REGISTER)
             unit = sample.get("unit_of_measure") or {}
-            value = Decimal(str(sample["value"])).scaleb(unit.get("multiplier", 0))
             samples.append(
                 SampledValue(
                     timestamp=timestamp,
-                    value=format(value, "f"),
+                    value=_reading_text(sample["value"], unit.get("multiplier", 0)),
                     measurand=measurand,
                     unit=unit.get("unit", "Wh" if measurand.startswith("Energy") else ""),
                     phase=sample.get("phase", ""),

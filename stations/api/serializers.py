@@ -12,6 +12,7 @@ from stations.models import (
     DeviceModelVariable,
     MeterValue,
     SecurityEvent,
+    SessionCorrection,
     Station,
 )
 from stations.services import station_password_validate, station_set_password
@@ -164,7 +165,26 @@ class MeterValueSerializer(serializers.ModelSerializer):
         fields = ["timestamp", "measurand", "value", "unit", "phase", "context", "location"]
 
 
+class SessionCorrectionSerializer(serializers.ModelSerializer):
+    corrected_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = SessionCorrection
+        fields = [
+            "kind",
+            "reason",
+            "corrected_by",
+            "corrected_at",
+            "energy_wh_before",
+            "energy_wh_after",
+            "stopped_at_before",
+            "stopped_at_after",
+        ]
+
+
 class ChargingSessionSerializer(serializers.ModelSerializer):
+    corrections = SessionCorrectionSerializer(many=True, read_only=True)
+
     class Meta:
         model = ChargingSession
         fields = [
@@ -185,7 +205,29 @@ class ChargingSessionSerializer(serializers.ModelSerializer):
             "started_at",
             "stopped_at",
             "stop_reason",
+            "corrections",
         ]
+
+
+class SessionCloseSerializer(serializers.Serializer):
+    """Close a session the station never ended."""
+
+    reason = serializers.CharField(help_text=_("Why: kept with the correction."))
+    energy_wh = serializers.IntegerField(
+        required=False, allow_null=True, help_text=_("The energy, if known (Wh).")
+    )
+    stopped_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text=_("When it ended; now by default.")
+    )
+
+
+class SessionCorrectSerializer(serializers.Serializer):
+    """Correct a closed session's energy."""
+
+    reason = serializers.CharField(help_text=_("Why: kept with the correction."))
+    energy_wh = serializers.IntegerField(
+        allow_null=True, help_text=_("The energy (Wh); null: count none.")
+    )
 
 
 class ChargingSessionDetailSerializer(ChargingSessionSerializer):

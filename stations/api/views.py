@@ -15,6 +15,8 @@ from stations.api.serializers import (
     ChargingSessionDetailSerializer,
     ChargingSessionSerializer,
     SecurityEventSerializer,
+    SessionCloseSerializer,
+    SessionCorrectSerializer,
     StationSerializer,
 )
 from stations.models import (
@@ -24,6 +26,7 @@ from stations.models import (
     SecurityEvent,
     Station,
 )
+from stations.services import session_close_by_staff, session_correct_energy
 from supervision.api import (
     CompanyScopedViewSetMixin,
     ProtectedDestroyMixin,
@@ -65,12 +68,21 @@ class StationViewSet(CompanyScopedViewSetMixin, ProtectedDestroyMixin, viewsets.
 
 
 class ChargingSessionViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset = ChargingSession.objects.all()
+    """Sessions, as the stations reported them. ``close`` (a session the station never
+    ended) and ``correct`` (a closed session's energy) need
+    ``stations.correct_chargingsession``; each is recorded in the session's ``corrections``
+    with who, when and why, and the station's readings stay as they were."""
+
+    queryset = ChargingSession.objects.prefetch_related("corrections__corrected_by")
     filterset_fields = ["station", "vehicle", "company", "badge", "auth_method"]
 
     def get_serializer_class(self):
         if self.action == "retrieve":
             return ChargingSessionDetailSerializer
+        if self.action == "close":
+            return SessionCloseSerializer
+        if self.action == "correct":
+            return SessionCorrectSerializer
         return ChargingSessionSerializer
 
     def get_queryset(self):
@@ -78,6 +90,35 @@ class ChargingSessionViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelVi
         if self.action == "retrieve":
             queryset = queryset.prefetch_related("meter_values")
         return queryset
+
+    def _corrected(self, request, service) -> Response:
+        session = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with service_errors():
+            service(session=session, user=request.user, **serializer.validated_data)
+        session = self.get_queryset().get(pk=session.pk)
+        return Response(ChargingSessionSerializer(session, context={"request": request}).data)
+
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[action_permission("stations.correct_chargingsession")],
+    )
+    def close(self, request, pk=None):
+        """Close a session the station never ended: ``reason`` (required), ``energy_wh`` and
+        ``stopped_at`` (optional) → 200, the session; 409 when it is already closed."""
+        return self._corrected(request, session_close_by_staff)
+
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[action_permission("stations.correct_chargingsession")],
+    )
+    def correct(self, request, pk=None):
+        """Correct a closed session's energy: ``reason`` and ``energy_wh`` (null: none) → 200,
+        the session; 409 while it is open."""
+        return self._corrected(request, session_correct_energy)
 
 
 class SecurityEventFilter(django_filters.FilterSet):

@@ -58,6 +58,7 @@ SESSION_FIELDS = {
     "started_at",
     "stopped_at",
     "stop_reason",
+    "corrections",
 }
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 
