@@ -51,11 +51,73 @@ async def test_schema_violations_get_the_ocpp_16_error_code(station, payload, co
     await communicator.disconnect()
 
 
-@pytest.mark.parametrize("action", ["MakeCoffee", "GetConfiguration", "SignCertificate"])
-async def test_an_action_we_do_not_handle_is_not_implemented(station, action):
+@pytest.mark.parametrize("action", ["GetConfiguration", "SignCertificate", "GetDiagnostics"])
+async def test_an_ocpp_16_action_we_do_not_handle_is_not_supported(station, action):
     communicator = await connected()
-    assert (await answer(communicator, [2, "m2", action, {}]))[:3] == [4, "m2", "NotImplemented"]
+    assert await answer(communicator, [2, "m2", action, {}]) == [
+        4,
+        "m2",
+        "NotSupported",
+        "Requested Action is recognized but not supported by the receiver",
+        {"cause": f"{action} is an OCPP 1.6 action this CSMS does not handle"},
+    ]
     await communicator.disconnect()
+
+
+@pytest.mark.parametrize("action", ["MakeCoffee", "TransactionEvent", "heartbeat"])
+async def test_an_action_ocpp_16_does_not_define_is_not_implemented(station, action):
+    communicator = await connected()
+    assert await answer(communicator, [2, "m2", action, {}]) == [
+        4,
+        "m2",
+        "NotImplemented",
+        "Requested Action is not known by receiver",
+        {"cause": f"{action} is not an OCPP 1.6 action"},
+    ]
+    await communicator.disconnect()
+
+
+async def test_an_unhandled_action_is_refused_even_before_the_station_booted(transactional_db):
+    # Refusing with SecurityError would tell the station to boot for something it never gets.
+    await database_sync_to_async(StationFactory)(charge_point_id="CP-NEW", last_boot_at=None)
+    communicator = await connected("CP-NEW")
+    assert (await answer(communicator, [2, "m2", "GetDiagnostics", {}]))[2] == "NotSupported"
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("action", "payload", "field", "status"),
+    [
+        ("FirmwareStatusNotification", {"status": "Downloading"}, "firmware_status", "Downloading"),
+        ("FirmwareStatusNotification", {"status": "Installed"}, "firmware_status", "Installed"),
+        ("DiagnosticsStatusNotification", {"status": "Uploading"}, "log_status", "Uploading"),
+        ("DiagnosticsStatusNotification", {"status": "UploadFailed"}, "log_status", "UploadFailed"),
+    ],
+)
+async def test_firmware_and_diagnostics_statuses_are_answered_and_stored(
+    station, action, payload, field, status
+):
+    communicator = await connected()
+
+    assert await answer(communicator, [2, "s1", action, payload]) == [3, "s1", {}]
+
+    await communicator.disconnect()
+    await database_sync_to_async(station.refresh_from_db)()
+    assert getattr(station, field) == status
+    await database_sync_to_async(writer.flush)()
+    logged = await database_sync_to_async(OcppMessage.objects.get)(action=action, direction="in")
+    assert logged.payload == payload
+
+
+async def test_a_firmware_status_outside_the_ocpp_16_list_is_refused_and_not_stored(station):
+    communicator = await connected()
+
+    error = await answer(communicator, [2, "s2", "FirmwareStatusNotification", {"status": "Nope"}])
+
+    assert error[:3] == [4, "s2", "PropertyConstraintViolation"]
+    await communicator.disconnect()
+    await database_sync_to_async(station.refresh_from_db)()
+    assert station.firmware_status == ""
 
 
 async def test_a_frame_of_an_unknown_message_type_is_a_formation_violation(station):
