@@ -25,6 +25,7 @@ from ocpp.routing import after, create_route_map, on
 from badges.authorization import Decision
 from ocpp_gateway.configuration import ConfigurationDialect
 from ocpp_gateway.connection import LoggedConnection
+from ocpp_gateway.protocol_errors import ProtocolErrorLog
 from ocpp_gateway.v16.conversions import format_timestamp
 from stations import services
 from stations.models import Station
@@ -109,6 +110,16 @@ class GatewayChargePoint:
 
     @route_map.setter
     def route_map(self, _built_by_the_library) -> None:
+        pass
+
+    @property
+    def logger(self) -> ProtocolErrorLog:
+        # The library logs every CALLERROR it answers with a traceback: one line instead
+        # (protocol_errors). Made when the library logs, rarely: not kept per connection.
+        return ProtocolErrorLog(self.id)
+
+    @logger.setter
+    def logger(self, _given_to_the_library) -> None:
         pass
 
     @property

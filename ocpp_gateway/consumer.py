@@ -39,6 +39,7 @@ from ocpp_gateway.connection import LoggedConnection
 from ocpp_gateway.handshake import CHARGE_POINTS, Refusal, admit, choose_subprotocol
 from ocpp_gateway.local_stations import local_stations
 from ocpp_gateway.message_log import looks_like_an_answer, message_id_of, storable
+from ocpp_gateway.protocol_errors import log_unreadable_frame
 from ocpp_gateway.runner import StationRunner
 from ocpp_gateway.services import station_record_connection, station_record_takeover
 from stations.models import ConnectionState
@@ -272,15 +273,19 @@ class OcppConsumer(AsyncWebsocketConsumer):
         """The library drops frames it cannot unpack; OCPP-J wants a CALLERROR whenever the
         message id of a call can be read (a malformed answer to our call gets none), and
         OCPP-J 2.0.1 even when it cannot, with the message id "-1"."""
+        station = self.charge_point.id
         if looks_like_an_answer(text):
+            log_unreadable_frame(charge_point_id=station, code=None, cause="a malformed answer")
             return
         # Whole: the log keeps only its first 64 characters.
         unique_id = message_id_of(text) or self.charge_point.UNREADABLE_MESSAGE_ID
         if not unique_id:
+            log_unreadable_frame(charge_point_id=station, code=None, cause="no message id")
             return
         try:
             unpack(text)
         except RecursionError:
+            log_unreadable_frame(charge_point_id=station, code=None, cause="nested too deep")
             return
         except OCPPError as error:
             code, description, details = (
@@ -291,6 +296,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
         else:
             code = self.charge_point.unreadable_error_code(None)
             description, details = "Not strict JSON.", {}
+        log_unreadable_frame(
+            charge_point_id=station, code=code, cause=str(details.get("cause") or description)
+        )
         await self.connection.send(CallError(unique_id, code, description, details).to_json())
 
     async def _send_text(self, text: str) -> None:
