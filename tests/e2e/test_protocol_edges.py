@@ -170,3 +170,51 @@ def test_the_api_of_the_real_server_refuses_a_station_id_with_a_slash_or_non_asc
     assert accent[1]["charge_point_id"][0].startswith(
         "A charge point id may only contain printable ASCII characters"
     )
+
+
+def test_a_flooding_station_that_reconnects_is_still_limited(server_url, settings):
+    # The server's own settings (the defaults): 20 frames a second, bursts of 100, cut off
+    # after 5 s over the rate.
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    station = StationFactory(charge_point_id="E2E-FLOOD-1")
+    station_set_password(station=station, password=PASSWORD)
+    url = f"{server_url}/ocpp/{station.charge_point_id}"
+    headers = basic(station.charge_point_id)
+    log = ServerLog()
+
+    async def flood() -> tuple[int, int, float, int]:
+        websocket = await websockets.connect(
+            url, subprotocols=["ocpp1.6"], additional_headers=headers
+        )
+        for number in range(400):
+            await websocket.send(json.dumps([2, f"f{number}", "Heartbeat", {}]))
+        served = 0
+        try:
+            while True:
+                await asyncio.wait_for(websocket.recv(), 10)
+                served += 1
+        except websockets.ConnectionClosed as closed:
+            code = closed.rcvd.code
+        # At once, as a flooding station does; its bucket is nearly as empty as it left it.
+        again = await websockets.connect(url, subprotocols=["ocpp1.6"], additional_headers=headers)
+        started = time.monotonic()
+        for number in range(60):
+            await again.send(json.dumps([2, f"a{number}", "Heartbeat", {}]))
+        answered = 0
+        for _ in range(60):
+            await asyncio.wait_for(again.recv(), 10)
+            answered += 1
+        elapsed = time.monotonic() - started
+        await again.close()
+        return code, served, elapsed, answered
+
+    code, served, elapsed, answered = asyncio.run(flood())
+
+    assert code == 1008
+    assert 150 < served < 300  # the burst, then slowed for 5 s at 20 a second
+    # A full bucket would have answered the 60 at once; a token every 50 ms takes seconds.
+    assert answered == 60
+    assert elapsed > 1.5
+    # One line, not one per frame the station had sent meanwhile.
+    lines = log.new_lines()
+    assert len([line for line in lines if "(E2E-FLOOD-1) disconnected: sending too" in line]) == 1
