@@ -150,6 +150,39 @@ def test_invalid_frames_write_one_line_each_and_never_a_traceback(server_url, st
     assert "E2E-EDGE-1: Authorize i4 answered with TypeConstraintViolation: " in "\n".join(lines)
 
 
+def test_invalid_ocpp_201_frames_write_one_line_each_and_never_a_traceback(server_url, station):
+    log = ServerLog()
+    frames = [
+        "not json",
+        '[2, "j1", "Authorize", {}]',
+        '[2, "j2", "MakeCoffee", {}]',
+        '[2, "j3", "GetVariables", {}]',
+    ]
+
+    async def send_all() -> list[str]:
+        websocket = await websockets.connect(
+            f"{server_url}/ocpp/{station.charge_point_id}",
+            subprotocols=["ocpp2.0.1"],
+            additional_headers=basic(station.charge_point_id),
+        )
+        codes = []
+        for frame in frames:
+            await websocket.send(frame)
+            codes.append(json.loads(await asyncio.wait_for(websocket.recv(), 5))[2])
+        await websocket.close()
+        return codes
+
+    assert asyncio.run(send_all()) == [
+        "RpcFrameworkError",
+        "OccurrenceConstraintViolation",
+        "NotImplemented",
+        "NotSupported",
+    ]
+    lines = log.new_lines()
+    assert not [line for line in lines if "Traceback" in line or "Exception in" in line]
+    assert len([line for line in lines if line.startswith("E2E-EDGE-1: ")]) == len(frames)
+
+
 def test_the_api_of_the_real_server_refuses_a_station_id_with_a_slash_or_non_ascii(server_url):
     api = Api(server_url, staff_token())
     company = CompanyFactory()
