@@ -74,26 +74,34 @@ def test_a_station_within_the_rate_is_never_slowed(limits, clock):
         clock.advance(1 / RATE)
 
 
-def test_a_station_slowed_once_and_back_within_the_rate_starts_over(limits, clock):
+def slowed_until_cut_off(limits, clock) -> list[Verdict]:
+    """Frames sent back to back, each waiting its token as the consumer does."""
+    verdicts = []
+    while True:
+        admission = admit(limits)
+        verdicts.append(admission.verdict)
+        if admission.verdict is not Verdict.HANDLE:
+            return verdicts
+        clock.advance(admission.delay)
+
+
+def test_a_station_back_within_the_rate_starts_its_time_over_the_rate_again(limits, clock):
     for _ in range(BURST):
         admit(limits)
-    clock.advance(1.9)  # slowed frames would have pushed it near MAX_DELAY…
-    clock.advance(1.0)  # …but it went quiet: tokens again
-    assert admit(limits) == NOW
+    for _ in range(15):  # slowed for 1.5 s of the 2 it may be
+        clock.advance(admit(limits).delay)
+    clock.advance(0.2)  # a pause: two tokens back
+
+    assert [admit(limits), admit(limits)] == [NOW, NOW]
+    # Slowed for a full MAX_DELAY again before it is cut off, not for the 0.5 s left.
+    assert slowed_until_cut_off(limits, clock) == [Verdict.HANDLE] * 20 + [Verdict.DISCONNECT]
 
 
 def test_a_station_over_the_rate_for_max_delay_in_a_row_is_disconnected(limits, clock):
     for _ in range(BURST):
         admit(limits)
-    verdicts = []
-    while True:  # each frame waits its token, as the consumer does
-        admission = admit(limits)
-        verdicts.append(admission.verdict)
-        if admission.verdict is not Verdict.HANDLE:
-            break
-        clock.advance(admission.delay)
     # Slowed for MAX_DELAY (2 s) at 1/RATE each: twenty frames, the next one is cut off.
-    assert verdicts == [Verdict.HANDLE] * 20 + [Verdict.DISCONNECT]
+    assert slowed_until_cut_off(limits, clock) == [Verdict.HANDLE] * 20 + [Verdict.DISCONNECT]
 
 
 def test_a_call_that_would_wait_more_than_a_second_is_dropped_and_counted(limits, clock):
