@@ -18,13 +18,14 @@ import ocpp.messages
 from channels.db import database_sync_to_async
 from django.utils import timezone
 from ocpp.exceptions import NotImplementedError as OcppNotImplemented
-from ocpp.exceptions import OCPPError, SecurityError
+from ocpp.exceptions import NotSupportedError, OCPPError, SecurityError
 from ocpp.messages import Call
 from ocpp.routing import after, create_route_map, on
 
 from badges.authorization import Decision
 from ocpp_gateway.configuration import ConfigurationDialect
 from ocpp_gateway.connection import LoggedConnection
+from ocpp_gateway.protocol_errors import ProtocolErrorLog
 from ocpp_gateway.v16.conversions import format_timestamp
 from stations import services
 from stations.models import Station
@@ -33,6 +34,10 @@ from stations.models import Station
 # each way for CPU-bound work that holds the GIL anyway (a tenth of an Authorize's CPU, py-spy).
 # Its documented switch validates in the event loop instead.
 ocpp.messages.ASYNC_VALIDATION = False
+
+# The descriptions OCPP-J gives the two codes (1.6 table 7, 2.0.1 part 4 §4.3).
+NOT_SUPPORTED_DESCRIPTION = "Requested Action is recognized but not supported by the receiver"
+NOT_IMPLEMENTED_DESCRIPTION = "Requested Action is not known by receiver"
 
 
 @functools.cache
@@ -85,6 +90,8 @@ class GatewayChargePoint:
     UNREADABLE_MESSAGE_ID: str = ""
     """The message id of the CALLERROR answering a frame whose id cannot be read; empty when
     the version does not answer such a frame."""
+    ACTIONS: frozenset[str]
+    """Every action this version defines (the library's ``Action`` enum of the version)."""
 
     def __init__(self, *, station: Station, connection: LoggedConnection, response_timeout: float):
         super().__init__(station.charge_point_id, connection, response_timeout=response_timeout)
@@ -103,6 +110,16 @@ class GatewayChargePoint:
 
     @route_map.setter
     def route_map(self, _built_by_the_library) -> None:
+        pass
+
+    @property
+    def logger(self) -> ProtocolErrorLog:
+        # The library logs every CALLERROR it answers with a traceback: one line instead
+        # (protocol_errors). Made when the library logs, rarely: not kept per connection.
+        return ProtocolErrorLog(self.id)
+
+    @logger.setter
+    def logger(self, _given_to_the_library) -> None:
         pass
 
     @property
@@ -156,13 +173,28 @@ class GatewayChargePoint:
         if not isinstance(msg.action, str):
             raise self.malformed_action_error()
         if msg.action not in self.route_map:
-            raise OcppNotImplemented(details={"cause": f"{msg.action} is not handled here"})
+            raise self.unhandled_action_error(msg.action)
         if not self.booted and msg.action != "BootNotification":
             raise SecurityError(
                 details={"cause": "Send a BootNotification and wait until it is accepted."}
             )
         self.check_request(msg)
         return await super()._handle_call(msg)
+
+    def unhandled_action_error(self, action: str) -> OCPPError:
+        """OCPP-J 1.6 §4.2.3 and 2.0.1 part 4 §4.3: ``NotSupported`` for an action the version
+        defines that we do not handle, ``NotImplemented`` for one it does not know. The library
+        swaps the two (and their default descriptions), so both are spelled out here."""
+        version = self.SUBPROTOCOL.removeprefix("ocpp")
+        if action in self.ACTIONS:
+            cause = f"{action} is an OCPP {version} action this CSMS does not handle"
+            return NotSupportedError(
+                description=NOT_SUPPORTED_DESCRIPTION, details={"cause": cause}
+            )
+        return OcppNotImplemented(
+            description=NOT_IMPLEMENTED_DESCRIPTION,
+            details={"cause": f"{action} is not an OCPP {version} action"},
+        )
 
     async def current_station(self) -> Station:
         """The station as staff configured it now (mode, company): decisions must not use the

@@ -6,7 +6,8 @@ subprotocol; the protocol chosen decides which version's charge point handles th
 connection per station: a new one replaces the old, which is closed. Each frame goes to the
 ``ocpp`` library through the logged connection; frames over ``OCPP_MAX_FRAME_BYTES`` close the
 connection (1009), and a station sending faster than ``OCPP_RATE_PER_SECOND`` is slowed down,
-and disconnected (1008) if it keeps it up, so it cannot starve the others.
+its calls dropped when it is far over, and disconnected (1008) if it keeps it up, so it cannot
+starve the others (``rate_limit``: per station, across its reconnections).
 
 Commands and operations recorded by any server process reach the one holding the socket through
 the station's channel-layer group, which the process's one channel joins for it
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from typing import Any
 
@@ -39,6 +39,8 @@ from ocpp_gateway.connection import LoggedConnection
 from ocpp_gateway.handshake import CHARGE_POINTS, Refusal, admit
 from ocpp_gateway.local_stations import local_stations
 from ocpp_gateway.message_log import looks_like_an_answer, message_id_of, storable
+from ocpp_gateway.protocol_errors import log_unreadable_frame
+from ocpp_gateway.rate_limit import Verdict, is_an_answer, station_rate_limits
 from ocpp_gateway.runner import StationRunner
 from ocpp_gateway.services import station_record_connection
 from stations.models import CloseReason
@@ -71,26 +73,10 @@ def _close_reason(code: int | None, *, replaced: bool) -> CloseReason:
     return CloseReason.STATION
 
 
-class RateLimiter:
-    """A token bucket: ``rate`` frames a second on average, bursts up to ``burst``."""
-
-    def __init__(self, *, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens, self.updated = float(burst), time.monotonic()
-
-    def delay(self) -> float:
-        """Take a token; the seconds to wait before handling the frame (0 when within rate)."""
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        self.tokens -= 1
-        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
-
-
 class OcppConsumer(AsyncWebsocketConsumer):
     charge_point: GatewayChargePoint | None = None
     replaced = False
-    throttled_for = 0.0  # seconds this connection has been slowed down, in a row
+    flooding = False  # cut off for sending too fast (rate_limit)
     # Channel-layer messages come from the process's task (local_stations), between the
     # socket's events: a close they ask for while an event is handled waits for its end, so
     # the answer to the frame (or the handshake's) is not sent on a closed socket.
@@ -157,9 +143,6 @@ class OcppConsumer(AsyncWebsocketConsumer):
             raise StopConsumer() from None
         charge_point_id = station.charge_point_id
         self.connection_id = uuid.uuid4().hex
-        self.limiter = RateLimiter(
-            rate=settings.OCPP_RATE_PER_SECOND, burst=settings.OCPP_RATE_BURST
-        )
         self.connection = LoggedConnection(
             send_text=self._send_text, station_id=station.pk, charge_point_id=charge_point_id
         )
@@ -270,6 +253,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
         )
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.flooding:  # frames sent before it learnt it was cut off: not even logged
+            return
         text = text_data if text_data is not None else bytes_data.decode("utf-8", "replace")
         text = storable(text, keep_message_id=True)
         if len(text) > settings.OCPP_MAX_FRAME_BYTES or (
@@ -280,18 +265,33 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await self.connection.flush()
             await self.close(code=CLOSE_TOO_BIG)
             return
-        delay = self.limiter.delay()
-        # Frames are handled one at a time, so waiting is what slows the station down; one
-        # that stays over the rate for this long in a row is flooding, not bursting.
-        self.throttled_for = self.throttled_for + delay if delay else 0.0
-        if self.throttled_for > settings.OCPP_RATE_MAX_DELAY_SECONDS:
+        # Per station, whichever of its connections sent it (rate_limit): frames are handled
+        # one at a time, so waiting is what slows the station down.
+        admission = station_rate_limits.admit(
+            self.charge_point.id,
+            rate=settings.OCPP_RATE_PER_SECOND,
+            burst=settings.OCPP_RATE_BURST,
+            max_delay=settings.OCPP_RATE_MAX_DELAY_SECONDS,
+            answer=is_an_answer(text),
+        )
+        if admission.verdict is Verdict.DISCONNECT:
+            self.flooding = True
             logger.warning("%s disconnected: sending too fast", self.charge_point.station)
             self.connection.received(text)
             await self.connection.flush()
             await self.close(code=CLOSE_POLICY_VIOLATION)
             return
-        if delay:
-            await asyncio.sleep(delay)  # the station's next frames wait in its socket meanwhile
+        if admission.verdict is Verdict.DROP:
+            # Counted, not logged one by one: a flood must not fill the message log.
+            unique_id = message_id_of(text)
+            if unique_id:
+                await self._send_text(
+                    CallError(unique_id, "GenericError", "rate limit exceeded", {}).to_json()
+                )
+            return
+        if admission.delay:
+            # The station's next frames wait in its socket meanwhile.
+            await asyncio.sleep(admission.delay)
         request = self.connection.received(text)
         if request.message_type is None:
             await self._answer_unreadable(text)
@@ -307,15 +307,19 @@ class OcppConsumer(AsyncWebsocketConsumer):
         """The library drops frames it cannot unpack; OCPP-J wants a CALLERROR whenever the
         message id of a call can be read (a malformed answer to our call gets none), and
         OCPP-J 2.0.1 even when it cannot, with the message id "-1"."""
+        station = self.charge_point.id
         if looks_like_an_answer(text):
+            log_unreadable_frame(charge_point_id=station, code=None, cause="a malformed answer")
             return
         # Whole: the log keeps only its first 64 characters.
         unique_id = message_id_of(text) or self.charge_point.UNREADABLE_MESSAGE_ID
         if not unique_id:
+            log_unreadable_frame(charge_point_id=station, code=None, cause="no message id")
             return
         try:
             unpack(text)
         except RecursionError:
+            log_unreadable_frame(charge_point_id=station, code=None, cause="nested too deep")
             return
         except OCPPError as error:
             code, description, details = (
@@ -326,6 +330,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
         else:
             code = self.charge_point.unreadable_error_code(None)
             description, details = "Not strict JSON.", {}
+        log_unreadable_frame(
+            charge_point_id=station, code=code, cause=str(details.get("cause") or description)
+        )
         await self.connection.send(CallError(unique_id, code, description, details).to_json())
 
     async def _send_text(self, text: str) -> None:

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from badges.authorization import AuthorizationStatus, Reason
 from stations import credentials
+from stations.identity import validate_charge_point_id
 
 
 class AuthMode(models.TextChoices):
@@ -56,7 +57,11 @@ class Station(models.Model):
         _("charge point id"),
         max_length=64,
         unique=True,
-        help_text=_("The identity the station uses in its WebSocket URL: /ocpp/<id>."),
+        validators=[validate_charge_point_id],
+        help_text=_(
+            "The identity the station uses in its WebSocket URL: /ocpp/<id>. Printable ASCII, "
+            "without spaces, “/” or “:”."
+        ),
     )
     name = models.CharField(_("name"), max_length=200, blank=True)
     company = models.ForeignKey(

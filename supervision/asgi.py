@@ -12,10 +12,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supervision.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
 from ocpp_gateway import lifespan  # noqa: E402
 from ocpp_gateway.routing import websocket_urlpatterns as station_routes  # noqa: E402
 from portal.routing import websocket_urlpatterns as portal_routes  # noqa: E402
+from supervision.websocket_not_found import websocket_not_found  # noqa: E402
 
 # The garbage collector, tuned for thousands of long-lived connections. With 5,000 stations
 # connected a full collection walks some two million objects: 0.5 to 0.9 s with the event loop
@@ -48,8 +50,10 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # Stations authenticate as stations, not as browser users: only the portal's route
-        # has session middleware.
-        "websocket": URLRouter([*station_routes, *portal_routes]),
+        # has session middleware. Any other path: 404 (not the router's error, a 500).
+        "websocket": URLRouter(
+            [*station_routes, *portal_routes, re_path(r"^", websocket_not_found)]
+        ),
         # Served with --lifespan on: the process's housekeeping starts and stops with it.
         "lifespan": lifespan.application,
     }

@@ -238,9 +238,11 @@ AUTHORIZATION_CACHE_POLL_SECONDS = env.float("AUTHORIZATION_CACHE_POLL_SECONDS",
 
 # --- OCPP -----------------------------------------------------------------------------------
 OCPP_HEARTBEAT_INTERVAL = env.int("OCPP_HEARTBEAT_INTERVAL", default=300)
-# Frames larger than this close the connection (1009); a station may send this many frames a
-# second on average (bursts up to OCPP_RATE_BURST), is slowed beyond, and disconnected once it
-# has been slowed for OCPP_RATE_MAX_DELAY_SECONDS in a row.
+# Frames larger than this close the connection (1009); a station (per charge point id, across
+# its reconnections) may send this many frames a second on average (bursts up to
+# OCPP_RATE_BURST), is slowed beyond, its calls dropped when it is far over (a wait of more than
+# a second), and disconnected once it has been over the rate for OCPP_RATE_MAX_DELAY_SECONDS in
+# a row (ocpp_gateway.rate_limit).
 OCPP_MAX_FRAME_BYTES = env.int("OCPP_MAX_FRAME_BYTES", default=64 * 1024)
 OCPP_RATE_PER_SECOND = env.float("OCPP_RATE_PER_SECOND", default=20.0)
 OCPP_RATE_BURST = env.int("OCPP_RATE_BURST", default=100)

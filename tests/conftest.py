@@ -4,6 +4,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from badges.authorization_cache import cache
 from ocpp_gateway.log_writer import writer
+from ocpp_gateway.rate_limit import station_rate_limits
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +27,15 @@ def no_lockout_nor_throttling(settings, monkeypatch):
     rates = {scope: None for scope in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]}
     # DRF reads the rates once, at import: they are patched where it keeps them.
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+
+
+@pytest.fixture(autouse=True)
+def rate_limits_forgotten():
+    """Each test's stations start with full buckets: the test process keeps them per station
+    id, and tests reuse ids."""
+    station_rate_limits.clear()
+    yield
+    station_rate_limits.clear()
 
 
 @pytest.fixture(autouse=True)

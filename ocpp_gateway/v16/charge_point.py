@@ -9,6 +9,7 @@ import logging
 from ocpp.exceptions import FormationViolationError, OCPPError
 from ocpp.messages import Call
 from ocpp.v16 import ChargePoint, call, call_result
+from ocpp.v16.enums import Action
 
 from badges.identifiers import IdTagError, is_autocharge_tag, normalize_id_tag
 from ocpp_gateway.charge_point import GatewayChargePoint
@@ -16,6 +17,7 @@ from ocpp_gateway.configuration import CONFIGURATION_KEYS
 from ocpp_gateway.models import MessageType
 from ocpp_gateway.v16.authorization import AuthorizationHandlers
 from ocpp_gateway.v16.data_transfer import DataTransferHandlers
+from ocpp_gateway.v16.diagnostics import DiagnosticsHandlers
 from ocpp_gateway.v16.provisioning import ProvisioningHandlers
 from ocpp_gateway.v16.transactions import TransactionHandlers
 from ocpp_gateway.v16.validation import check_request, v16_error_code
@@ -31,10 +33,12 @@ class CentralSystemChargePoint(
     ProvisioningHandlers,
     AuthorizationHandlers,
     TransactionHandlers,
+    DiagnosticsHandlers,
     DataTransferHandlers,
     ChargePoint,
 ):
     SUBPROTOCOL = "ocpp1.6"
+    ACTIONS = frozenset(action.value for action in Action)
     CALLS = call
     CALL_RESULTS = call_result
     CONFIGURATION = CONFIGURATION_KEYS

@@ -13,6 +13,7 @@ from ocpp.exceptions import (
 )
 from ocpp.messages import Call
 from ocpp.v201 import ChargePoint, call, call_result
+from ocpp.v201.enums import Action
 
 from ocpp_gateway.charge_point import GatewayChargePoint
 from ocpp_gateway.configuration import DEVICE_MODEL_VARIABLES
@@ -57,6 +58,7 @@ class CsmsChargePoint(
     ChargePoint,
 ):
     SUBPROTOCOL = "ocpp2.0.1"
+    ACTIONS = frozenset(action.value for action in Action)
     CALLS = call
     CALL_RESULTS = call_result
     CONFIGURATION = DEVICE_MODEL_VARIABLES

@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from ocpp_gateway.models import OcppMessage
+from ocpp_gateway.rate_limit import station_rate_limits
 from stations.models import AutochargeProfile, Station
 from supervision.asgi import application
 from tests.factories import BadgeFactory, StationFactory
@@ -437,6 +438,7 @@ def quiet_library(caplog):
     """The ``ocpp`` library logs every refused frame with its payload: thousands of reprs of
     deep and long payloads would cost more than the test itself."""
     caplog.set_level(logging.CRITICAL, logger="ocpp")
+    caplog.set_level(logging.CRITICAL, logger="ocpp_gateway.protocol_errors")  # a line each
 
 
 @pytest.fixture
@@ -471,6 +473,9 @@ def check_connection(frames: list[tuple[str, bool]]) -> None:
     logged_in = OcppMessage.objects.filter(direction="in").count()
     logged_out = OcppMessage.objects.filter(direction="out").count()
     final_id = f"final-{uuid.uuid4()}"
+    # Each attempt stands for a station within its rate: buckets are per station id, kept
+    # across connections, and the attempts follow each other faster than a station may send.
+    station_rate_limits.clear()
 
     exchange = asyncio.run(run_connection(frames, final_id))
 

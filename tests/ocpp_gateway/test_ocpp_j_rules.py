@@ -9,6 +9,7 @@ from channels.testing import WebsocketCommunicator
 
 from ocpp_gateway.log_writer import writer
 from ocpp_gateway.models import OcppMessage
+from ocpp_gateway.rate_limit import station_rate_limits
 from supervision.asgi import application
 from tests.factories import StationFactory
 
@@ -51,11 +52,73 @@ async def test_schema_violations_get_the_ocpp_16_error_code(station, payload, co
     await communicator.disconnect()
 
 
-@pytest.mark.parametrize("action", ["MakeCoffee", "GetConfiguration", "SignCertificate"])
-async def test_an_action_we_do_not_handle_is_not_implemented(station, action):
+@pytest.mark.parametrize("action", ["GetConfiguration", "SignCertificate", "GetDiagnostics"])
+async def test_an_ocpp_16_action_we_do_not_handle_is_not_supported(station, action):
     communicator = await connected()
-    assert (await answer(communicator, [2, "m2", action, {}]))[:3] == [4, "m2", "NotImplemented"]
+    assert await answer(communicator, [2, "m2", action, {}]) == [
+        4,
+        "m2",
+        "NotSupported",
+        "Requested Action is recognized but not supported by the receiver",
+        {"cause": f"{action} is an OCPP 1.6 action this CSMS does not handle"},
+    ]
     await communicator.disconnect()
+
+
+@pytest.mark.parametrize("action", ["MakeCoffee", "TransactionEvent", "heartbeat"])
+async def test_an_action_ocpp_16_does_not_define_is_not_implemented(station, action):
+    communicator = await connected()
+    assert await answer(communicator, [2, "m2", action, {}]) == [
+        4,
+        "m2",
+        "NotImplemented",
+        "Requested Action is not known by receiver",
+        {"cause": f"{action} is not an OCPP 1.6 action"},
+    ]
+    await communicator.disconnect()
+
+
+async def test_an_unhandled_action_is_refused_even_before_the_station_booted(transactional_db):
+    # Refusing with SecurityError would tell the station to boot for something it never gets.
+    await database_sync_to_async(StationFactory)(charge_point_id="CP-NEW", last_boot_at=None)
+    communicator = await connected("CP-NEW")
+    assert (await answer(communicator, [2, "m2", "GetDiagnostics", {}]))[2] == "NotSupported"
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("action", "payload", "field", "status"),
+    [
+        ("FirmwareStatusNotification", {"status": "Downloading"}, "firmware_status", "Downloading"),
+        ("FirmwareStatusNotification", {"status": "Installed"}, "firmware_status", "Installed"),
+        ("DiagnosticsStatusNotification", {"status": "Uploading"}, "log_status", "Uploading"),
+        ("DiagnosticsStatusNotification", {"status": "UploadFailed"}, "log_status", "UploadFailed"),
+    ],
+)
+async def test_firmware_and_diagnostics_statuses_are_answered_and_stored(
+    station, action, payload, field, status
+):
+    communicator = await connected()
+
+    assert await answer(communicator, [2, "s1", action, payload]) == [3, "s1", {}]
+
+    await communicator.disconnect()
+    await database_sync_to_async(station.refresh_from_db)()
+    assert getattr(station, field) == status
+    await database_sync_to_async(writer.flush)()
+    logged = await database_sync_to_async(OcppMessage.objects.get)(action=action, direction="in")
+    assert logged.payload == payload
+
+
+async def test_a_firmware_status_outside_the_ocpp_16_list_is_refused_and_not_stored(station):
+    communicator = await connected()
+
+    error = await answer(communicator, [2, "s2", "FirmwareStatusNotification", {"status": "Nope"}])
+
+    assert error[:3] == [4, "s2", "PropertyConstraintViolation"]
+    await communicator.disconnect()
+    await database_sync_to_async(station.refresh_from_db)()
+    assert station.firmware_status == ""
 
 
 async def test_a_frame_of_an_unknown_message_type_is_a_formation_violation(station):
@@ -173,3 +236,62 @@ async def test_a_long_meter_reading_is_stored_as_sent(station):
     frame = {"connectorId": 1, "meterValue": [reading]}
     assert await answer(communicator, [2, "v1", "MeterValues", frame]) == [3, "v1", {}]
     await communicator.disconnect()
+
+
+async def test_a_call_far_over_the_rate_is_dropped_with_a_generic_error_and_not_logged(
+    station, settings
+):
+    settings.OCPP_RATE_PER_SECOND = 0.5  # its next token in 2 s: more than a second away
+    settings.OCPP_RATE_BURST = 2
+    communicator = await connected()
+
+    served = [await answer(communicator, [2, f"hb{n}", "Heartbeat", {}]) for n in range(2)]
+    dropped = await answer(communicator, [2, "hb2", "Heartbeat", {}])
+
+    assert [frame[:2] for frame in served] == [[3, "hb0"], [3, "hb1"]]
+    assert dropped == [4, "hb2", "GenericError", "rate limit exceeded", {}]
+    assert station_rate_limits.dropped("CP-RULES") == 1
+    await communicator.disconnect()
+    await database_sync_to_async(writer.flush)()
+    logged = await database_sync_to_async(list)(OcppMessage.objects.values_list("unique_id"))
+    assert sorted(logged) == [("hb0",), ("hb0",), ("hb1",), ("hb1",)]
+
+
+async def test_the_station_s_answers_to_our_calls_are_never_dropped(station, settings):
+    settings.OCPP_RATE_PER_SECOND = 0.5
+    settings.OCPP_RATE_BURST = 1
+    communicator = await connected()
+    await answer(communicator, [2, "hb0", "Heartbeat", {}])  # the bucket is empty now
+
+    for number in range(3):
+        await communicator.send_to(text_data=json.dumps([3, f"answer{number}", {}]))
+    dropped = await answer(communicator, [2, "hb1", "Heartbeat", {}])
+
+    assert dropped[:3] == [4, "hb1", "GenericError"]  # the answers were not: no error for them
+    await communicator.disconnect()
+    await database_sync_to_async(writer.flush)()
+    answers = await database_sync_to_async(OcppMessage.objects.filter(message_type=3).count)()
+    assert answers == 3 + 1  # the station's three, logged, and ours to hb0
+
+
+async def test_a_flooding_station_that_reconnects_is_still_limited(station, settings):
+    # A token every 0.5 s: the reconnection has that long before its bucket has one again.
+    settings.OCPP_RATE_PER_SECOND = 2
+    settings.OCPP_RATE_BURST = 3
+    settings.OCPP_RATE_MAX_DELAY_SECONDS = 1
+    communicator = await connected()
+    for number in range(10):
+        await communicator.send_to(text_data=json.dumps([2, f"hb{number}", "Heartbeat", {}]))
+    while (output := await communicator.receive_output(timeout=5))["type"] != "websocket.close":
+        pass
+    assert output["code"] == 1008
+
+    again = await connected()  # a new socket, the same station: not a full burst
+    for number in range(3):
+        await again.send_to(text_data=json.dumps([2, f"again{number}", "Heartbeat", {}]))
+    answers = []
+    while (output := await again.receive_output(timeout=5))["type"] != "websocket.close":
+        answers.append(json.loads(output["text"])[1])
+
+    assert output["code"] == 1008  # still over the rate: cut off within the three
+    assert len(answers) < 3

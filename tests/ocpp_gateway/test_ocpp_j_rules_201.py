@@ -57,7 +57,7 @@ async def test_schema_violations_get_the_ocpp_201_error_code(station, payload, c
         ('{"not": "an array"}', [4, "-1", "RpcFrameworkError"]),
         ('[7, "m3", "Heartbeat", {}]', [4, "m3", "MessageTypeNotSupported"]),
         ('[2, "m4", 12, {}]', [4, "m4", "RpcFrameworkError"]),
-        ('[2, "m5", "GetConfiguration", {}]', [4, "m5", "NotImplemented"]),
+        ('[2, "m5", "GetConfiguration", {}]', [4, "m5", "NotImplemented"]),  # a 1.6 action
     ],
 )
 async def test_malformed_frames_get_a_call_error_even_without_a_readable_id(
@@ -78,4 +78,47 @@ async def test_a_station_never_accepted_at_boot_gets_a_security_error(station):
     error = await answer(communicator, json.dumps([2, "m6", "Heartbeat", {}]))
 
     assert error[:3] == [4, "m6", "SecurityError"]
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("action", "code", "description", "cause"),
+    [
+        (
+            "GetVariables",  # 2.0.1 defines it (CSMS → station); we do not handle it
+            "NotSupported",
+            "Requested Action is recognized but not supported by the receiver",
+            "GetVariables is an OCPP 2.0.1 action this CSMS does not handle",
+        ),
+        (
+            "PublishFirmwareStatusNotification",
+            "NotSupported",
+            "Requested Action is recognized but not supported by the receiver",
+            "PublishFirmwareStatusNotification is an OCPP 2.0.1 action this CSMS does not handle",
+        ),
+        (
+            "StartTransaction",  # OCPP 1.6's, gone in 2.0.1
+            "NotImplemented",
+            "Requested Action is not known by receiver",
+            "StartTransaction is not an OCPP 2.0.1 action",
+        ),
+        (
+            "MakeCoffee",
+            "NotImplemented",
+            "Requested Action is not known by receiver",
+            "MakeCoffee is not an OCPP 2.0.1 action",
+        ),
+    ],
+)
+async def test_an_unhandled_action_is_not_supported_and_an_unknown_one_not_implemented(
+    station, action, code, description, cause
+):
+    communicator = await connected()
+    assert await answer(communicator, json.dumps([2, "u1", action, {}])) == [
+        4,
+        "u1",
+        code,
+        description,
+        {"cause": cause},
+    ]
     await communicator.disconnect()
