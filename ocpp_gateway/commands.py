@@ -114,9 +114,12 @@ def station_group(station_id: int) -> str:
 def notify_station(station_id: int, message: dict[str, Any]) -> None:
     """Send ``message`` to the station's connection once the current transaction commits, so
     the consumer finds what it is told about. The message names the station: the process
-    holding it hands it to that station's connection (``local_stations``)."""
+    holding it hands it to that station's connection (``local_stations``). robust: with the
+    channel layer down (Redis) the error is logged and the command stays ``pending``."""
     group, message = station_group(station_id), {**message, "station": station_id}
-    transaction.on_commit(lambda: async_to_sync(get_channel_layer().group_send)(group, message))
+    transaction.on_commit(
+        lambda: async_to_sync(get_channel_layer().group_send)(group, message), robust=True
+    )
 
 
 def answer_status(action: str, response: Any) -> str | None:
