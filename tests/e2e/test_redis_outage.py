@@ -26,6 +26,7 @@ LOG = ".pytest-server-redis-outage.log"
 PASSWORD = "outage-demo-password"
 LOST = "unreachable"
 BACK = "reachable again"
+TOKEN_RATE = 5
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +38,13 @@ def redis_server():
 @pytest.fixture(scope="module")
 def server_on_redis(django_db_setup, django_db_blocker, redis_server) -> str:
     """The server with REDIS_URL on the private Redis (channel layer and cache), production
-    settings, trying Redis again every second."""
+    settings, trying Redis again every second, 5 token requests a minute per address."""
     yield from serve(
         django_db_blocker,
         LOG,
         REDIS_URL=redis_server.url,
         REDIS_RETRY_SECONDS="1",
+        API_THROTTLE_TOKEN=f"{TOKEN_RATE}/min",
         DJANGO_DEBUG="false",
         OCPP_ALLOW_STATIONS_WITHOUT_PASSWORD="false",
     )
@@ -137,3 +139,24 @@ def test_once_redis_is_back_the_api_counts_in_redis_again_without_a_restart(
 
     wait_for(counted_in_redis, timeout=10)
     assert server_log_lines(BACK) == back_before + 1
+
+
+def test_with_redis_down_the_api_is_still_throttled_per_process(server_on_redis, redis_server):
+    base = server_on_redis.replace("ws://", "http://")
+    redis_server.stop()
+
+    statuses = [
+        http(
+            base,
+            "/api/v1/auth/token/",
+            method="POST",
+            # Another username each time: the login lockout (per username) stays out of it.
+            body={"username": f"guess-{number}", "password": "wrong"},
+        )[0]
+        for number in range(TOKEN_RATE + 1)
+    ]
+
+    # Refused as wrong at first, then throttled: the process counts in its own memory (which
+    # may hold an earlier test's request of the last minute, hence one 429 more).
+    assert statuses[: TOKEN_RATE - 1] == [400] * (TOKEN_RATE - 1)
+    assert statuses[-1] == 429
