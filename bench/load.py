@@ -8,14 +8,16 @@ frame it sends and receives: the message log must hold exactly as many rows.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 BOOT = {"chargePointVendor": "Bench", "chargePointModel": "Load"}
@@ -24,12 +26,25 @@ ANSWERS = {
     "GetLocalListVersion": {"listVersion": 0},
     "GetConfiguration": {"configurationKey": [], "unknownKey": []},
 }
+# Each station's own password (OCPP: 16 to 40 characters), seeded by bench/seed.py.
+PASSWORD_FORMAT = "bench-station-password-{number:05d}"
 _ids = itertools.count()
 
 
 def require_loopback(url: str) -> None:
     if urlparse(url).hostname not in LOOPBACK:
         raise SystemExit(f"benchmarks only target this machine (127.0.0.1), not {url}")
+
+
+def basic_authorization(username: str, password: str) -> dict[str, str]:
+    """HTTP Basic credentials, as a station sends them in its handshake (OCPP security
+    profile 1)."""
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def station_password(number: int) -> str:
+    return PASSWORD_FORMAT.format(number=number)
 
 
 def now_iso() -> str:
@@ -47,9 +62,17 @@ class Counters:
 
 
 class Station:
-    def __init__(self, url: str, charge_point_id: str, id_tag: str, counters: Counters) -> None:
+    def __init__(
+        self,
+        url: str,
+        charge_point_id: str,
+        id_tag: str,
+        counters: Counters,
+        password: str | None = None,
+    ) -> None:
         self.url, self.charge_point_id, self.counters = url, charge_point_id, counters
         self.id_tag = id_tag  # the badge of the vehicle that plugs in here
+        self.password = password  # sent with HTTP Basic authentication, if any
         self.ws: ClientConnection | None = None
         self._pending: dict[str, asyncio.Future] = {}
         self._reader: asyncio.Task | None = None
@@ -58,6 +81,11 @@ class Station:
         self.ws = await connect(
             f"{self.url}/{self.charge_point_id}",
             subprotocols=["ocpp1.6"],
+            additional_headers=(
+                basic_authorization(self.charge_point_id, self.password)
+                if self.password is not None
+                else None
+            ),
             open_timeout=60,
             ping_interval=None,  # stations' heartbeats are minutes apart; no pings in the way
             compression=None,
@@ -113,13 +141,15 @@ def id_tag(number: int) -> str:
 
 
 async def boot_storm(
-    url: str, numbers: range, counters: Counters
+    url: str, numbers: range, counters: Counters, *, passwords: bool = False
 ) -> tuple[list[Station], float, int]:
-    """All stations connect at once, each sending BootNotification then StatusNotification.
-    Returns the stations that made it, the time until the last was accepted, the failures."""
+    """All stations connect at once (each with its password, with ``passwords``), each sending
+    BootNotification then StatusNotification. Returns the stations that made it, the time
+    until the last was accepted, the failures."""
 
     async def one(number: int) -> Station:
-        station = Station(url, station_id(number), id_tag(number), counters)
+        password = station_password(number) if passwords else None
+        station = Station(url, station_id(number), id_tag(number), counters, password)
         try:
             await station.open()
             answer = await station.call("BootNotification", BOOT)
@@ -224,3 +254,65 @@ async def sessions_saturated(stations: list[Station], seconds: float) -> float:
     started = time.perf_counter()
     await asyncio.gather(*(loop(station) for station in stations))
     return done / (time.perf_counter() - started)
+
+
+async def heartbeats(station: Station, interval: float, until: float) -> list[float]:
+    """A Heartbeat every ``interval`` seconds until ``until`` (``time.perf_counter()``), one at a
+    time as OCPP wants. Each latency runs from the Heartbeat's scheduled time, not from when a
+    late predecessor let it go: a stall counts for every Heartbeat it delays."""
+    latencies = []
+    scheduled = time.perf_counter()
+    while scheduled < until:
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        try:
+            await station.call("Heartbeat", {})
+        except (RuntimeError, TimeoutError, ConnectionClosed, asyncio.CancelledError):
+            latencies.append(float("inf"))
+            break  # the connection is gone or refused: the rest would be lost too
+        latencies.append(time.perf_counter() - scheduled)
+        scheduled += interval
+    return latencies
+
+
+async def wrong_password_flood(
+    url: str, charge_point_id: str, rate: float, seconds: float, open_timeout: float
+) -> Counter:
+    """An open loop: a handshake for ``charge_point_id`` with a wrong password every 1/rate s,
+    each given ``open_timeout`` seconds, never waiting for the previous. Counts the outcomes:
+    ``refused`` (401), ``accepted`` (must never happen), ``timed_out``, ``failed`` (any other
+    error or HTTP status)."""
+    outcomes: Counter = Counter()
+
+    async def attempt(number: int) -> None:
+        headers = basic_authorization(charge_point_id, f"wrong-password-{number:08d}")
+        try:
+            websocket = await connect(
+                f"{url}/{charge_point_id}",
+                subprotocols=["ocpp1.6"],
+                additional_headers=headers,
+                open_timeout=open_timeout,
+                ping_interval=None,
+                compression=None,
+            )
+        except InvalidStatus as refused:
+            outcomes["refused" if refused.response.status_code == 401 else "failed"] += 1
+        except TimeoutError:
+            outcomes["timed_out"] += 1
+        except (OSError, InvalidHandshake):
+            outcomes["failed"] += 1
+        else:
+            outcomes["accepted"] += 1
+            await websocket.close()
+
+    tasks = []
+    start = time.perf_counter()
+    for number in range(int(rate * seconds)):
+        delay = start + number / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(attempt(number)))
+    await asyncio.gather(*tasks)
+    outcomes["attempts"] = len(tasks)
+    return outcomes

@@ -2,9 +2,14 @@
 vehicle with its Autocharge badge per station, and a staff API token (printed).
 
 Run by ``bench.servers`` as a script, in the directory of the portal under test:
-    python /path/to/bench/seed.py <stations>
+    python /path/to/bench/seed.py <stations> [--password-format FORMAT]
+
+With ``--password-format`` (``str.format`` with ``number``, e.g. ``bench-{number:05d}…``) every
+station gets its password through the product's own service, ``station_set_password``: the
+bench pays, and measures, whatever hash the product uses.
 """
 
+import argparse
 import os
 import sys
 
@@ -22,9 +27,10 @@ from rest_framework.authtoken.models import Token  # noqa: E402
 from badges.models import Badge  # noqa: E402
 from fleet.models import Company, Vehicle  # noqa: E402
 from stations.models import Station  # noqa: E402
+from stations.services import station_set_password  # noqa: E402
 
 
-def main(count: int) -> None:
+def main(count: int, password_format: str = "") -> None:
     company = Company.objects.create(name="Bench Fleet", contact_email="bench@example.com")
     Station.objects.bulk_create(
         Station(
@@ -35,6 +41,10 @@ def main(count: int) -> None:
         )
         for number in range(count)
     )
+    if password_format:
+        for station in Station.objects.filter(company=company):
+            number = int(station.charge_point_id.removeprefix("BENCH-"))
+            station_set_password(station=station, password=password_format.format(number=number))
     vehicles = Vehicle.objects.bulk_create(
         Vehicle(company=company, license_plate=f"BE-{number:05d}", make="Bench", model="Van")
         for number in range(count)
@@ -53,4 +63,8 @@ def main(count: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("stations", type=int)
+    parser.add_argument("--password-format", default="")
+    arguments = parser.parse_args()
+    main(arguments.stations, arguments.password_format)

@@ -103,9 +103,12 @@ def start_reference(stations: int) -> Server:
 
 class Database:
     """A throwaway database for the portal: a SQLite file in a temporary folder, or a fresh
-    PostgreSQL database next to ``postgres_url``'s; migrated and seeded."""
+    PostgreSQL database next to ``postgres_url``'s; migrated and seeded (each station with its
+    password, given a ``password_format``: see ``bench/seed.py``)."""
 
-    def __init__(self, *, portal_dir: Path, stations: int, postgres_url: str = "") -> None:
+    def __init__(
+        self, *, portal_dir: Path, stations: int, postgres_url: str = "", password_format: str = ""
+    ) -> None:
         self.portal_dir, self.postgres_url = portal_dir, postgres_url
         self.folder = tempfile.TemporaryDirectory(prefix="bench-db-")
         if postgres_url:
@@ -118,8 +121,9 @@ class Database:
         env = self.env()
         migrate = [sys.executable, "manage.py", "migrate", "--noinput", "-v0"]
         subprocess.run(migrate, cwd=portal_dir, env=env, check=True)
+        passwords = ["--password-format", password_format] if password_format else []
         seed = subprocess.run(
-            [sys.executable, str(BENCH_DIR / "seed.py"), str(stations)],
+            [sys.executable, str(BENCH_DIR / "seed.py"), str(stations), *passwords],
             cwd=portal_dir,
             env=env,
             check=True,

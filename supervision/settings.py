@@ -141,12 +141,13 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL], "channel_capacity": STATIONS_CHANNEL_CAPACITY},
         }
     }
-    # The cache counts API requests for throttling: shared by every process too.
+    # The cache counts API requests for throttling: shared by every process too. With Redis
+    # down, each process counts in its own memory and tries Redis again this often (seconds).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "supervision.redis_cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"pool_class": "supervision.redis_cache.ProcessConnectionPool"},
+            "OPTIONS": {"RETRY_SECONDS": env.float("REDIS_RETRY_SECONDS", default=5.0)},
         }
     }
 else:

@@ -5,6 +5,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from badges.authorization_cache import cache
 from ocpp_gateway.log_writer import writer
 from ocpp_gateway.rate_limit import station_rate_limits
+from tests.e2e.redis_server import RedisServer, redis_server_executable
 
 
 @pytest.fixture(autouse=True)
@@ -75,3 +76,11 @@ def background_threads_stopped(request):
     writer.stop()
     if connection.vendor == "postgresql":  # its pool's idle connections would block the drop
         connection.close_pool()
+
+
+@pytest.fixture
+def private_redis():
+    """A redis-server of the test's own on a free port, that it may stop and restart (skipped
+    without redis-server, failed with REQUIRE_SERVICES=1)."""
+    with RedisServer(redis_server_executable()) as server:
+        yield server
