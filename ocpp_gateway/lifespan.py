@@ -111,8 +111,8 @@ class Housekeeping:
             settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1
         )
         run_id, reachable = None, True
+        stations = local_stations()
         while True:
-            await asyncio.sleep(_REDIS_CHECK_SECONDS)
             try:
                 current = (await client.info("server"))["run_id"]
             except Exception:
@@ -121,16 +121,20 @@ class Housekeeping:
                         "Redis is unreachable: stations' commands come from the database"
                     )
                 reachable = False
-                continue
-            if not reachable or (run_id is not None and current != run_id):
-                logger.warning("Redis is back (restarted or reachable again): rejoining groups")
-                try:
-                    await local_stations().rejoin()
-                except Exception:
-                    logger.exception("Rejoining the channel-layer groups failed; again later")
-                    continue
-                self._sweep_now.set()
-            run_id, reachable = current, True
+            else:
+                restarted = run_id is not None and current != run_id
+                if not reachable or restarted or stations.needs_rejoin:
+                    logger.warning("Redis is back (restarted or reachable again): rejoining groups")
+                    try:
+                        await stations.rejoin()
+                    except Exception:
+                        logger.exception("Rejoining the channel-layer groups failed; again later")
+                    else:
+                        run_id, reachable = current, True
+                        self._sweep_now.set()
+                else:
+                    run_id = current
+            await asyncio.sleep(_REDIS_CHECK_SECONDS)
 
 
 async def application(scope, receive, send) -> None:

@@ -49,6 +49,9 @@ class LocalStations:
         # its way must not undo the join of a station's next connection.
         self._membership_locks: dict[int, tuple[asyncio.Lock, list[int]]] = {}
         self._tasks: list[asyncio.Task] = []
+        # A group could not be joined or the channel read (Redis away): join every group again
+        # once the layer answers (the gateway's lifespan watches Redis).
+        self.needs_rejoin = False
 
     async def register(self, connection: StationConnection) -> None:
         """Deliver the station's messages to ``connection`` from now on, and have the station's
@@ -58,6 +61,7 @@ class LocalStations:
                 await self._open_channel()
             except Exception:  # the channel layer is down: the connection goes on without it
                 logger.warning("The stations' channel could not be opened; again later")
+                self.needs_rejoin = True
                 self._connections.setdefault(connection.station_id, []).append(connection)
                 return
         self._connections.setdefault(connection.station_id, []).append(connection)
@@ -102,6 +106,7 @@ class LocalStations:
         memberships (Redis restarted, failed over, or was away)."""
         if not self.channel:
             await self._open_channel()
+        self.needs_rejoin = False
         for station_id in list(self._connections):
             async with self._membership(station_id):
                 self._joined.discard(station_id)
@@ -135,6 +140,7 @@ class LocalStations:
                     self._joined.discard(station_id)
                     await self._layer.group_discard(station_group(station_id), self.channel)
             except Exception:
+                self.needs_rejoin = True
                 logger.warning("Station %s: channel-layer group not updated", station_id)
 
     @asynccontextmanager
@@ -153,13 +159,17 @@ class LocalStations:
                 del self._membership_locks[station_id]
 
     async def _deliver(self) -> None:
+        failing = False
         while True:
             try:
                 message = await self._layer.receive(self.channel)
-            except Exception:  # Redis away: this task is every station's only way in
-                logger.exception("The stations' channel could not be read; again in a second")
+            except Exception as error:  # Redis away: this task is every station's only way in
+                if not failing:  # once per outage, not every second of it
+                    logger.warning("The stations' channel cannot be read (%s); retrying", error)
+                failing = self.needs_rejoin = True
                 await asyncio.sleep(1)
                 continue
+            failing = False
             await self._dispatch(message)
 
     async def _dispatch(self, message: dict[str, Any]) -> None:
