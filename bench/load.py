@@ -281,8 +281,8 @@ async def wrong_password_flood(
 ) -> Counter:
     """An open loop: a handshake for ``charge_point_id`` with a wrong password every 1/rate s,
     each given ``open_timeout`` seconds, never waiting for the previous. Counts the outcomes:
-    ``refused`` (401), ``accepted`` (must never happen), ``timed_out``, ``failed`` (any other
-    error or HTTP status)."""
+    ``refused`` (401, or 429 once locked out), ``accepted`` (must never happen), ``timed_out``,
+    ``failed`` (any other error or HTTP status)."""
     outcomes: Counter = Counter()
 
     async def attempt(number: int) -> None:
@@ -297,7 +297,8 @@ async def wrong_password_flood(
                 compression=None,
             )
         except InvalidStatus as refused:
-            outcomes["refused" if refused.response.status_code == 401 else "failed"] += 1
+            status = refused.response.status_code
+            outcomes["refused" if status in (401, 429) else "failed"] += 1  # 429: locked out
         except TimeoutError:
             outcomes["timed_out"] += 1
         except (OSError, InvalidHandshake):

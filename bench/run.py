@@ -64,7 +64,7 @@ ROWS = [
     ("flood_heartbeat_p50_ms", "flood: Heartbeat p50 during it", "ms", "", True),
     ("flood_heartbeat_p99_ms", "flood: Heartbeat p99 during it", "ms", "≤ 50 ms", True),
     ("flood_attempts", "flood: wrong-password handshakes", "", "", False),
-    ("flood_refused", "flood: refused (401)", "", "all", False),
+    ("flood_refused", "flood: refused (401, 429 locked out)", "", "all", False),
     ("flood_timed_out", "flood: timed out or failed otherwise", "", "0", True),
     ("flood_accepted", "flood: accepted", "", "0", True),
     ("flood_takeovers", "flood: takeover events", "", "0", True),

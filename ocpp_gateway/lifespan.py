@@ -124,7 +124,9 @@ class Housekeeping:
             else:
                 restarted = run_id is not None and current != run_id
                 if not reachable or restarted or stations.needs_rejoin:
-                    logger.warning("Redis is back (restarted or reachable again): rejoining groups")
+                    logger.warning(
+                        "Redis answers again (restarted, or after an outage): rejoining groups"
+                    )
                     try:
                         await stations.rejoin()
                     except Exception:

@@ -155,4 +155,4 @@ def test_with_redis_down_a_station_connects_and_its_commands_reach_it(on_private
 
     for command_id in (first, second):
         assert wait_for(lambda c=command_id: Command.objects.get(pk=c).state == "accepted")
-    assert wait_for(lambda: "Redis is back" in server.log())
+    assert wait_for(lambda: "Redis answers again" in server.log())
