@@ -162,6 +162,15 @@ class GatewayChargePoint:
         # After the answer left: the station may now be asked things (Autocharge on boot).
         self.after_boot()
 
+    @on("FirmwareStatusNotification")
+    async def on_firmware_status_notification(self, status: str, **_):
+        # The same action in 1.6 (Firmware Management) and 2.0.1 (block L); each version's
+        # schema has already checked the status.
+        await database_sync_to_async(services.station_record_firmware_status)(
+            station=self.station, status=status
+        )
+        return self.CALL_RESULTS.FirmwareStatusNotification()
+
     @on("Heartbeat")
     async def on_heartbeat(self, **_):
         await database_sync_to_async(services.station_record_heartbeat)(station=self.station)

@@ -541,37 +541,6 @@ class ChargingSessionAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.Mo
     inlines = [MeterValueInline]
     actions = ["close_or_correct"]
 
-    @admin.display(description=_("last connections"))
-    def recent_connections(self, station: Station) -> str:
-        """The station's last connections: from where, and how each ended."""
-        connections = station.connections.order_by("-opened_at")[:RECENT_CONNECTIONS]
-        if not connections:
-            return gettext("None yet.")
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            (
-                (
-                    date_format(timezone.localtime(c.opened_at), "SHORT_DATETIME_FORMAT"),
-                    date_format(timezone.localtime(c.closed_at), "SHORT_DATETIME_FORMAT")
-                    if c.closed_at
-                    else gettext("open"),
-                    c.get_close_reason_display() or "-",
-                    c.remote_address or "-",
-                )
-                for c in connections
-            ),
-        )
-        return format_html(
-            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
-            "<tbody>{}</tbody></table>",
-            gettext("opened"),
-            gettext("closed"),
-            gettext("how it ended"),
-            gettext("address"),
-            rows,
-        )
-
     def get_inlines(self, request, obj):
         if obj is None:
             return self.inlines

@@ -1,6 +1,7 @@
-"""Firmware Management profile: what the station reports of a firmware update or of a
-diagnostics upload (FirmwareStatusNotification, DiagnosticsStatusNotification), shown with the
-station as its 2.0.1 counterparts are (``v201.diagnostics``)."""
+"""Firmware Management profile: what the station reports of a diagnostics upload
+(DiagnosticsStatusNotification), shown with the station as 2.0.1's log upload is
+(``v201.diagnostics``). FirmwareStatusNotification is shared by both versions
+(``ocpp_gateway.charge_point``)."""
 
 from channels.db import database_sync_to_async
 from ocpp.routing import on
@@ -11,13 +12,6 @@ from stations import services
 
 
 class DiagnosticsHandlers:
-    @on(Action.firmware_status_notification)
-    async def on_firmware_status_notification(self, status: str, **_):
-        await database_sync_to_async(services.station_record_firmware_status)(
-            station=self.station, status=status
-        )
-        return call_result.FirmwareStatusNotification()
-
     @on(Action.diagnostics_status_notification)
     async def on_diagnostics_status_notification(self, status: str, **_):
         # 1.6's diagnostics upload is 2.0.1's log upload: one field for both.

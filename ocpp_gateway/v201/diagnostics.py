@@ -1,5 +1,6 @@
-"""Blocks L and N, firmware and diagnostics: what the station reports of an update or of a log
-upload (FirmwareStatusNotification, LogStatusNotification), shown with the station."""
+"""Block N, diagnostics: what the station reports of a log upload (LogStatusNotification),
+shown with the station. Block L's FirmwareStatusNotification is shared by both versions
+(``ocpp_gateway.charge_point``)."""
 
 from channels.db import database_sync_to_async
 from ocpp.routing import on
@@ -10,13 +11,6 @@ from stations import services
 
 
 class DiagnosticsHandlers:
-    @on(Action.firmware_status_notification)
-    async def on_firmware_status_notification(self, status: str, **_):
-        await database_sync_to_async(services.station_record_firmware_status)(
-            station=self.station, status=status
-        )
-        return call_result.FirmwareStatusNotification()
-
     @on(Action.log_status_notification)
     async def on_log_status_notification(self, status: str, **_):
         await database_sync_to_async(services.station_record_log_status)(
