@@ -166,7 +166,8 @@ class LocalStations:
             except Exception as error:  # Redis away: this task is every station's only way in
                 if not failing:  # once per outage, not every second of it
                     logger.warning("The stations' channel cannot be read (%s); retrying", error)
-                failing = self.needs_rejoin = True
+                    self.needs_rejoin = True
+                failing = True
                 await asyncio.sleep(1)
                 continue
             failing = False

@@ -35,6 +35,8 @@ from stations.models import OcppVersion, Station
 logger = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[Any]]
+# How long a closing connection waits for its call in flight to store an answer already come.
+_ANSWER_GRACE_SECONDS = 0.5
 
 
 class StationRunner:
@@ -79,7 +81,12 @@ class StationRunner:
         self.submit(lambda: self.run_command(command_id))
 
     async def stop(self, *, detail: str) -> None:
-        """Cancel the worker; what it had taken or was given fails with ``detail``."""
+        """Cancel the worker; what it had taken or was given fails with ``detail``. A station
+        that answered our call and then closed has its answer recorded: the call in flight
+        gets a moment to store it first."""
+        self._jobs.clear()
+        if self._worker is not None and not self._worker.done():
+            await asyncio.wait({self._worker}, timeout=_ANSWER_GRACE_SECONDS)
         if self._worker is not None:
             self._worker.cancel()
             try:
