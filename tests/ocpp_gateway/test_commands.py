@@ -13,8 +13,8 @@ from ocpp_gateway.commands import StationNotConnected, command_send
 from ocpp_gateway.log_writer import writer
 from ocpp_gateway.models import Command, CommandState, OcppMessage
 from stations.models import ConfigurationKey, Station
-from supervision.asgi import application
 from tests.factories import StationFactory
+from tests.ocpp_gateway.connections import open_station as open_connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,12 +25,7 @@ def station(transactional_db) -> Station:
 
 
 async def open_station(charge_point_id: str = "CP-CMD") -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(
-        application, f"/ocpp/{charge_point_id}", subprotocols=["ocpp1.6"]
-    )
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
+    return await open_connected(charge_point_id)
 
 
 @database_sync_to_async

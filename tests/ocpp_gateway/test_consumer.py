@@ -15,6 +15,7 @@ from ocpp_gateway.models import OcppMessage
 from stations.models import ChargingSession, ConnectionState, Connector, MeterValue, Station
 from supervision.asgi import application
 from tests.factories import BadgeFactory, StationFactory
+from tests.ocpp_gateway.connections import until_recorded
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,6 +37,8 @@ async def open_station(charge_point_id: str = "CP-PROTO", subprotocols=("ocpp1.6
         application, f"/ocpp/{charge_point_id}", subprotocols=list(subprotocols)
     )
     connected, subprotocol = await communicator.connect()
+    if connected:
+        await until_recorded(charge_point_id)
     return communicator, connected, subprotocol
 
 

@@ -285,6 +285,7 @@ async def test_a_flooding_station_that_reconnects_is_still_limited(station, sett
     while (output := await communicator.receive_output(timeout=5))["type"] != "websocket.close":
         pass
     assert output["code"] == 1008
+    await communicator.disconnect()  # the socket's end, as the server hears it
 
     again = await connected()  # a new socket, the same station: not a full burst
     for number in range(3):
@@ -293,5 +294,6 @@ async def test_a_flooding_station_that_reconnects_is_still_limited(station, sett
     while (output := await again.receive_output(timeout=5))["type"] != "websocket.close":
         answers.append(json.loads(output["text"])[1])
 
+    await again.disconnect()
     assert output["code"] == 1008  # still over the rate: cut off within the three
     assert len(answers) < 3

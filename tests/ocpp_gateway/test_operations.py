@@ -12,8 +12,8 @@ from django.utils import timezone
 from ocpp_gateway import operations
 from ocpp_gateway.models import Command, OcppMessage
 from stations.models import AutochargeProfile, AutochargeSetting, LocalListEntry, Station
-from supervision.asgi import application
 from tests.factories import BadgeFactory, StationFactory
+from tests.ocpp_gateway.connections import open_station as open_connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,10 +36,7 @@ def station(transactional_db) -> Station:
 
 
 async def open_station() -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(application, "/ocpp/CP-OPS", subprotocols=["ocpp1.6"])
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
+    return await open_connected("CP-OPS")
 
 
 async def play(communicator, *answers) -> list[tuple[str, dict]]:

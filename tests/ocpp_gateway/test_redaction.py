@@ -22,8 +22,8 @@ from ocpp_gateway.log_writer import writer
 from ocpp_gateway.message_log import log_entry
 from ocpp_gateway.models import Command, CommandOrigin, CommandState, Direction, OcppMessage
 from stations.models import ConfigurationKey, ConnectionState, Station
-from supervision.asgi import application
 from tests.factories import StationFactory
+from tests.ocpp_gateway.connections import open_station as open_connected
 
 PASSWORD = "Pushable-Pass-2024"
 HEX = PASSWORD.encode().hex()
@@ -257,10 +257,7 @@ def online_station(transactional_db) -> Station:
 
 
 async def open_station() -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(application, "/ocpp/CP-SECRET", subprotocols=["ocpp1.6"])
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
+    return await open_connected("CP-SECRET")
 
 
 async def finished(command: Command) -> Command:
