@@ -39,15 +39,18 @@ def _dead_after() -> timedelta:
 
 def holder_alive(server_process: str) -> bool:
     """Whether the process a station's row names may still hold its connection: this one, one
-    whose heartbeat is fresh, or none named (rows from before processes were recorded)."""
+    whose heartbeat is fresh, and one not recorded at all (none named, or a process served
+    without the lifespan): only a process known dead is dead. A dead one's stations are
+    released in the same transaction that forgets it, so none names a forgotten process."""
     if not server_process or server_process == THIS_PROCESS:
         return True
     process = (
-        ServerProcess.objects.filter(pk=server_process, seen_at__gte=timezone.now() - _dead_after())
-        .values("host", "pid")
-        .first()
+        ServerProcess.objects.filter(pk=server_process).values("host", "pid", "seen_at").first()
     )
-    return process is not None and (process["host"] != HOST or _pid_alive(process["pid"]))
+    if process is None:
+        return True
+    fresh = process["seen_at"] >= timezone.now() - _dead_after()
+    return fresh and (process["host"] != HOST or _pid_alive(process["pid"]))
 
 
 def process_register() -> None:

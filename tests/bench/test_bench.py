@@ -12,7 +12,7 @@ from bench.servers import ROOT
 def test_every_scenario_runs_against_the_portal_and_the_reference():
     arguments = ["--stations", "4", "--connections", "2", "--seconds", "0.3", "--rate", "20"]
     arguments += ["--latency-stations", "4", "--latency-seconds", "0.3", "--lag-seconds", "0.3"]
-    arguments += ["--commands", "3", "--command-stations", "2", "--uvicorn-flags", "--lifespan off"]
+    arguments += ["--commands", "3", "--command-stations", "2", "--uvicorn-flags", "--lifespan on"]
     arguments += ["--flood-rate", "10", "--flood-seconds", "0.5", "--flood-heartbeat-ms", "100"]
     database = settings.DATABASES["default"]
     if settings.REDIS_URL and database["ENGINE"].endswith("postgresql"):  # CI's second run

@@ -92,3 +92,8 @@ def test_a_process_taken_for_dead_registers_again():
 
     assert not server_processes.process_heartbeat()
     assert server_processes.process_heartbeat()
+
+
+def test_a_process_never_recorded_is_not_taken_for_dead():
+    # Served without the lifespan (or a test process): nothing says it died.
+    assert server_processes.holder_alive("never-recorded")
