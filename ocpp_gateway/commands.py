@@ -436,11 +436,18 @@ def commands_undelivered(
 def commands_fail_unreachable(*, older_than: timedelta) -> int:
     """Fail the commands pending for longer than ``older_than`` to a station that is no longer
     connected (it left before its connection took them): nothing will ever run them."""
-    return Command.objects.filter(
-        state=CommandState.PENDING,
-        created_at__lt=timezone.now() - older_than,
-        station__connection_state=ConnectionState.DISCONNECTED,
-    ).update(
+    # Read first: the sweep runs every few seconds, and a write takes the database's lock
+    # (SQLite's, shared with the message log's writer) even when it changes nothing.
+    unreachable = list(
+        Command.objects.filter(
+            state=CommandState.PENDING,
+            created_at__lt=timezone.now() - older_than,
+            station__connection_state=ConnectionState.DISCONNECTED,
+        ).values_list("pk", flat=True)[:1000]
+    )
+    if not unreachable:
+        return 0
+    return Command.objects.filter(pk__in=unreachable, state=CommandState.PENDING).update(
         state=CommandState.FAILED,
         detail="The station disconnected before the command could be sent.",
         completed_at=timezone.now(),

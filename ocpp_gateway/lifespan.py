@@ -13,11 +13,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import close_old_connections, connections
 
 from ocpp_gateway import server_processes
 from ocpp_gateway.commands import commands_fail_unreachable, commands_undelivered
@@ -33,6 +35,23 @@ _DELIVERY_GRACE = timedelta(seconds=1)
 # A pending command to a station that left is failed after this long.
 _UNREACHABLE_AFTER = timedelta(seconds=10)
 _REDIS_CHECK_SECONDS = 2.0
+# The housekeeping's database work runs in a thread of its own, never on the one thread every
+# station's database work shares: its writes (a heartbeat, a sweep) waiting for SQLite's lock
+# behind the log writer would hold up every station's answer (scenario 3 of the bench, p99).
+_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-housekeeping")
+
+
+async def _in_thread(function, /, *args, **kwargs):
+    def run(*args, **kwargs):
+        close_old_connections()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return await asyncio.get_running_loop().run_in_executor(
+        _executor, functools.partial(run, *args, **kwargs)
+    )
 
 
 class Housekeeping:
@@ -41,8 +60,8 @@ class Housekeeping:
         self._sweep_now = asyncio.Event()
 
     async def start(self) -> None:
-        await database_sync_to_async(server_processes.process_register)()
-        await database_sync_to_async(server_processes.processes_reap)()
+        await _in_thread(server_processes.process_register)
+        await _in_thread(server_processes.processes_reap)
         self._tasks = [
             asyncio.create_task(self._every(settings.OCPP_PROCESS_HEARTBEAT_SECONDS, self.beat)),
             asyncio.create_task(self._sweeps()),
@@ -54,12 +73,15 @@ class Housekeeping:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        held = await database_sync_to_async(server_processes.process_forget)(
-            server_processes.THIS_PROCESS, reason=CloseReason.SERVER_STOPPED
+        held = await _in_thread(
+            server_processes.process_forget,
+            server_processes.THIS_PROCESS,
+            reason=CloseReason.SERVER_STOPPED,
         )
         if held:
             logger.info("Stopped: %d stations still held were marked disconnected", held)
         await asyncio.to_thread(writer.stop)
+        await _in_thread(connections.close_all)  # the housekeeping thread's own
 
     async def _every(self, seconds: float, job) -> None:
         while True:
@@ -70,14 +92,15 @@ class Housekeeping:
                 logger.exception("%s failed", job.__name__)
 
     async def beat(self) -> None:
-        if not await database_sync_to_async(server_processes.process_heartbeat)():
+        if not await _in_thread(server_processes.process_heartbeat):
             # Taken for dead by another process: its stations here are still connected.
             held = local_stations().live_connections()
-            await database_sync_to_async(station_connection_reclaim)(
+            await _in_thread(
+                station_connection_reclaim,
                 server_process=server_processes.THIS_PROCESS,
                 connections=[(c.station_id, c.connection_id) for c in held],
             )
-        await database_sync_to_async(server_processes.processes_reap)()
+        await _in_thread(server_processes.processes_reap)
 
     async def _sweeps(self) -> None:
         while True:
@@ -94,15 +117,17 @@ class Housekeeping:
                 logger.exception("The command sweep failed")
 
     async def sweep(self) -> None:
-        undelivered = await database_sync_to_async(commands_undelivered)(
-            server_process=server_processes.THIS_PROCESS, older_than=_DELIVERY_GRACE
+        undelivered = await _in_thread(
+            commands_undelivered,
+            server_process=server_processes.THIS_PROCESS,
+            older_than=_DELIVERY_GRACE,
         )
         stations = local_stations()
         for command_id, station_id, connection_id in undelivered:
             connection = stations.connection_of(station_id, connection_id)
             if connection is not None:
                 connection.runner.submit_command(command_id)
-        await database_sync_to_async(commands_fail_unreachable)(older_than=_UNREACHABLE_AFTER)
+        await _in_thread(commands_fail_unreachable, older_than=_UNREACHABLE_AFTER)
 
     async def _watch_redis(self) -> None:
         import redis.asyncio as redis
