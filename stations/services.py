@@ -300,7 +300,9 @@ def connector_update_status(
         "vendor_error_code": vendor_error_code,
         "updated_at": timestamp or now,
     }
-    if status == CONNECTOR_AVAILABLE and connector_id:
+    if status == CONNECTOR_AVAILABLE and connector_id and _has_refused_open(station, connector_id):
+        # Checked first without a transaction: a boot storm brings thousands of Available
+        # statuses, and on SQLite a transaction takes the write lock the log writer needs.
         with transaction.atomic():
             _close_refused(
                 station=station, connector_id=connector_id, what="StatusNotification Available"
@@ -762,17 +764,24 @@ def _closed_as_refused(session: ChargingSession) -> bool:
     )
 
 
-def _close_refused(*, station: Station, connector_id: int | None, what: str) -> None:
-    """Close the starts the supervision refused that the station left open (on ``connector_id``,
-    or on any connector): the connector is free again or the station rebooted, so the
-    transaction is over; no energy counts for it, and no stop will come."""
-    refused = (
-        ChargingSession.objects.select_for_update()
-        .active()
+def _refused_open(station: Station):
+    return (
+        ChargingSession.objects.active()
         .filter(station=station)
         .exclude(authorization_reason="")
         .exclude(authorization_status=AuthorizationStatus.ACCEPTED)
     )
+
+
+def _has_refused_open(station: Station, connector_id: int) -> bool:
+    return _refused_open(station).filter(connector_id=connector_id).exists()
+
+
+def _close_refused(*, station: Station, connector_id: int | None, what: str) -> None:
+    """Close the starts the supervision refused that the station left open (on ``connector_id``,
+    or on any connector): the connector is free again or the station rebooted, so the
+    transaction is over; no energy counts for it, and no stop will come."""
+    refused = _refused_open(station).select_for_update()
     if connector_id is not None:
         refused = refused.filter(connector_id=connector_id)
     now = timezone.now()
