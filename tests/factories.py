@@ -71,3 +71,22 @@ class BadgeFactory(factory.django.DjangoModelFactory):
 def seed_autocharge_profiles() -> None:
     """The vendor profiles the data migration seeds, again: transactional tests flush them."""
     import_module("stations.migrations.0005_seed_autocharge_profiles").seed(apps, None)
+
+
+def accepted_session(*, company=None, **fields):
+    """An open session of a badge accepted at its company's station (meter read from 0)."""
+    from stations.models import ChargingSession
+
+    badge = BadgeFactory(company=company) if company else BadgeFactory()
+    defaults = {
+        "station": StationFactory(company=badge.company),
+        "connector_id": 1,
+        "id_tag": badge.rfid,
+        "badge": badge,
+        "vehicle": badge.vehicle,
+        "company": badge.company,
+        "authorization_status": "Accepted",
+        "authorization_reason": "ok",
+        "meter_start": 0,
+    }
+    return ChargingSession.objects.create(**{**defaults, **fields})

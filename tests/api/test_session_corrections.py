@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from stations.models import ChargingSession
 from stations.services import STAFF_STOP_REASON
-from tests.factories import BadgeFactory, CompanyFactory, StationFactory
+from tests.factories import CompanyFactory, accepted_session
 
 pytestmark = pytest.mark.django_db
 
@@ -20,16 +20,8 @@ def url(session, what: str) -> str:
 
 
 def open_session(company=None, **fields) -> ChargingSession:
-    badge = BadgeFactory(company=company) if company else BadgeFactory()
-    return ChargingSession.objects.create(
-        station=StationFactory(company=badge.company),
-        connector_id=1,
-        id_tag=badge.rfid,
-        badge=badge,
-        vehicle=badge.vehicle,
-        company=badge.company,
-        authorization_status="Accepted",
-        authorization_reason="ok",
+    return accepted_session(
+        company=company,
         meter_start=1_000,
         started_at=timezone.now() - timedelta(hours=3),
         **fields,

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from ocpp_gateway.models import Direction, OcppMessage
 from stations.models import AnomalyKind, ChargingSession
-from tests.factories import BadgeFactory, StationFactory
+from tests.factories import BadgeFactory, StationFactory, accepted_session
 
 pytestmark = pytest.mark.django_db
 
@@ -25,19 +25,7 @@ repair = importlib.import_module(
 
 
 def stored_session(**fields) -> ChargingSession:
-    badge = BadgeFactory()
-    return ChargingSession.objects.create(
-        station=StationFactory(company=badge.company),
-        connector_id=1,
-        id_tag=badge.rfid,
-        badge=badge,
-        vehicle=badge.vehicle,
-        company=badge.company,
-        authorization_status="Accepted",
-        authorization_reason="ok",
-        meter_start=0,
-        **fields,
-    )
+    return accepted_session(**fields)
 
 
 def test_the_migration_gives_absurd_stored_times_and_energies_way_and_flags_them():
