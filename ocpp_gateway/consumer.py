@@ -106,7 +106,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
             pass
         finally:
             # However the connection ended (even by an error of ours), it ends here, once.
-            await self._finish(CloseReason.NETWORK, None)
+            await self._finish(None)
 
     async def close(self, code: int | None = None, reason: str | None = None) -> None:
         # Once: a takeover may ask while the connection is already closing (1008, 1009).
@@ -126,7 +126,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         admission = await admit(self.scope)
         if isinstance(admission, Refusal):
-            if admission.status == 404 or admission.status == 400:
+            if admission.status in (400, 404):  # the others are logged by the admission
                 logger.warning(
                     "%s refused: %s",
                     self.scope["url_route"]["kwargs"]["charge_point_id"],
@@ -195,9 +195,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code: int) -> None:
-        await self._finish(_close_reason(code, replaced=self.replaced), code)
+        await self._finish(code)
 
-    async def _finish(self, reason: CloseReason, code: int | None) -> None:
+    async def _finish(self, code: int | None) -> None:
         """End the connection's life in the supervision, once, however it ended: no more
         messages for it, its jobs stopped, its log written, and the station disconnected if
         this was still its live connection."""
@@ -212,7 +212,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         await database_sync_to_async(station_connection_close)(
             station=self.charge_point.station,
             connection_id=self.connection_id,
-            reason=CloseReason.REPLACED if self.replaced else reason,
+            reason=_close_reason(code, replaced=self.replaced),
             code=code,
         )
 

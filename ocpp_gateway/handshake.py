@@ -19,21 +19,18 @@ import binascii
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 
-from ocpp_gateway.handshake_guard import HandshakeGuard, Report
-from ocpp_gateway.services import station_for_connection
+from ocpp_gateway.handshake_guard import HandshakeGuard
+from ocpp_gateway.services import station_for_connection, station_login_failures_record
 from ocpp_gateway.v16.charge_point import CentralSystemChargePoint
 from ocpp_gateway.v201.charge_point import CsmsChargePoint
 from stations import credentials
-from stations.models import SecurityEvent, SecurityEventKind, Severity, Station
-from stations.security import security_event_record
+from stations.models import Station
 from stations.services import station_password_used
+from supervision.security import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -85,17 +82,15 @@ def _basic_credentials(headers: list[tuple[bytes, bytes]]) -> tuple[str, str] | 
     return None
 
 
-def client_address(scope: dict) -> str | None:
-    """The station's address: the socket's peer, or behind the TLS proxy the address the proxy
-    appended to X-Forwarded-For (those before it are the client's own word)."""
-    if settings.BEHIND_TLS_PROXY:
-        for name, value in scope.get("headers", []):
-            if name.lower() == b"x-forwarded-for":
-                last = value.decode("latin-1").rsplit(",", 1)[-1].strip()
-                if last:
-                    return last
+def _client_address(scope: dict) -> str | None:
+    forwarded_for = next(
+        (value for name, value in scope.get("headers", []) if name.lower() == b"x-forwarded-for"),
+        b"",
+    )
     client = scope.get("client")
-    return client[0] if client else None
+    return client_address(
+        forwarded_for=forwarded_for.decode("latin-1"), peer=client[0] if client else None
+    )
 
 
 guard = HandshakeGuard(
@@ -112,7 +107,7 @@ async def admit(scope: dict) -> Admission | Refusal:
     offers no protocol we speak."""
     started = time.monotonic()
     charge_point_id = scope["url_route"]["kwargs"]["charge_point_id"]
-    address = client_address(scope)
+    address = _client_address(scope)
     station = await database_sync_to_async(station_for_connection)(charge_point_id=charge_point_id)
     known_good = station is not None and address is not None and station.last_address == address
     locked_for = guard.retry_after(
@@ -225,71 +220,8 @@ async def _report_later() -> None:
     reports = guard.take_reports()
     now = time.monotonic()
     try:
-        await database_sync_to_async(login_failures_record)(reports=reports, monotonic_now=now)
+        await database_sync_to_async(station_login_failures_record)(
+            reports=reports, monotonic_now=now
+        )
     except Exception:
         logger.exception("Failed station logins not recorded")
-
-
-_EVENT_WINDOW = timedelta(hours=1)
-# A station's failed logins become critical past this many in the hour.
-_CRITICAL_ATTEMPTS = 100
-
-
-@transaction.atomic
-def login_failures_record(*, reports: list[Report], monotonic_now: float) -> None:
-    """One security event per station (or per address, for unknown ids) and hour: the first
-    report makes it (and mails the station company's contact, as any security event), the next
-    ones add their counts to it."""
-    now = timezone.now()
-    for report in reports:
-        station = (
-            Station.objects.select_related("company").filter(pk=report.station_id).first()
-            if report.station_id is not None
-            else None
-        )
-        events = SecurityEvent.objects.select_for_update().filter(
-            kind=SecurityEventKind.STATION_LOGIN_FAILED, created_at__gte=now - _EVENT_WINDOW
-        )
-        if station is not None:
-            event = events.filter(station=station).first()
-        else:
-            event = events.filter(station=None, details__address=report.address).first()
-        locked_until = (
-            (now + timedelta(seconds=report.locked_until - monotonic_now)).isoformat()
-            if report.locked_until > monotonic_now
-            else None
-        )
-        details = event.details if event is not None else {}
-        attempts = details.get("attempts", 0) + report.attempts
-        merged = {
-            "attempts": attempts,
-            "refused_while_locked_out": details.get("refused_while_locked_out", 0)
-            + report.refused_while_locked,
-            "addresses": _merged(details.get("addresses"), report.addresses),
-            "reasons": _merged(details.get("reasons"), report.reasons),
-            "charge_point_ids": _merged(details.get("charge_point_ids"), report.charge_point_ids),
-            "locked_out_until": locked_until or details.get("locked_out_until"),
-            "last_attempt_at": now.isoformat(),
-        }
-        if station is None:
-            merged["address"] = report.address
-        if event is None:
-            security_event_record(
-                kind=SecurityEventKind.STATION_LOGIN_FAILED,
-                severity=Severity.WARNING,
-                station=station,
-                details=merged,
-            )
-        else:
-            event.details = merged
-            if attempts >= _CRITICAL_ATTEMPTS:
-                event.severity = Severity.CRITICAL
-            event.save(update_fields=["details", "severity"])
-
-
-def _merged(counts: dict | None, more: dict) -> dict:
-    merged = dict(counts or {})
-    for key, value in more.items():
-        if key in merged or len(merged) < 20:
-            merged[key] = merged.get(key, 0) + value
-    return merged

@@ -3,9 +3,11 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from ocpp_gateway.commands import commands_fail_orphaned
+from ocpp_gateway.handshake_guard import Report
 from ocpp_gateway.models import OcppMessage
 from ocpp_gateway.server_processes import THIS_PROCESS, holder_alive
 from stations.models import (
@@ -91,3 +93,70 @@ def old_records_purge(*, now: datetime | None = None) -> dict[str, int]:
             before=now - timedelta(days=settings.METER_VALUE_RETENTION_DAYS)
         ),
     }
+
+
+# --- Failed station logins (``handshake_guard`` counts them) ---------------------------------
+
+_EVENT_WINDOW = timedelta(hours=1)
+# A station's failed logins become critical past this many in the hour.
+_CRITICAL_ATTEMPTS = 100
+
+
+@transaction.atomic
+def station_login_failures_record(*, reports: list[Report], monotonic_now: float) -> None:
+    """One security event per station (or per address, for unknown ids) and hour: the first
+    report makes it (and mails the station company's contact, as any security event), the next
+    ones add their counts to it."""
+    now = timezone.now()
+    for report in reports:
+        station = (
+            Station.objects.select_related("company").filter(pk=report.station_id).first()
+            if report.station_id is not None
+            else None
+        )
+        events = SecurityEvent.objects.select_for_update().filter(
+            kind=SecurityEventKind.STATION_LOGIN_FAILED, created_at__gte=now - _EVENT_WINDOW
+        )
+        if station is not None:
+            event = events.filter(station=station).first()
+        else:
+            event = events.filter(station=None, details__address=report.address).first()
+        locked_until = (
+            (now + timedelta(seconds=report.locked_until - monotonic_now)).isoformat()
+            if report.locked_until > monotonic_now
+            else None
+        )
+        details = event.details if event is not None else {}
+        attempts = details.get("attempts", 0) + report.attempts
+        merged = {
+            "attempts": attempts,
+            "refused_while_locked_out": details.get("refused_while_locked_out", 0)
+            + report.refused_while_locked,
+            "addresses": _merged(details.get("addresses"), report.addresses),
+            "reasons": _merged(details.get("reasons"), report.reasons),
+            "charge_point_ids": _merged(details.get("charge_point_ids"), report.charge_point_ids),
+            "locked_out_until": locked_until or details.get("locked_out_until"),
+            "last_attempt_at": now.isoformat(),
+        }
+        if station is None:
+            merged["address"] = report.address
+        if event is None:
+            security_event_record(
+                kind=SecurityEventKind.STATION_LOGIN_FAILED,
+                severity=Severity.WARNING,
+                station=station,
+                details=merged,
+            )
+        else:
+            event.details = merged
+            if attempts >= _CRITICAL_ATTEMPTS:
+                event.severity = Severity.CRITICAL
+            event.save(update_fields=["details", "severity"])
+
+
+def _merged(counts: dict | None, more: dict) -> dict:
+    merged = dict(counts or {})
+    for key, value in more.items():
+        if key in merged or len(merged) < 20:
+            merged[key] = merged.get(key, 0) + value
+    return merged

@@ -214,3 +214,19 @@ def test_a_station_shows_its_last_twenty_connections_and_how_each_ended(english_
     assert content.count("Network error") == 20
     assert "192.0.2.24" in content and "192.0.2.5" in content
     assert "192.0.2.4<" not in content  # the oldest are left out
+
+
+def test_a_station_s_connections_read_in_french(french_client, station):
+    StationConnection.objects.create(
+        station=station,
+        connection_id="c-fr",
+        opened_at=timezone.now() - timedelta(minutes=5),
+        closed_at=timezone.now(),
+        close_reason="server_died",
+    )
+
+    content = french_client.get(station_url(station)).content.decode()
+
+    assert "Dernières connexions" in content
+    assert "Processus serveur disparu" in content
+    assert "Dernière adresse" in content
