@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from badges import access
 from badges.authorization import Reason
 from badges.forms import (
     UnknownVehicleDismissForm,
@@ -35,7 +36,11 @@ from badges.services import (
 )
 from fleet.models import Company, Vehicle
 from stations.models import Station
-from supervision.admin import CompanyScopedAdminMixin, ReadOnlyAdminMixin
+from supervision.admin import (
+    CompanyScopedAdminMixin,
+    ReadOnlyAdminMixin,
+    WrittenThroughServicesAdminMixin,
+)
 from supervision.tenancy import scope
 
 # How many of an entry's latest attempts its page lists, each with its log entry.
@@ -105,7 +110,7 @@ class BadgeAdminForm(forms.ModelForm):
 
 
 @admin.register(Badge)
-class BadgeAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class BadgeAdmin(CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, admin.ModelAdmin):
     """The seed's "Add a badge" form: the badge itself, then "Attribution and usage"."""
 
     form = BadgeAdminForm
@@ -162,6 +167,13 @@ class BadgeAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         if not change:
             obj.enrolled_by = request.user  # enrolled_via keeps its default: by hand
         super().save_model(request, obj, form, change)
+
+    def save_through(self, obj, form) -> None:
+        # The groups here, not in save_related: those it leaves are read before they go.
+        access.badge_save(badge=obj, groups=form.cleaned_data.get("groups"))
+
+    def delete_through(self, obj) -> None:
+        access.badge_delete(badge=obj)
 
     @admin.display(boolean=True, description=_("Autocharge"))
     def is_autocharge_display(self, badge: Badge) -> bool:

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,17 +7,11 @@ class BadgesConfig(AppConfig):
     verbose_name = _("Badges")
 
     def ready(self) -> None:
-        from badges.authorization_cache import connect_signals
-        from badges.models import Badge
-        from badges.services import inbox_mark_enrolled
+        from badges import access
+        from fleet import events as fleet_events
 
-        # What may change a decision makes every process's authorization cache forget it.
-        connect_signals()
-
-        # Badges are also saved by the admin form and the API: the inbox must follow all paths.
-        post_save.connect(
-            lambda instance, **_: inbox_mark_enrolled(badge=instance),
-            sender=Badge,
-            weak=False,
-            dispatch_uid="badges.inbox_mark_enrolled",
+        # Fleet cannot call up into badges: it announces, and the access rules follow.
+        fleet_events.access_changed.connect(access.on_access_changed, dispatch_uid="badges")
+        fleet_events.group_access_withdrawing.connect(
+            access.on_group_access_withdrawing, dispatch_uid="badges"
         )

@@ -7,8 +7,9 @@ still applies). Only acceptances are kept: every refusal goes to the database, w
 (the unknown-vehicle inbox, pairing, security events).
 
 Invalidation, in every process. A change that may alter a decision writes an
-``AuthorizationChange`` row in its own transaction (signals below: badges, vehicles, groups,
-companies, stations, sessions); every process reads the recent rows every
+``AuthorizationChange`` row in its own transaction (``badges.access.authorization_changed``,
+called by the services that write badges, vehicles, groups, companies, stations, sessions);
+every process reads the recent rows every
 ``AUTHORIZATION_CACHE_POLL_SECONDS`` (0.2 s) and forgets what they name. The process that made
 the change forgets at once, on commit. If the reading stops (database away, slow), the cache
 stops answering ``_STALE_AFTER`` (0.8 s) after the last good read: a revoked badge is refused
@@ -26,12 +27,11 @@ from collections import OrderedDict
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from badges.authorization import AuthorizationFacts, Decision, decide
-from badges.models import AuthorizationChange, Badge
+from badges.models import AuthorizationChange
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +39,6 @@ _STALE_AFTER = 0.8  # seconds after the start of the last good read of the chang
 _WINDOW_SECONDS = 10.0
 _KEEP_CHANGES = timedelta(hours=1)
 _MAX_ENTRIES = 200_000
-
-# Station fields a decision looks at; saves of other fields (heartbeats…) change nothing.
-_STATION_FIELDS = {"auth_mode", "company", "company_id", "charge_point_id"}
-# Session fields the concurrent-session rule looks at.
-_SESSION_FIELDS = {"stopped_at", "authorization_status", "badge", "badge_id", "station"}
 
 
 class AuthorizationCache:
@@ -161,61 +156,3 @@ class AuthorizationCache:
 
 
 cache = AuthorizationCache(poll_seconds=settings.AUTHORIZATION_CACHE_POLL_SECONDS)
-
-
-# --- What changes decisions ------------------------------------------------------------------
-
-
-def _changed(badge_id: int | None) -> None:
-    AuthorizationChange.objects.create(badge_id=badge_id)
-    transaction.on_commit(lambda: cache.forget({badge_id}))
-
-
-def _badge_changed(sender, instance, raw: bool = False, **kwargs) -> None:
-    if not raw:
-        _changed(instance.pk)
-
-
-def _anything_changed(sender, raw: bool = False, **kwargs) -> None:
-    if not raw:
-        _changed(None)
-
-
-def _relations_changed(sender, action: str, **kwargs) -> None:
-    if action in ("post_add", "post_remove", "post_clear"):
-        _changed(None)
-
-
-def _station_saved(sender, instance, raw: bool = False, update_fields=None, **kwargs) -> None:
-    if not raw and (update_fields is None or _STATION_FIELDS & set(update_fields)):
-        _changed(None)
-
-
-def _session_changed(
-    sender, instance, raw: bool = False, created: bool = False, update_fields=None, **kwargs
-) -> None:
-    relevant = created or update_fields is None or _SESSION_FIELDS & set(update_fields)
-    if not raw and instance.badge_id is not None and relevant:
-        _changed(instance.badge_id)
-
-
-def connect_signals() -> None:
-    """Called by ``BadgesConfig.ready``."""
-    from fleet.models import AuthorizationGroup, Company, Vehicle
-    from stations.models import ChargingSession, Station
-
-    for signal in (post_save, post_delete):
-        signal.connect(_badge_changed, sender=Badge, dispatch_uid=f"auth_cache.badge.{signal}")
-        for model in (Vehicle, Company, AuthorizationGroup):
-            signal.connect(
-                _anything_changed, sender=model, dispatch_uid=f"auth_cache.{model}.{signal}"
-            )
-    post_save.connect(_station_saved, sender=Station, dispatch_uid="auth_cache.station")
-    post_delete.connect(_anything_changed, sender=Station, dispatch_uid="auth_cache.station.del")
-    post_save.connect(_session_changed, sender=ChargingSession, dispatch_uid="auth_cache.session")
-    post_delete.connect(
-        _session_changed, sender=ChargingSession, dispatch_uid="auth_cache.session.del"
-    )
-    for through in (Badge.groups.through, AuthorizationGroup.stations.through):
-        uid = f"auth_cache.{through}"
-        m2m_changed.connect(_relations_changed, sender=through, dispatch_uid=uid)

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from badges import access
 from badges.authorization import AuthorizationStatus, Decision, Reason, authorize
 from badges.identifiers import IdTagError, mac_of, normalize_id_tag, oui_organisation
 from badges.models import (
@@ -337,12 +338,12 @@ def _enrol(
         badge.full_clean()
     except ValidationError as error:  # e.g. a badge for this MAC was created meanwhile
         raise EnrolmentError(error.message_dict) from None
-    badge.save()
+    groups = None
     if station_for_groups is not None and station_for_groups.company_id != vehicle.company_id:
-        badge.groups.set(
-            AuthorizationGroup.objects.filter(company=vehicle.company, stations=station_for_groups)
+        groups = AuthorizationGroup.objects.filter(
+            company=vehicle.company, stations=station_for_groups
         )
-    inbox_mark_enrolled(badge=badge)
+    access.badge_save(badge=badge, groups=groups)
     warnings = []
     other_macs = list(
         Badge.objects.autocharge()
@@ -366,18 +367,6 @@ def _enrol(
             details={"vehicle": vehicle.license_plate, "previous": other_macs},
         )
     return Enrolment(badge=badge, warnings=warnings)
-
-
-def inbox_mark_enrolled(*, badge: Badge) -> None:
-    """However a badge for a MAC came to be (inbox, pairing, by hand), its inbox entry is done."""
-    if badge.mac is None:
-        return
-    UnknownVehicle.objects.filter(mac=badge.mac).exclude(status=InboxStatus.ENROLLED).update(
-        status=InboxStatus.ENROLLED,
-        badge=badge,
-        resolved_by=badge.enrolled_by,
-        resolved_at=timezone.now(),
-    )
 
 
 @transaction.atomic

@@ -5,23 +5,36 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from badges.forms import VehiclePairingForm, pairing_action
+from fleet import services
 from fleet.models import AuthorizationGroup, Company, StaffMembership, Vehicle
-from supervision.admin import CompanyScopedAdminMixin
+from supervision.admin import CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin
 
 
 @admin.register(Company)
-class CompanyAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class CompanyAdmin(CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, admin.ModelAdmin):
     list_display = ["name", "contact_email", "phone"]
     search_fields = ["name", "contact_email"]
 
+    def save_through(self, obj, form) -> None:
+        services.company_save(company=obj)
+
+    def delete_through(self, obj) -> None:
+        services.company_delete(company=obj)
+
 
 @admin.register(Vehicle)
-class VehicleAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class VehicleAdmin(CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, admin.ModelAdmin):
     list_display = ["license_plate", "make", "model", "company", "active"]
     list_filter = ["active", "company", "make"]
     search_fields = ["license_plate", "vin", "make", "model"]
     autocomplete_fields = ["company"]
     actions = ["pair_at_station"]
+
+    def save_through(self, obj, form) -> None:
+        services.vehicle_save(vehicle=obj)
+
+    def delete_through(self, obj) -> None:
+        services.vehicle_delete(vehicle=obj)
 
     def has_pair_permission(self, request) -> bool:
         return request.user.has_perm("badges.add_pairingwindow")
@@ -45,12 +58,21 @@ class VehicleAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AuthorizationGroup)
-class AuthorizationGroupAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class AuthorizationGroupAdmin(
+    CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, admin.ModelAdmin
+):
     list_display = ["name", "company"]
     list_filter = ["company"]
     search_fields = ["name", "company__name"]
     autocomplete_fields = ["company"]
     filter_horizontal = ["stations"]
+
+    def save_through(self, obj, form) -> None:
+        # The stations here, not in save_related: leaving stations are read before they go.
+        services.group_save(group=obj, stations=form.cleaned_data.get("stations"))
+
+    def delete_through(self, obj) -> None:
+        services.group_delete(group=obj)
 
 
 # --- Staff accounts: the company each staff user works for --------------------------------

@@ -7,5 +7,10 @@ class OcppGatewayConfig(AppConfig):
     verbose_name = _("OCPP gateway")
 
     def ready(self) -> None:
-        # Badge and vehicle changes reach the stations' caches and local lists.
-        from ocpp_gateway import signals  # noqa: F401
+        from badges import events as badge_events
+        from ocpp_gateway import operations
+
+        # Tags that stopped being usable: stations' caches cleared, local lists brought up to date.
+        badge_events.station_access_revoked.connect(
+            operations.on_station_access_revoked, dispatch_uid="ocpp_gateway"
+        )

@@ -166,29 +166,15 @@ def local_lists_refresh() -> None:
         )
 
 
-def badges_revoked(*, revoked: Iterable[tuple[str, str]], revoked_at: datetime) -> None:
-    """Badges stopped being usable (``(id_tag, why)``): clear the caches that may hold them,
-    then bring local lists up to date. Runs after the change committed."""
-    for id_tag, why in revoked:
-        caches_clear(id_tag=id_tag, reason=f"Badge {id_tag} {why}.", revoked_at=revoked_at)
-    local_lists_refresh()
-
-
-def group_access_withdrawn(
-    *, id_tags: Iterable[str], station_ids: Iterable[int], why: str, withdrawn_at: datetime
+def on_station_access_revoked(
+    sender, *, revoked: Iterable[tuple[str, str]], station_ids, revoked_at: datetime, **kwargs
 ) -> None:
-    """Badges may no longer charge at these stations through a group (the station or the badge
-    left the group, or the group was deleted): clear the caches of those stations that accepted
-    them, then bring local lists up to date. A badge still allowed there another way (its own
-    company's station, another group) is cleared too: the station then merely asks again."""
-    station_ids = list(station_ids)
-    for id_tag in id_tags:
-        caches_clear(
-            id_tag=id_tag,
-            reason=f"Badge {id_tag}: {why}.",
-            revoked_at=withdrawn_at,
-            among=station_ids,
-        )
+    """Tags stopped being usable (``(id_tag, reason)``; ``badges.events``): clear the caches of
+    the stations (``station_ids``, or any) that may hold them, then bring local lists up to
+    date. Runs after the change committed. A badge still allowed at a station another way (its
+    own company's station, another group) is cleared too: the station then merely asks again."""
+    for id_tag, reason in revoked:
+        caches_clear(id_tag=id_tag, reason=reason, revoked_at=revoked_at, among=station_ids)
     local_lists_refresh()
 
 

@@ -38,13 +38,22 @@ from stations.models import (
     TransactionEvent,
 )
 from stations.services import (
+    autocharge_profile_delete,
+    autocharge_profile_save,
     session_close_by_staff,
     session_correct_energy,
+    station_delete,
     station_password_generate,
     station_password_validate,
+    station_save,
     station_set_password,
 )
-from supervision.admin import CompanyScopedAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline
+from supervision.admin import (
+    CompanyScopedAdminMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    WrittenThroughServicesAdminMixin,
+)
 
 RECENT_CONNECTIONS = 20
 
@@ -141,7 +150,7 @@ PASSWORD_FIELDS = ["password_status", "new_password", "generate_password", "remo
 
 
 @admin.register(Station)
-class StationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class StationAdmin(CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, admin.ModelAdmin):
     list_display = [
         "charge_point_id",
         "name",
@@ -281,6 +290,12 @@ class StationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # Error reports (DEBUG page, mails to the admins) leave the typed password out.
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_through(self, obj, form) -> None:
+        station_save(station=obj)
+
+    def delete_through(self, obj) -> None:
+        station_delete(station=obj)
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
@@ -427,8 +442,16 @@ class AutochargeSettingInline(CompanyScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(AutochargeProfile)
-class AutochargeProfileAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class AutochargeProfileAdmin(
+    CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, admin.ModelAdmin
+):
     """Which configuration keys turn Autocharge on, per vendor (model, firmware)."""
+
+    def save_through(self, obj, form) -> None:
+        autocharge_profile_save(profile=obj)
+
+    def delete_through(self, obj) -> None:
+        autocharge_profile_delete(profile=obj)
 
     list_display = ["vendor", "model", "firmware_version", "settings_display", "push_on_boot"]
     list_filter = ["vendor", "push_on_boot", "repair_drift"]

@@ -20,12 +20,14 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from badges.access import authorization_changed
 from badges.authorization import AuthorizationStatus, Decision, Reason, authorize
 from badges.services import authorization_request
 from stations import credentials, plausibility
 from stations.autocharge import ReportedKey
 from stations.models import (
     AnomalyKind,
+    AutochargeProfile,
     AutochargeReadiness,
     ChargingSession,
     CloseReason,
@@ -42,7 +44,7 @@ from stations.models import (
     TransactionAnomaly,
     TransactionEvent,
 )
-from stations.selectors import LocalListItem
+from stations.selectors import LocalListItem, profile_vendors
 from supervision import live
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
@@ -487,6 +489,7 @@ def session_start(
         id_tag=id_tag, station=station, connector_id=connector_id, log_entry_id=log_entry_id
     )
     session = ChargingSession.objects.create(**start, **_attribution(decision))
+    _badge_sessions_changed(session)
     _flag_if_future(station=station, moment=started_at, what="StartTransaction", session=session)
     if not plausible_time:
         _flag_implausible_time(
@@ -699,6 +702,13 @@ def session_stop(
     return session
 
 
+def _badge_sessions_changed(session: ChargingSession) -> None:
+    """A session of a badge started or stopped: cached decisions about the badge elsewhere
+    (one session at a time) are forgotten."""
+    if session.badge_id is not None:
+        authorization_changed(badge_ids=[session.badge_id])
+
+
 def _close(
     *,
     station: Station,
@@ -740,6 +750,7 @@ def _close(
     session.save(
         update_fields=["meter_stop", "energy_wh", "stopped_at", "stop_received_at", "stop_reason"]
     )
+    _badge_sessions_changed(session)
     _flag_if_future(station=station, moment=stopped_at, what=what, session=session)
     # A session left open by a reboot is resolved once the station reports how it ended.
     TransactionAnomaly.objects.filter(
@@ -932,12 +943,14 @@ def transaction_event_record(
     )
     if samples:
         session.meter_start = _register_span(session)[0]
-    # Only what an event can change: a periodic meter-value event must not look like a change
-    # of who charges (the authorization caches listen to those fields).
+    # Only what an event can change: a periodic meter-value event is not a change of who
+    # charges, and must not make the authorization caches forget the badge.
     changed = ["started_at", "connector_id", "meter_start"]
     if attributing:
         changed += ["id_tag", *_attribution(decision)]
     session.save(update_fields=changed)
+    if attributing:
+        _badge_sessions_changed(session)
     if event == EVENT_ENDED:
         details = {"station_transaction_id": station_transaction_id, "seq_no": seq_no}
         if not session.is_active:
@@ -1056,6 +1069,7 @@ def session_close_by_staff(
     session.stop_reason = STAFF_STOP_REASON
     session.energy_wh = energy_wh
     session.save(update_fields=["stopped_at", "stop_received_at", "stop_reason", "energy_wh"])
+    _badge_sessions_changed(session)
     TransactionAnomaly.objects.filter(
         session=session, kind=AnomalyKind.OPEN_AT_REBOOT, resolved_at__isnull=True
     ).update(resolved_at=now)
@@ -1223,6 +1237,45 @@ PASSWORD_MAX_LENGTH = 40
 # (16 to 20 bytes, sent as hexadecimal), 119 bits of entropy.
 GENERATED_PASSWORD_LENGTH = 20
 _GENERATED_ALPHABET = string.ascii_letters + string.digits
+
+
+# --- Stations and Autocharge profiles written by staff ----------------------------------------
+
+# What a decision looks at on the station (badges.authorization.decide).
+_STATION_ACCESS_FIELDS = ("auth_mode", "company_id", "charge_point_id")
+
+
+@transaction.atomic
+def station_save(*, station: Station) -> Station:
+    """Create or update a station (its password: ``station_set_password``)."""
+    before = (
+        None
+        if station.pk is None
+        else Station.objects.filter(pk=station.pk).values(*_STATION_ACCESS_FIELDS).first()
+    )
+    station.save()
+    if before is not None and any(
+        before[field] != getattr(station, field) for field in _STATION_ACCESS_FIELDS
+    ):
+        authorization_changed()
+    return station
+
+
+@transaction.atomic
+def station_delete(*, station: Station) -> None:
+    station.delete()
+    authorization_changed()
+
+
+def autocharge_profile_save(*, profile: AutochargeProfile) -> AutochargeProfile:
+    profile.save()
+    transaction.on_commit(profile_vendors.forget)
+    return profile
+
+
+def autocharge_profile_delete(*, profile: AutochargeProfile) -> None:
+    profile.delete()
+    transaction.on_commit(profile_vendors.forget)
 
 
 def station_password_validate(password: str) -> None:

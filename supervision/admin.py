@@ -4,6 +4,7 @@ from django import forms
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from supervision import tenancy
@@ -139,3 +140,26 @@ class ReadOnlyInline(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.TabularI
     extra = 0
     can_delete = False
     show_change_link = False
+
+
+class WrittenThroughServicesAdminMixin:
+    """The admin writes through the model's services, as the API and the gateway do, so their
+    side effects (caches forgotten, stations told) follow every write: subclasses say how with
+    ``save_through(obj, form)`` and ``delete_through(obj)``."""
+
+    def save_through(self, obj, form) -> None:
+        raise NotImplementedError
+
+    def delete_through(self, obj) -> None:
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change) -> None:
+        self.save_through(obj, form)
+
+    def delete_model(self, request, obj) -> None:
+        self.delete_through(obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_through(obj)

@@ -115,6 +115,43 @@ class ProtectedDestroyMixin:
             ) from None
 
 
+class WrittenThroughServiceSerializerMixin:
+    """``create`` and ``update`` build the instance as DRF would, then hand it, with its
+    many-to-many values, to the model's service (``save_through(instance, many_to_many)``):
+    the API's writes have the same side effects as the admin's and the gateway's."""
+
+    def save_through(self, instance: Model, many_to_many: dict) -> Model:
+        raise NotImplementedError
+
+    def _split(self, validated_data: dict) -> tuple[dict, dict]:
+        many = {f.name for f in self.Meta.model._meta.many_to_many}
+        return (
+            {k: v for k, v in validated_data.items() if k not in many},
+            {k: v for k, v in validated_data.items() if k in many},
+        )
+
+    def create(self, validated_data):
+        fields, many_to_many = self._split(validated_data)
+        return self.save_through(self.Meta.model(**fields), many_to_many)
+
+    def update(self, instance, validated_data):
+        fields, many_to_many = self._split(validated_data)
+        for name, value in fields.items():
+            setattr(instance, name, value)
+        return self.save_through(instance, many_to_many)
+
+
+class DeletedThroughServiceMixin:
+    """A viewset's DELETE goes through the model's service (``delete_through(instance)``).
+    Listed after ``ProtectedDestroyMixin``, whose refusal it keeps."""
+
+    def delete_through(self, instance: Model) -> None:
+        raise NotImplementedError
+
+    def perform_destroy(self, instance) -> None:
+        self.delete_through(instance)
+
+
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = _("The object is not in a state that allows this.")

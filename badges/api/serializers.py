@@ -1,17 +1,26 @@
 from rest_framework import serializers
 
+from badges import access
 from badges.identifiers import mac_of
 from badges.models import Badge, PairingWindow, SharedMacModel, UnknownVehicle
 from badges.services import check_shared_mac
 from fleet.models import Vehicle
-from supervision.api import CompanyScopedSerializerMixin, ModelValidationMixin, service_errors
+from supervision.api import (
+    CompanyScopedSerializerMixin,
+    ModelValidationMixin,
+    WrittenThroughServiceSerializerMixin,
+    service_errors,
+)
 
 # How many OCPP log entries an inbox entry lists, newest first.
 LOG_ENTRIES_SHOWN = 20
 
 
 class BadgeSerializer(
-    CompanyScopedSerializerMixin, ModelValidationMixin, serializers.ModelSerializer
+    CompanyScopedSerializerMixin,
+    WrittenThroughServiceSerializerMixin,
+    ModelValidationMixin,
+    serializers.ModelSerializer,
 ):
     """A badge. Tying a ``VID:`` tag to a vehicle of a shared-MAC model line (creating it, or
     changing its RFID or vehicle) is refused with ``{"acknowledge_shared_mac": [message]}``
@@ -61,6 +70,9 @@ class BadgeSerializer(
             with service_errors():
                 check_shared_mac(vehicle=vehicle, acknowledged=acknowledged)
         return attrs
+
+    def save_through(self, instance, many_to_many):
+        return access.badge_save(badge=instance, groups=many_to_many.get("groups"))
 
 
 class UnknownVehicleSerializer(serializers.ModelSerializer):

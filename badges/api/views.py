@@ -5,6 +5,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from badges import access
 from badges.api.serializers import (
     LOG_ENTRIES_SHOWN,
     BadgeSerializer,
@@ -20,6 +21,7 @@ from badges.services import unknown_vehicle_dismiss, unknown_vehicle_enrol
 from stations.models import Station
 from supervision.api import (
     CompanyScopedViewSetMixin,
+    DeletedThroughServiceMixin,
     ProtectedDestroyMixin,
     action_permission,
     service_errors,
@@ -44,10 +46,18 @@ class BadgeFilter(django_filters.FilterSet):
         fields = ["rfid", "state", "type", "company", "vehicle", "mode", "usage"]
 
 
-class BadgeViewSet(CompanyScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelViewSet):
+class BadgeViewSet(
+    CompanyScopedViewSetMixin,
+    ProtectedDestroyMixin,
+    DeletedThroughServiceMixin,
+    viewsets.ModelViewSet,
+):
     queryset = Badge.objects.select_related("enrolled_by").prefetch_related("groups")
     serializer_class = BadgeSerializer
     filterset_class = BadgeFilter
+
+    def delete_through(self, instance):
+        access.badge_delete(badge=instance)
 
 
 class UnknownVehicleFilter(django_filters.FilterSet):

@@ -1,17 +1,30 @@
 from rest_framework import serializers
 
+from fleet import services
 from fleet.models import AuthorizationGroup, Company, Vehicle
-from supervision.api import CompanyScopedSerializerMixin, ModelValidationMixin
+from supervision.api import (
+    CompanyScopedSerializerMixin,
+    ModelValidationMixin,
+    WrittenThroughServiceSerializerMixin,
+)
 
 
-class CompanySerializer(ModelValidationMixin, serializers.ModelSerializer):
+class CompanySerializer(
+    WrittenThroughServiceSerializerMixin, ModelValidationMixin, serializers.ModelSerializer
+):
     class Meta:
         model = Company
         fields = ["id", "name", "address", "contact_email", "phone", "created_at"]
 
+    def save_through(self, instance, many_to_many):
+        return services.company_save(company=instance)
+
 
 class VehicleSerializer(
-    CompanyScopedSerializerMixin, ModelValidationMixin, serializers.ModelSerializer
+    CompanyScopedSerializerMixin,
+    WrittenThroughServiceSerializerMixin,
+    ModelValidationMixin,
+    serializers.ModelSerializer,
 ):
     class Meta:
         model = Vehicle
@@ -27,10 +40,19 @@ class VehicleSerializer(
             "created_at",
         ]
 
+    def save_through(self, instance, many_to_many):
+        return services.vehicle_save(vehicle=instance)
+
 
 class AuthorizationGroupSerializer(
-    CompanyScopedSerializerMixin, ModelValidationMixin, serializers.ModelSerializer
+    CompanyScopedSerializerMixin,
+    WrittenThroughServiceSerializerMixin,
+    ModelValidationMixin,
+    serializers.ModelSerializer,
 ):
     class Meta:
         model = AuthorizationGroup
         fields = ["id", "name", "company", "stations", "description"]
+
+    def save_through(self, instance, many_to_many):
+        return services.group_save(group=instance, stations=many_to_many.get("stations"))

@@ -1,25 +1,52 @@
 from rest_framework import viewsets
 
+from fleet import services
 from fleet.api.serializers import AuthorizationGroupSerializer, CompanySerializer, VehicleSerializer
 from fleet.models import AuthorizationGroup, Company, Vehicle
-from supervision.api import CompanyScopedViewSetMixin, ProtectedDestroyMixin
+from supervision.api import (
+    CompanyScopedViewSetMixin,
+    DeletedThroughServiceMixin,
+    ProtectedDestroyMixin,
+)
 
 
-class CompanyViewSet(CompanyScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelViewSet):
+class CompanyViewSet(
+    CompanyScopedViewSetMixin,
+    ProtectedDestroyMixin,
+    DeletedThroughServiceMixin,
+    viewsets.ModelViewSet,
+):
     queryset = Company.objects.all()
     serializer_class = CompanySerializer
     filterset_fields = ["name"]
 
+    def delete_through(self, instance):
+        services.company_delete(company=instance)
 
-class VehicleViewSet(CompanyScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelViewSet):
+
+class VehicleViewSet(
+    CompanyScopedViewSetMixin,
+    ProtectedDestroyMixin,
+    DeletedThroughServiceMixin,
+    viewsets.ModelViewSet,
+):
     queryset = Vehicle.objects.all()
     serializer_class = VehicleSerializer
     filterset_fields = ["company", "license_plate", "active"]
 
+    def delete_through(self, instance):
+        services.vehicle_delete(vehicle=instance)
+
 
 class AuthorizationGroupViewSet(
-    CompanyScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelViewSet
+    CompanyScopedViewSetMixin,
+    ProtectedDestroyMixin,
+    DeletedThroughServiceMixin,
+    viewsets.ModelViewSet,
 ):
     queryset = AuthorizationGroup.objects.prefetch_related("stations")
     serializer_class = AuthorizationGroupSerializer
     filterset_fields = ["company", "stations"]
+
+    def delete_through(self, instance):
+        services.group_delete(group=instance)

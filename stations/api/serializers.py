@@ -15,8 +15,17 @@ from stations.models import (
     SessionCorrection,
     Station,
 )
-from stations.services import station_password_validate, station_set_password
-from supervision.api import CompanyScopedSerializerMixin, ModelValidationMixin
+from stations.services import (
+    autocharge_profile_save,
+    station_password_validate,
+    station_save,
+    station_set_password,
+)
+from supervision.api import (
+    CompanyScopedSerializerMixin,
+    ModelValidationMixin,
+    WrittenThroughServiceSerializerMixin,
+)
 
 _UNSET = object()
 
@@ -28,7 +37,10 @@ class ConnectorSerializer(serializers.ModelSerializer):
 
 
 class StationSerializer(
-    CompanyScopedSerializerMixin, ModelValidationMixin, serializers.ModelSerializer
+    CompanyScopedSerializerMixin,
+    WrittenThroughServiceSerializerMixin,
+    ModelValidationMixin,
+    serializers.ModelSerializer,
 ):
     connectors = ConnectorSerializer(many=True, read_only=True)
     basic_auth_password = serializers.CharField(
@@ -117,6 +129,9 @@ class StationSerializer(
         if password is not _UNSET:
             attrs["basic_auth_password"] = password
         return attrs
+
+    def save_through(self, instance, many_to_many):
+        return station_save(station=instance)
 
     @transaction.atomic
     def create(self, validated_data):
@@ -260,8 +275,13 @@ class AutochargeSettingSerializer(
         fields = ["id", "profile", "key", "component", "variable", "value", "mode"]
 
 
-class AutochargeProfileSerializer(ModelValidationMixin, serializers.ModelSerializer):
+class AutochargeProfileSerializer(
+    WrittenThroughServiceSerializerMixin, ModelValidationMixin, serializers.ModelSerializer
+):
     settings = AutochargeSettingSerializer(many=True, read_only=True)
+
+    def save_through(self, instance, many_to_many):
+        return autocharge_profile_save(profile=instance)
 
     class Meta:
         model = AutochargeProfile

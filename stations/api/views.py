@@ -26,22 +26,36 @@ from stations.models import (
     SecurityEvent,
     Station,
 )
-from stations.services import session_close_by_staff, session_correct_energy
+from stations.services import (
+    autocharge_profile_delete,
+    session_close_by_staff,
+    session_correct_energy,
+    station_delete,
+)
 from supervision.api import (
     CompanyScopedViewSetMixin,
+    DeletedThroughServiceMixin,
     ProtectedDestroyMixin,
     action_permission,
     service_errors,
 )
 
 
-class StationViewSet(CompanyScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelViewSet):
+class StationViewSet(
+    CompanyScopedViewSetMixin,
+    ProtectedDestroyMixin,
+    DeletedThroughServiceMixin,
+    viewsets.ModelViewSet,
+):
     """Stations. ``pairing`` (arm with POST, disarm with DELETE) changes the station and may
     make a badge: it needs ``stations.change_station`` and ``badges.add_badge``."""
 
     queryset = Station.objects.prefetch_related("connectors")
     serializer_class = StationSerializer
     filterset_fields = ["company", "charge_point_id", "auth_mode", "connection_state"]
+
+    def delete_through(self, instance):
+        station_delete(station=instance)
 
     @action(
         detail=True,
@@ -135,13 +149,18 @@ class SecurityEventViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelView
     filterset_class = SecurityEventFilter
 
 
-class AutochargeProfileViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
+class AutochargeProfileViewSet(
+    CompanyScopedViewSetMixin, DeletedThroughServiceMixin, viewsets.ModelViewSet
+):
     """How each vendor's stations turn Autocharge on (product knowledge, the same for every
     company: staff read it, superusers change it). Its settings are their own resource."""
 
     queryset = AutochargeProfile.objects.prefetch_related("settings")
     serializer_class = AutochargeProfileSerializer
     filterset_fields = ["vendor"]
+
+    def delete_through(self, instance):
+        autocharge_profile_delete(profile=instance)
 
 
 class AutochargeSettingViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):

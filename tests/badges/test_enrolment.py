@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from badges import access
 from badges.authorization import AuthorizationStatus, Reason
 from badges.models import (
     Badge,
@@ -212,7 +213,9 @@ def test_dismissing_needs_a_reason_and_a_dismissed_vehicle_seen_again_stays_dism
 
 def test_a_badge_created_by_hand_closes_the_inbox_entry(station, vehicle):
     authorization_request(id_tag=TAG, station=station)
-    badge = BadgeFactory(rfid=TAG, company=vehicle.company, vehicle=vehicle)
+    badge = access.badge_save(
+        badge=BadgeFactory.build(rfid=TAG, company=vehicle.company, vehicle=vehicle)
+    )
     entry = UnknownVehicle.objects.get()
     assert (entry.status, entry.badge) == (InboxStatus.ENROLLED, badge)
 
@@ -221,7 +224,7 @@ def test_an_enrolled_vehicle_whose_badge_moved_to_another_mac_reopens(station, v
     authorization_request(id_tag=TAG, station=station)
     badge = unknown_vehicle_enrol(entry=UnknownVehicle.objects.get(), vehicle=vehicle).badge
     badge.rfid = "VID:A014310E0C02"
-    badge.save()
+    access.badge_save(badge=badge)
 
     authorization_request(id_tag=TAG, station=station)
 
@@ -419,7 +422,7 @@ def test_enrolling_a_stale_entry_whose_mac_got_a_badge_meanwhile_is_an_enrolment
 ):
     authorization_request(id_tag=TAG, station=station)
     stale = UnknownVehicle.objects.get()
-    BadgeFactory(rfid=TAG, company=vehicle.company, vehicle=vehicle)
+    access.badge_save(badge=BadgeFactory.build(rfid=TAG, company=vehicle.company, vehicle=vehicle))
 
     with pytest.raises(EnrolmentError) as refused:
         unknown_vehicle_enrol(entry=stale, vehicle=vehicle)

@@ -14,6 +14,10 @@ from django.core.management import call_command
 from django.utils import timezone
 from ocpp.charge_point import camel_to_snake_case, snake_to_camel_case
 
+from badges import access
+from badges import events as badge_events
+from badges.models import AuthorizationChange, Badge
+from fleet import services as fleet_services
 from ocpp_gateway import operations
 from ocpp_gateway.commands import (
     ACTIONS,
@@ -276,8 +280,13 @@ class TestCacheRevocation:
             accepted_log(station, tag)
         revoked_at = timezone.now()
 
-        operations.badges_revoked(
-            revoked=[("VID:A014310E0001", "disabled"), ("VID:A014310E0002", "disabled")],
+        operations.on_station_access_revoked(
+            Badge,
+            revoked=[
+                ("VID:A014310E0001", "Badge VID:A014310E0001 disabled."),
+                ("VID:A014310E0002", "Badge VID:A014310E0002 disabled."),
+            ],
+            station_ids=None,
             revoked_at=revoked_at,
         )
 
@@ -326,29 +335,32 @@ class TestCacheRevocation:
             )
 
 
-class TestSignals:
-    """Badge and vehicle changes, once committed, revoke the tags that stopped being usable."""
+class TestAccessChanges:
+    """Badge and vehicle writes through their services, once committed, announce the tags
+    that stopped being usable; the gateway clears the stations' caches."""
 
     @pytest.fixture
-    def revocations(self, monkeypatch):
+    def revocations(self):
         calls = []
-        monkeypatch.setattr(
-            operations, "badges_revoked", lambda revoked, revoked_at: calls.append(revoked)
-        )
-        return calls
+
+        def received(sender, *, revoked, station_ids, revoked_at, **kwargs):
+            calls.append(revoked)
+
+        badge_events.station_access_revoked.connect(received, dispatch_uid="test")
+        yield calls
+        badge_events.station_access_revoked.disconnect(dispatch_uid="test")
 
     def test_disabling_a_badge_revokes_it_after_commit(
         self, revocations, django_capture_on_commit_callbacks
     ):
         badge = BadgeFactory()
-        revocations.clear()
 
         with django_capture_on_commit_callbacks(execute=True):
             badge.state = "disabled"
-            badge.save()
+            access.badge_save(badge=badge)
             assert revocations == []
 
-        assert revocations == [[(badge.rfid, "disabled")]]
+        assert revocations == [[(badge.rfid, f"Badge {badge.rfid} disabled.")]]
 
     def test_moving_the_expiry_into_the_past_revokes_it(
         self, revocations, django_capture_on_commit_callbacks
@@ -356,8 +368,8 @@ class TestSignals:
         badge = BadgeFactory()
         with django_capture_on_commit_callbacks(execute=True):
             badge.expires_at = timezone.now() - timedelta(minutes=1)
-            badge.save()
-        assert revocations[-1] == [(badge.rfid, "expired")]
+            access.badge_save(badge=badge)
+        assert revocations[-1] == [(badge.rfid, f"Badge {badge.rfid} expired.")]
 
     def test_changing_the_rfid_revokes_the_old_tag(
         self, revocations, django_capture_on_commit_callbacks
@@ -365,14 +377,14 @@ class TestSignals:
         badge = BadgeFactory(rfid="VID:A014310E0001")
         with django_capture_on_commit_callbacks(execute=True):
             badge.rfid = "VID:A014310E0002"
-            badge.save()
-        assert revocations[-1] == [("VID:A014310E0001", "renamed")]
+            access.badge_save(badge=badge)
+        assert revocations[-1] == [("VID:A014310E0001", "Badge VID:A014310E0001 renamed.")]
 
     def test_deleting_a_badge_revokes_it(self, revocations, django_capture_on_commit_callbacks):
         badge = BadgeFactory()
         with django_capture_on_commit_callbacks(execute=True):
-            badge.delete()
-        assert revocations[-1] == [(badge.rfid, "deleted")]
+            access.badge_delete(badge=badge)
+        assert revocations[-1] == [(badge.rfid, f"Badge {badge.rfid} deleted.")]
 
     def test_deactivating_a_vehicle_revokes_its_usable_badges(
         self, revocations, django_capture_on_commit_callbacks
@@ -382,14 +394,26 @@ class TestSignals:
         BadgeFactory(company=vehicle.company, vehicle=vehicle, state="disabled")
         with django_capture_on_commit_callbacks(execute=True):
             vehicle.active = False
-            vehicle.save()
-        assert revocations[-1] == [(usable.rfid, "revoked: vehicle deactivated")]
+            fleet_services.vehicle_save(vehicle=vehicle)
+        assert revocations[-1] == [
+            (usable.rfid, f"Badge {usable.rfid} revoked: vehicle deactivated.")
+        ]
 
-    def test_other_changes_revoke_nothing_but_still_refresh_local_lists(
+    def test_a_new_badge_revokes_nothing_but_brings_local_lists_up_to_date(
+        self, revocations, django_capture_on_commit_callbacks
+    ):
+        vehicle = VehicleFactory()
+        with django_capture_on_commit_callbacks(execute=True):
+            access.badge_save(badge=BadgeFactory.build(company=vehicle.company, vehicle=vehicle))
+        assert revocations == [[]]
+
+    def test_describing_a_badge_tells_nobody_and_forgets_nothing(
         self, revocations, django_capture_on_commit_callbacks
     ):
         badge = BadgeFactory()
+        changes = AuthorizationChange.objects.count()
         with django_capture_on_commit_callbacks(execute=True):
             badge.description = "Spare van"
-            badge.save()
-        assert revocations[-1] == []
+            access.badge_save(badge=badge)
+        assert revocations == []
+        assert AuthorizationChange.objects.count() == changes

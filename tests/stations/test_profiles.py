@@ -11,6 +11,7 @@ from stations.selectors import (
     profile_settings,
     profile_vendors,
 )
+from stations.services import autocharge_profile_save
 from tests.factories import StationFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,11 +60,12 @@ def test_the_vendors_with_a_profile_are_known_without_asking_the_database_each_t
     assert not vendors.stale
 
 
-def test_a_profile_saved_in_this_process_counts_at_once():
+def test_a_profile_saved_in_this_process_counts_at_once(django_capture_on_commit_callbacks):
     profile_vendors.read()
     assert not profile_vendors.stale and not profile_vendors.may_have_profile("Newcomer")
 
-    AutochargeProfile.objects.create(vendor="Newcomer")
+    with django_capture_on_commit_callbacks(execute=True):
+        autocharge_profile_save(profile=AutochargeProfile(vendor="Newcomer"))
 
     assert profile_vendors.stale
     profile_vendors.read()
@@ -73,7 +75,7 @@ def test_a_profile_saved_in_this_process_counts_at_once():
 def test_one_saved_by_another_process_counts_once_the_vendors_are_read_again(monkeypatch):
     vendors = ProfileVendors()
     vendors.read()
-    # Another process: no signal here.
+    # Another process: nothing tells this one.
     AutochargeProfile.objects.bulk_create([AutochargeProfile(vendor="Elsewhere")])
     assert not vendors.stale and not vendors.may_have_profile("Elsewhere")
 
