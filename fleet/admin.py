@@ -1,10 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from badges.forms import VehiclePairingForm, pairing_action
 from fleet import services
 from fleet.models import AuthorizationGroup, Company, StaffMembership, Vehicle
 from supervision.admin import CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin
@@ -28,33 +26,12 @@ class VehicleAdmin(CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, ad
     list_filter = ["active", "company", "make"]
     search_fields = ["license_plate", "vin", "make", "model"]
     autocomplete_fields = ["company"]
-    actions = ["pair_at_station"]
 
     def save_through(self, obj, form) -> None:
         services.vehicle_save(vehicle=obj)
 
     def delete_through(self, obj) -> None:
         services.vehicle_delete(vehicle=obj)
-
-    def has_pair_permission(self, request) -> bool:
-        return request.user.has_perm("badges.add_pairingwindow")
-
-    @admin.action(description=_("Pair at a station…"), permissions=["pair"])
-    def pair_at_station(self, request, queryset):
-        return pairing_action(
-            self,
-            request,
-            queryset,
-            form_class=VehiclePairingForm,
-            selected_as="vehicle",
-            select_one_message=gettext("Select exactly one vehicle to pair."),
-            action="pair_at_station",
-            title=gettext("Pair at a station"),
-            intro=gettext(
-                "The MAC address of the next unknown vehicle that plugs in at the chosen station "
-                "within the window becomes this vehicle's Autocharge badge."
-            ),
-        )
 
 
 @admin.register(AuthorizationGroup)

@@ -16,6 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from badges.forms import (
     StationPairingForm,
+    VehiclePairingForm,
     action_page,
     add_service_error,
     confirmed,
@@ -23,6 +24,8 @@ from badges.forms import (
 )
 from badges.models import PairingWindow
 from badges.services import pairing_cancel
+from fleet.admin import VehicleAdmin as FleetVehicleAdmin
+from fleet.models import Vehicle
 from stations.models import (
     AutochargeProfile,
     AutochargeSetting,
@@ -653,3 +656,35 @@ class SecurityEventAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.Mode
     @admin.display(description=_("details"))
     def pretty_details(self, event: SecurityEvent) -> str:
         return format_html("<pre>{}</pre>", json.dumps(event.details, indent=2, ensure_ascii=False))
+
+
+# --- Vehicles, with pairing at a station ------------------------------------------------------
+
+admin.site.unregister(Vehicle)
+
+
+@admin.register(Vehicle)
+class VehicleAdmin(FleetVehicleAdmin):
+    """Fleet's vehicle admin, with the action fleet (which knows no station) cannot offer."""
+
+    actions = [*FleetVehicleAdmin.actions, "pair_at_station"]
+
+    def has_pair_permission(self, request) -> bool:
+        return request.user.has_perm("badges.add_pairingwindow")
+
+    @admin.action(description=_("Pair at a station…"), permissions=["pair"])
+    def pair_at_station(self, request, queryset):
+        return pairing_action(
+            self,
+            request,
+            queryset,
+            form_class=VehiclePairingForm,
+            selected_as="vehicle",
+            select_one_message=gettext("Select exactly one vehicle to pair."),
+            action="pair_at_station",
+            title=gettext("Pair at a station"),
+            intro=gettext(
+                "The MAC address of the next unknown vehicle that plugs in at the chosen station "
+                "within the window becomes this vehicle's Autocharge badge."
+            ),
+        )
