@@ -27,9 +27,10 @@ def test_a_badge_disabled_through_one_process_is_refused_within_a_second_by_anot
         assert authorize() == "Accepted"
         time.sleep(0.5)  # the process's cache starts with its first Authorize, live in 0.2 s
         assert authorize() == "Accepted"
-        # Behind the back of the signals (a raw UPDATE): the process answers from its memory.
+        # Behind the services' back (a raw UPDATE): the process answers from its memory.
         Badge.objects.filter(pk=badge.pk).update(state=BadgeState.DISABLED)
         assert authorize() == "Accepted"
+        Badge.objects.filter(pk=badge.pk).update(state=BadgeState.ENABLED)
 
         status, _ = api.patch(f"/badges/{badge.pk}/", {"state": "disabled"})  # the first process
         assert status == 200
