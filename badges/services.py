@@ -193,7 +193,9 @@ def _record_sighting(
 ) -> None:
     entry = None
     if decision.reason == Reason.UNKNOWN_BADGE:
+        # The station's company's entry: each company counts and decides on its own.
         entry, _created = UnknownVehicle.objects.select_for_update().get_or_create(
+            company_id=station.company_id,
             mac=mac,
             defaults={
                 "id_tag": decision.id_tag,
@@ -369,10 +371,14 @@ def _enrol(
 
 
 def inbox_mark_enrolled(*, badge: Badge) -> None:
-    """However a badge for a MAC came to be (inbox, pairing, by hand), its inbox entry is done."""
+    """However a badge for a MAC came to be (inbox, pairing, by hand), its company's inbox entry
+    is done; other companies' entries for the MAC stay as they are (they cannot open the
+    badge)."""
     if badge.mac is None:
         return
-    UnknownVehicle.objects.filter(mac=badge.mac).exclude(status=InboxStatus.ENROLLED).update(
+    UnknownVehicle.objects.filter(company_id=badge.company_id, mac=badge.mac).exclude(
+        status=InboxStatus.ENROLLED
+    ).update(
         status=InboxStatus.ENROLLED,
         badge=badge,
         resolved_by=badge.enrolled_by,
@@ -392,6 +398,21 @@ def unknown_vehicle_enrol(
     if entry.status == InboxStatus.ENROLLED:
         raise EnrolmentError(
             _("%(tag)s is already enrolled.") % {"tag": entry.id_tag}, code="enrolled"
+        )
+    if vehicle.company_id != entry.company_id:
+        # The badge would resolve another company's entry, never this one.
+        raise EnrolmentError(
+            {
+                "vehicle": _(
+                    "%(plate)s belongs to %(owner)s: this entry is %(company)s's inbox, enrol it "
+                    "into one of %(company)s's vehicles."
+                )
+                % {
+                    "plate": vehicle.license_plate,
+                    "owner": vehicle.company,
+                    "company": entry.company,
+                }
+            }
         )
     return badge_enrol(
         id_tag=entry.id_tag,
