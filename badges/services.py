@@ -122,19 +122,30 @@ def _act_on_refusal(
         now=now,
     )
     if decision.status == AuthorizationStatus.CONCURRENT_TX:
-        elsewhere = list(
-            decision.badge.sessions.active()
-            .exclude(station=station)
-            .values_list("station__charge_point_id", flat=True)
-        )
-        security_event_record(
-            kind=SecurityEventKind.CONCURRENT_VID,
-            severity=Severity.CRITICAL,
-            station=station,
-            id_tag=decision.id_tag,
-            details={"charging_at": elsewhere, "connector_id": connector_id},
-        )
+        _record_concurrent_vid(decision=decision, station=station, connector_id=connector_id)
     return decision
+
+
+def _record_concurrent_vid(*, decision: Decision, station: Station, connector_id: int | None):
+    """The station's company reads where the vehicle charges among its own stations and how
+    many other companies' stations it charges at; their names are for superusers only."""
+    own, others = [], []
+    elsewhere = decision.badge.sessions.active().exclude(station=station)
+    for charge_point_id, company_id in elsewhere.values_list(
+        "station__charge_point_id", "station__company_id"
+    ):
+        (own if company_id == station.company_id else others).append(charge_point_id)
+    details = {"charging_at": own, "connector_id": connector_id}
+    if others:
+        details["charging_at_other_companies_stations"] = len(others)
+    security_event_record(
+        kind=SecurityEventKind.CONCURRENT_VID,
+        severity=Severity.CRITICAL,
+        station=station,
+        id_tag=decision.id_tag,
+        details=details,
+        other_companies_details={"charging_at": others} if others else None,
+    )
 
 
 def _plugged_connector(station: Station) -> int | None:
@@ -234,13 +245,12 @@ def _record_sighting(
 
 
 def _detect_probing(*, mac: str, id_tag: str, station: Station, now: datetime) -> None:
-    """A MAC refused at stations of several companies in a short time: cloned or probing."""
+    """A MAC refused at stations of several companies in a short time: cloned or probing.
+    Recorded without a station: it concerns several companies, so superusers only see it (and
+    no company's contact is mailed what the others' stations saw)."""
     since = now - timedelta(minutes=settings.AUTOCHARGE_PROBING_WINDOW_MINUTES)
-    companies = set(
-        VehicleSighting.objects.filter(mac=mac, seen_at__gte=since).values_list(
-            "station__company_id", flat=True
-        )
-    )
+    seen = VehicleSighting.objects.filter(mac=mac, seen_at__gte=since)
+    companies = set(seen.values_list("station__company_id", flat=True))
     if len(companies) < settings.AUTOCHARGE_PROBING_COMPANIES:
         return
     already = SecurityEvent.objects.filter(
@@ -248,13 +258,18 @@ def _detect_probing(*, mac: str, id_tag: str, station: Station, now: datetime) -
     )
     if already.exists():
         return
+    stations = seen.order_by("station__charge_point_id").values_list(
+        "station__charge_point_id", flat=True
+    )
     security_event_record(
         kind=SecurityEventKind.MAC_PROBING,
         severity=Severity.WARNING,
-        station=station,
+        station=None,
         id_tag=id_tag,
         details={
             "companies": len(companies),
+            "stations": list(stations.distinct()),
+            "latest_station": station.charge_point_id,
             "window_minutes": settings.AUTOCHARGE_PROBING_WINDOW_MINUTES,
         },
     )
@@ -360,12 +375,19 @@ def _enrol(
             )
             % {"plate": vehicle.license_plate, "badges": ", ".join(other_macs)}
         )
+        # Paired at a partner's station: that company must not read the vehicle and its
+        # badges, so the event is superusers' only (no station), naming the station itself.
+        own_station = station_for_groups
+        details = {"vehicle": vehicle.license_plate, "previous": other_macs}
+        if own_station is not None and own_station.company_id != vehicle.company_id:
+            details["paired_at"] = own_station.charge_point_id
+            own_station = None
         security_event_record(
             kind=SecurityEventKind.MAC_CHANGED,
             severity=Severity.INFO,
-            station=station_for_groups,
+            station=own_station,
             id_tag=canonical,
-            details={"vehicle": vehicle.license_plate, "previous": other_macs},
+            details=details,
         )
     return Enrolment(badge=badge, warnings=warnings)
 

@@ -17,6 +17,7 @@ from stations.models import (
 )
 from stations.services import station_password_validate, station_set_password
 from supervision.api import CompanyScopedSerializerMixin, ModelValidationMixin
+from supervision.tenancy import is_superuser
 
 _UNSET = object()
 
@@ -238,6 +239,9 @@ class ChargingSessionDetailSerializer(ChargingSessionSerializer):
 
 
 class SecurityEventSerializer(serializers.ModelSerializer):
+    """``other_companies_details`` (what the event names of other companies) is there for
+    superusers only."""
+
     class Meta:
         model = SecurityEvent
         fields = [
@@ -247,9 +251,17 @@ class SecurityEventSerializer(serializers.ModelSerializer):
             "station",
             "id_tag",
             "details",
+            "other_companies_details",
             "created_at",
             "notified",
         ]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if not is_superuser(getattr(request, "user", None)):
+            del fields["other_companies_details"]
+        return fields
 
 
 class AutochargeSettingSerializer(
