@@ -426,8 +426,8 @@ def unknown_vehicle_enrol(
         raise EnrolmentError(
             {
                 "vehicle": _(
-                    "%(plate)s belongs to %(owner)s: this entry is %(company)s's inbox, enrol it "
-                    "into one of %(company)s's vehicles."
+                    "%(plate)s belongs to %(owner)s, and this unknown vehicle was seen by "
+                    "%(company)s: enrol it into one of %(company)s's vehicles."
                 )
                 % {
                     "plate": vehicle.license_plate,
