@@ -389,7 +389,7 @@ class UnknownVehicleAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             return None
         entry = queryset.get()
         form = UnknownVehicleEnrolForm(
-            request.POST if confirmed(request) else None, user=request.user
+            request.POST if confirmed(request) else None, user=request.user, entry=entry
         )
         if form.is_bound and form.is_valid():
             try:

@@ -183,6 +183,21 @@ def test_an_entry_cannot_be_enrolled_into_another_company_vehicle_even_by_a_supe
     assert row(shared_mac["alpha"]) == before
 
 
+def test_the_admin_enrol_form_offers_a_superuser_only_the_entry_company_vehicles(
+    partners, shared_mac, admin_user
+):
+    alpha, beta = partners
+    admin = admin_client_of(admin_user)
+    action = {"action": "enrol_into_vehicle", "_selected_action": [shared_mac["alpha"].pk]}
+
+    page = admin.post(INBOX_URL, action)
+    refused = admin.post(INBOX_URL, {**action, "confirm": "yes", "vehicle": beta.vehicle.pk})
+
+    assert list(page.context["form"].fields["vehicle"].queryset) == [alpha.vehicle]
+    assert "vehicle" in refused.context["form"].errors
+    assert row(shared_mac["alpha"])["status"] == InboxStatus.OPEN
+
+
 def test_a_superuser_sees_every_company_entry_labelled_and_filtered_by_company(
     partners, shared_mac, admin_user
 ):
