@@ -377,15 +377,15 @@ def _enrol(
         )
         # Paired at a partner's station: that company must not read the vehicle and its
         # badges, so the event is superusers' only (no station), naming the station itself.
-        own_station = station_for_groups
+        event_station = station_for_groups
         details = {"vehicle": vehicle.license_plate, "previous": other_macs}
-        if own_station is not None and own_station.company_id != vehicle.company_id:
-            details["paired_at"] = own_station.charge_point_id
-            own_station = None
+        if event_station is not None and event_station.company_id != vehicle.company_id:
+            details["paired_at"] = event_station.charge_point_id
+            event_station = None
         security_event_record(
             kind=SecurityEventKind.MAC_CHANGED,
             severity=Severity.INFO,
-            station=own_station,
+            station=event_station,
             id_tag=canonical,
             details=details,
         )

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from badges.authorization import AuthorizationStatus
 from badges.models import InboxStatus, UnknownVehicle
-from badges.services import authorization_request
+from badges.services import authorization_request, pairing_open
 from stations.models import SecurityEvent, SecurityEventKind
 from tests.tenancy.conftest import Tenant, admin_client_of, api_client
 
@@ -361,3 +361,19 @@ def test_mac_probing_across_companies_is_for_superusers_only_and_mailed_to_nobod
     assert superuser["details"]["stations"] == sorted(
         [alpha.station.charge_point_id, beta.station.charge_point_id]
     )
+
+
+def test_a_vehicle_paired_at_a_partner_station_is_not_told_to_the_station_company(
+    partners, alpha_api
+):
+    alpha, beta = partners
+    pairing_open(station=alpha.station, vehicle=beta.vehicle, opened_by=beta.staff)
+
+    decision = authorization_request(id_tag=SHARED_VID, station=alpha.station, connector_id=1)
+
+    assert decision.accepted
+    changed = SecurityEvent.objects.get(kind=SecurityEventKind.MAC_CHANGED, id_tag=SHARED_VID)
+    assert (changed.station, changed.details["paired_at"]) == (None, alpha.station.charge_point_id)
+    listed = alpha_api.get(events_api()).content.decode()
+    assert beta.vehicle.license_plate not in listed
+    assert alpha_api.get(events_api(changed.pk)).status_code == 404
