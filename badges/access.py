@@ -86,10 +86,14 @@ def badge_save(*, badge: Badge, groups: Iterable[AuthorizationGroup] | None = No
 
 
 def inbox_mark_enrolled(*, badge: Badge) -> None:
-    """However a badge for a MAC came to be (inbox, pairing, by hand), its inbox entry is done."""
+    """However a badge for a MAC came to be (inbox, pairing, by hand), its company's inbox entry
+    is done; other companies' entries for the MAC stay as they are (they cannot open the
+    badge)."""
     if badge.mac is None:
         return
-    UnknownVehicle.objects.filter(mac=badge.mac).exclude(status=InboxStatus.ENROLLED).update(
+    UnknownVehicle.objects.filter(company_id=badge.company_id, mac=badge.mac).exclude(
+        status=InboxStatus.ENROLLED
+    ).update(
         status=InboxStatus.ENROLLED,
         badge=badge,
         resolved_by=badge.enrolled_by,

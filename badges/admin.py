@@ -34,7 +34,7 @@ from badges.services import (
     unknown_vehicle_dismiss,
     unknown_vehicle_enrol,
 )
-from fleet.models import Company, Vehicle
+from fleet.models import Vehicle
 from stations.models import Station
 from supervision.admin import (
     CompanyScopedAdminMixin,
@@ -227,26 +227,6 @@ class SeenAtStationFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=seen.values("unknown_vehicle_id"))
 
 
-class SeenAtCompanyFilter(admin.SimpleListFilter):
-    title = _("company of the station")
-    parameter_name = "station_company"
-
-    def lookups(self, request, model_admin):
-        companies = Company.objects.filter(
-            stations__vehicle_sightings__unknown_vehicle__isnull=False
-        )
-        companies = scope(companies, request.user)
-        return [(str(company.pk), str(company)) for company in companies.distinct()]
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        if not self.value().isdigit():
-            return queryset.none()
-        seen = VehicleSighting.objects.filter(station__company_id=self.value())
-        return queryset.filter(pk__in=seen.values("unknown_vehicle_id"))
-
-
 def _reason_label(reason: str) -> str:
     return Reason(reason).label if reason in Reason.values else reason
 
@@ -259,6 +239,7 @@ class UnknownVehicleAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "id_tag",
         "mac",
+        "company",
         "vendor",
         "randomised",
         "first_seen_at",
@@ -268,13 +249,15 @@ class UnknownVehicleAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         "seen_at_stations",
         "status",
     ]
-    list_filter = [InboxStatusFilter, SeenAtStationFilter, SeenAtCompanyFilter]
+    list_filter = [InboxStatusFilter, "company", SeenAtStationFilter]
+    list_select_related = ["company"]
     search_fields = ["mac", "id_tag", "vendor_hint", "dismissed_reason"]
     ordering = ["-last_seen_at"]
     actions = ["enrol_into_vehicle", "dismiss"]
     fields = [
         "id_tag",
         "mac",
+        "company",
         "vendor",
         "randomised",
         "status",
@@ -292,10 +275,8 @@ class UnknownVehicleAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        # Only the sightings at stations the user sees: where else a MAC was presented is
-        # other companies' business.
-        sightings = scope(VehicleSighting.objects.all(), request.user)
-        sightings = sightings.select_related("station").order_by("-seen_at")
+        # An entry's sightings are all at its company's stations (``_record_sighting``).
+        sightings = VehicleSighting.objects.select_related("station").order_by("-seen_at")
         return (
             super()
             .get_queryset(request)
@@ -420,7 +401,7 @@ class UnknownVehicleAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             return None
         entry = queryset.get()
         form = UnknownVehicleEnrolForm(
-            request.POST if confirmed(request) else None, user=request.user
+            request.POST if confirmed(request) else None, user=request.user, entry=entry
         )
         if form.is_bound and form.is_valid():
             try:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from badges.models import Badge, PairingWindow
+from badges.models import Badge, PairingWindow, UnknownVehicle
 from badges.services import MAX_PAIRING_MINUTES, EnrolmentError, check_shared_mac, pairing_open
 from fleet.models import Vehicle
 from stations.models import Station
@@ -204,9 +204,17 @@ class SharedMacConfirmationForm(forms.Form):
 
 
 class UnknownVehicleEnrolForm(SharedMacConfirmationForm):
+    """Offers the vehicles of the entry's company only (to superusers too): another company's
+    badge would never resolve this entry."""
+
     vehicle = _vehicle_chooser()
 
     field_order = ["vehicle", "acknowledge_shared_mac"]
+
+    def __init__(self, *args, entry: UnknownVehicle, **kwargs):
+        super().__init__(*args, **kwargs)
+        vehicles = self.fields["vehicle"]
+        vehicles.queryset = vehicles.queryset.filter(company=entry.company_id)
 
 
 class UnknownVehicleDismissForm(forms.Form):

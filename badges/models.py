@@ -208,10 +208,19 @@ class InboxStatus(models.TextChoices):
 
 
 class UnknownVehicle(models.Model):
-    """The inbox: one row per MAC that stations presented and no badge knew, aggregating its
-    attempts, so staff enrol vehicles without digging through the OCPP log."""
+    """The inbox: one row per company and MAC that the company's stations presented and no
+    badge knew, aggregating those attempts, so staff enrol vehicles without digging through the
+    OCPP log. Each company has its own entry, counters and decision for a MAC: what another
+    company saw or decided about it is that company's business."""
 
-    mac = models.CharField(_("MAC address"), max_length=12, unique=True)
+    company = models.ForeignKey(
+        "fleet.Company",
+        verbose_name=_("company"),
+        on_delete=models.CASCADE,
+        related_name="unknown_vehicles",
+        help_text=_("The company whose stations saw the vehicle."),
+    )
+    mac = models.CharField(_("MAC address"), max_length=12)
     id_tag = models.CharField(_("id tag"), max_length=16)
     first_seen_at = models.DateTimeField(_("first seen"))
     last_seen_at = models.DateTimeField(_("last seen"), db_index=True)
@@ -249,6 +258,9 @@ class UnknownVehicle(models.Model):
         ordering = ["-last_seen_at"]
         verbose_name = _("unknown vehicle")
         verbose_name_plural = _("unknown vehicles")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "mac"], name="unknown_vehicle_company_mac")
+        ]
 
     def __str__(self) -> str:
         return self.id_tag

@@ -123,19 +123,30 @@ def _act_on_refusal(
         now=now,
     )
     if decision.status == AuthorizationStatus.CONCURRENT_TX:
-        elsewhere = list(
-            decision.badge.sessions.active()
-            .exclude(station=station)
-            .values_list("station__charge_point_id", flat=True)
-        )
-        security_event_record(
-            kind=SecurityEventKind.CONCURRENT_VID,
-            severity=Severity.CRITICAL,
-            station=station,
-            id_tag=decision.id_tag,
-            details={"charging_at": elsewhere, "connector_id": connector_id},
-        )
+        _record_concurrent_vid(decision=decision, station=station, connector_id=connector_id)
     return decision
+
+
+def _record_concurrent_vid(*, decision: Decision, station: Station, connector_id: int | None):
+    """The station's company reads where the vehicle charges among its own stations and how
+    many other companies' stations it charges at; their names are for superusers only."""
+    own, others = [], []
+    elsewhere = decision.badge.sessions.active().exclude(station=station)
+    for charge_point_id, company_id in elsewhere.values_list(
+        "station__charge_point_id", "station__company_id"
+    ):
+        (own if company_id == station.company_id else others).append(charge_point_id)
+    details = {"charging_at": own, "connector_id": connector_id}
+    if others:
+        details["charging_at_other_companies_stations"] = len(others)
+    security_event_record(
+        kind=SecurityEventKind.CONCURRENT_VID,
+        severity=Severity.CRITICAL,
+        station=station,
+        id_tag=decision.id_tag,
+        details=details,
+        other_companies_details={"charging_at": others} if others else None,
+    )
 
 
 def _plugged_connector(station: Station) -> int | None:
@@ -194,7 +205,9 @@ def _record_sighting(
 ) -> None:
     entry = None
     if decision.reason == Reason.UNKNOWN_BADGE:
+        # The station's company's entry: each company counts and decides on its own.
         entry, _created = UnknownVehicle.objects.select_for_update().get_or_create(
+            company_id=station.company_id,
             mac=mac,
             defaults={
                 "id_tag": decision.id_tag,
@@ -233,13 +246,12 @@ def _record_sighting(
 
 
 def _detect_probing(*, mac: str, id_tag: str, station: Station, now: datetime) -> None:
-    """A MAC refused at stations of several companies in a short time: cloned or probing."""
+    """A MAC refused at stations of several companies in a short time: cloned or probing.
+    Recorded without a station: it concerns several companies, so superusers only see it (and
+    no company's contact is mailed what the others' stations saw)."""
     since = now - timedelta(minutes=settings.AUTOCHARGE_PROBING_WINDOW_MINUTES)
-    companies = set(
-        VehicleSighting.objects.filter(mac=mac, seen_at__gte=since).values_list(
-            "station__company_id", flat=True
-        )
-    )
+    seen = VehicleSighting.objects.filter(mac=mac, seen_at__gte=since)
+    companies = set(seen.values_list("station__company_id", flat=True))
     if len(companies) < settings.AUTOCHARGE_PROBING_COMPANIES:
         return
     already = SecurityEvent.objects.filter(
@@ -247,13 +259,18 @@ def _detect_probing(*, mac: str, id_tag: str, station: Station, now: datetime) -
     )
     if already.exists():
         return
+    stations = seen.order_by("station__charge_point_id").values_list(
+        "station__charge_point_id", flat=True
+    )
     security_event_record(
         kind=SecurityEventKind.MAC_PROBING,
         severity=Severity.WARNING,
-        station=station,
+        station=None,
         id_tag=id_tag,
         details={
             "companies": len(companies),
+            "stations": list(stations.distinct()),
+            "latest_station": station.charge_point_id,
             "window_minutes": settings.AUTOCHARGE_PROBING_WINDOW_MINUTES,
         },
     )
@@ -359,12 +376,19 @@ def _enrol(
             )
             % {"plate": vehicle.license_plate, "badges": ", ".join(other_macs)}
         )
+        # Paired at a partner's station: that company must not read the vehicle and its
+        # badges, so the event is superusers' only (no station), naming the station itself.
+        event_station = station_for_groups
+        details = {"vehicle": vehicle.license_plate, "previous": other_macs}
+        if event_station is not None and event_station.company_id != vehicle.company_id:
+            details["paired_at"] = event_station.charge_point_id
+            event_station = None
         security_event_record(
             kind=SecurityEventKind.MAC_CHANGED,
             severity=Severity.INFO,
-            station=station_for_groups,
+            station=event_station,
             id_tag=canonical,
-            details={"vehicle": vehicle.license_plate, "previous": other_macs},
+            details=details,
         )
     return Enrolment(badge=badge, warnings=warnings)
 
@@ -381,6 +405,21 @@ def unknown_vehicle_enrol(
     if entry.status == InboxStatus.ENROLLED:
         raise EnrolmentError(
             _("%(tag)s is already enrolled.") % {"tag": entry.id_tag}, code="enrolled"
+        )
+    if vehicle.company_id != entry.company_id:
+        # The badge would resolve another company's entry, never this one.
+        raise EnrolmentError(
+            {
+                "vehicle": _(
+                    "%(plate)s belongs to %(owner)s, and this unknown vehicle was seen by "
+                    "%(company)s: enrol it into one of %(company)s's vehicles."
+                )
+                % {
+                    "plate": vehicle.license_plate,
+                    "owner": vehicle.company,
+                    "company": entry.company,
+                }
+            }
         )
     return badge_enrol(
         id_tag=entry.id_tag,

@@ -57,6 +57,7 @@ from supervision.admin import (
     ReadOnlyInline,
     WrittenThroughServicesAdminMixin,
 )
+from supervision.tenancy import is_superuser
 
 RECENT_CONNECTIONS = 20
 
@@ -651,11 +652,24 @@ class SecurityEventAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.Mode
     list_select_related = ["station"]
     date_hierarchy = "created_at"
     fields = ["created_at", "kind", "severity", "station", "id_tag", "notified", "pretty_details"]
-    readonly_fields = fields
+    readonly_fields = [*fields, "pretty_other_companies_details"]
+
+    def get_fields(self, request, obj=None):
+        if is_superuser(request.user):
+            return [*self.fields, "pretty_other_companies_details"]
+        return self.fields
 
     @admin.display(description=_("details"))
     def pretty_details(self, event: SecurityEvent) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(event.details, indent=2, ensure_ascii=False))
+        return _pretty_json(event.details)
+
+    @admin.display(description=_("other companies' details"))
+    def pretty_other_companies_details(self, event: SecurityEvent) -> str:
+        return _pretty_json(event.other_companies_details)
+
+
+def _pretty_json(value) -> str:
+    return format_html("<pre>{}</pre>", json.dumps(value, indent=2, ensure_ascii=False))
 
 
 # --- Vehicles, with pairing at a station ------------------------------------------------------

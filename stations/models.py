@@ -469,7 +469,12 @@ class Severity(models.TextChoices):
 
 
 class SecurityEvent(models.Model):
-    """Something staff must look at: a possibly cloned or probing vehicle identity."""
+    """Something staff must look at: a possibly cloned or probing vehicle identity.
+
+    It is the station's company's event: its staff read ``details``, which name only that
+    company's stations, vehicles and badges and count the others. What it names of other
+    companies is in ``other_companies_details``, for superusers only. An event without a
+    station (one concerning several companies, or an unknown station) is superusers' only."""
 
     kind = models.CharField(_("kind"), max_length=32, choices=SecurityEventKind.choices)
     severity = models.CharField(_("severity"), max_length=16, choices=Severity.choices)
@@ -483,6 +488,12 @@ class SecurityEvent(models.Model):
     )
     id_tag = models.CharField(_("id tag"), max_length=64, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
+    other_companies_details = models.JSONField(
+        _("other companies' details"),
+        default=dict,
+        blank=True,
+        help_text=_("What the event names of other companies: superusers only."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     notified = models.BooleanField(
         _("e-mail sent"),

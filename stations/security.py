@@ -1,5 +1,6 @@
 """Security events: recorded, then mailed to the station company's contact, at most once per
-kind and station per hour so an attack does not become a mail flood."""
+kind and station per hour so an attack does not become a mail flood. The mail says what the
+company's staff may read: ``details``, never ``other_companies_details``."""
 
 from __future__ import annotations
 
@@ -24,7 +25,11 @@ def security_event_record(
     station: Station | None,
     id_tag: str = "",
     details: dict | None = None,
+    other_companies_details: dict | None = None,
 ) -> SecurityEvent:
+    """``details`` name only the station's company's stations, vehicles and badges;
+    ``other_companies_details`` the rest (superusers only). Without a station, the event is
+    superusers' only and mailed to nobody."""
     recipient = station.company.contact_email if station is not None else ""
     recently_notified = SecurityEvent.objects.filter(
         kind=kind,
@@ -39,6 +44,7 @@ def security_event_record(
         station=station,
         id_tag=id_tag,
         details=details or {},
+        other_companies_details=other_companies_details or {},
         notified=notify,
     )
     if notify:

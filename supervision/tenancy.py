@@ -54,13 +54,6 @@ def _visible_sessions(company: Company) -> QuerySet:
     return ChargingSession.objects.filter(_sessions(company)).values("pk")
 
 
-def _seen_at_own_station(company: Company) -> Q:
-    # A subquery rather than a join: an entry seen many times is still one row, no DISTINCT.
-    VehicleSighting = apps.get_model("badges", "VehicleSighting")
-    seen = VehicleSighting.objects.filter(station__company=company)
-    return Q(pk__in=seen.values("unknown_vehicle_id"))
-
-
 def _everyone(company: Company) -> Q:
     return Q()
 
@@ -88,7 +81,7 @@ RULES: dict[str, Callable[[Company], Q]] = {
     "ocpp_gateway.command": _at_own_station,
     "badges.vehiclesighting": _at_own_station,
     "badges.pairingwindow": _at_own_station,
-    "badges.unknownvehicle": _seen_at_own_station,
+    "badges.unknownvehicle": _owned,
     # The list of model lines sharing a MAC is common knowledge: every staff user reads it.
     "badges.sharedmacmodel": _everyone,
     # How each vendor turns Autocharge on is product knowledge, the same for every company.

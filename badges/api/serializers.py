@@ -87,6 +87,7 @@ class UnknownVehicleSerializer(serializers.ModelSerializer):
         model = UnknownVehicle
         fields = [
             "id",
+            "company",
             "mac",
             "id_tag",
             "first_seen_at",

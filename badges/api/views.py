@@ -26,7 +26,6 @@ from supervision.api import (
     action_permission,
     service_errors,
 )
-from supervision.tenancy import scope
 
 
 def filter_id_tag(queryset, name: str, value: str):
@@ -67,14 +66,14 @@ class UnknownVehicleFilter(django_filters.FilterSet):
 
     class Meta:
         model = UnknownVehicle
-        fields = ["status", "station"]
+        fields = ["status", "company", "station"]
 
 
-def unknown_vehicles_with_sightings(sightings=None):
-    """Inbox entries with what their ``sightings`` (default: all) tell, in two queries per page
-    whatever its length or the entries' attempts: the latest sighting per station, the newest
-    logged ones."""
-    sightings = VehicleSighting.objects.all() if sightings is None else sightings
+def unknown_vehicles_with_sightings():
+    """Inbox entries with what their sightings tell, in two queries per page whatever its length
+    or the entries' attempts: the latest sighting per station, the newest logged ones. An
+    entry's sightings are all at its company's stations (``_record_sighting``)."""
+    sightings = VehicleSighting.objects.all()
     latest_per_station = (
         sightings.annotate(
             rank=Window(
@@ -106,12 +105,6 @@ class UnknownVehicleViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelVie
     queryset = unknown_vehicles_with_sightings()
     serializer_class = UnknownVehicleSerializer
     filterset_class = UnknownVehicleFilter
-
-    def get_queryset(self):
-        # Only what was seen at stations the user sees: where else a MAC was presented is
-        # other companies' business.
-        sightings = scope(VehicleSighting.objects.all(), self.request.user)
-        return scope(unknown_vehicles_with_sightings(sightings), self.request.user)
 
     @action(
         detail=True,

@@ -26,6 +26,7 @@ from supervision.api import (
     ModelValidationMixin,
     WrittenThroughServiceSerializerMixin,
 )
+from supervision.tenancy import is_superuser
 
 _UNSET = object()
 
@@ -253,6 +254,9 @@ class ChargingSessionDetailSerializer(ChargingSessionSerializer):
 
 
 class SecurityEventSerializer(serializers.ModelSerializer):
+    """``other_companies_details`` (what the event names of other companies) is there for
+    superusers only."""
+
     class Meta:
         model = SecurityEvent
         fields = [
@@ -262,9 +266,17 @@ class SecurityEventSerializer(serializers.ModelSerializer):
             "station",
             "id_tag",
             "details",
+            "other_companies_details",
             "created_at",
             "notified",
         ]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if not is_superuser(getattr(request, "user", None)):
+            del fields["other_companies_details"]
+        return fields
 
 
 class AutochargeSettingSerializer(

@@ -85,7 +85,8 @@ def test_the_inbox_lists_unknown_vehicles_in_english(english_client, inbox):
         "Latest refusal reason",
         "Unknown badge",
         "By status",
-        "By company of the station",
+        "By company",
+        "Taxis Bleus",
         "Enrol into vehicle…",
         "Dismiss…",
     ]:
@@ -102,7 +103,7 @@ def test_the_inbox_speaks_french_to_a_french_browser(french_client, inbox):
         "Dernier motif de refus",
         "Badge inconnu",
         "Par statut",
-        "Par entreprise de la borne",
+        "Par entreprise",
         "Associer à un véhicule…",
         "Écarter…",
     ]:
@@ -151,10 +152,10 @@ def test_the_inbox_filters_on_the_station_where_a_vehicle_was_seen(english_clien
     }
 
 
-def test_the_inbox_filters_on_the_company_of_the_station(english_client, inbox):
+def test_the_inbox_filters_on_the_company_whose_stations_saw_the_vehicle(english_client, inbox):
     taxis = CompanyFactory._meta.model.objects.get(name="Taxis Bleus")
 
-    assert listed(english_client, station_company=taxis.pk) == [inbox["001A2B3C4D5E"]]
+    assert listed(english_client, company__id__exact=taxis.pk) == [inbox["001A2B3C4D5E"]]
 
 
 def test_the_station_and_company_filters_combine_with_the_status(english_client, inbox, station):

@@ -92,7 +92,11 @@ def test_the_security_events_list_filters_and_searches(english_client, events, q
 
 
 def test_the_security_events_list_filters_on_the_station(english_client, events, station):
-    assert listed(english_client, station__id__exact=station.pk) == {events["probing"]}
+    takeover = security_event_record(
+        kind=SecurityEventKind.STATION_TAKEOVER, severity=Severity.WARNING, station=station
+    )
+
+    assert listed(english_client, station__id__exact=station.pk) == {takeover}
 
 
 def test_a_security_event_shows_its_details_pretty_printed(english_client, events):

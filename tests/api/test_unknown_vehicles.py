@@ -16,6 +16,7 @@ BADGES = "/api/v1/badges/"
 SHARED = "/api/v1/shared-mac-models/"
 ENTRY_FIELDS = {
     "id",
+    "company",
     "mac",
     "id_tag",
     "first_seen_at",
@@ -61,7 +62,7 @@ def vehicle(station):
 
 class TestList:
     def test_an_unknown_vid_presented_at_stations_is_listed_with_every_field(self, api, station):
-        other = StationFactory(charge_point_id="CP-OTHER-9")
+        other = StationFactory(company=station.company, charge_point_id="CP-OTHER-9")
         first, second, third = uuid4(), uuid4(), uuid4()
         present("vid:a0:14:31:0e:00:4e", station, log_entry_id=first)
         present(VID, other, log_entry_id=second)
@@ -73,7 +74,7 @@ class TestList:
         [row] = response.json()["results"]
         assert set(row) == ENTRY_FIELDS
         entry = entry_of()
-        assert row["id"] == entry.pk
+        assert (row["id"], row["company"]) == (entry.pk, station.company_id)
         assert (row["mac"], row["id_tag"]) == ("A014310E004E", VID)
         assert row["attempts"] == 3
         assert row["last_reason"] == "unknown_badge"
@@ -140,7 +141,7 @@ class TestList:
     def test_a_page_of_twenty_entries_costs_a_bounded_number_of_queries(
         self, api, station, django_assert_max_num_queries
     ):
-        other = StationFactory()
+        other = StationFactory(company=station.company)
         for n in range(20):
             id_tag = f"VID:A01431{n + 1:06X}"
             present(id_tag, station, log_entry_id=uuid4())

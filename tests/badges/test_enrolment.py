@@ -82,14 +82,29 @@ def test_an_unknown_vid_opens_an_inbox_entry_with_a_sighting_linked_to_its_log_e
 
 
 def test_repeated_attempts_aggregate_into_one_entry(station):
-    other = StationFactory()
+    other = StationFactory(company=station.company)
     for where in (station, other, other):
         authorization_request(id_tag=TAG, station=where)
 
     entry = UnknownVehicle.objects.get()
-    assert entry.attempts == 3
+    assert (entry.company, entry.attempts) == (station.company, 3)
     assert entry.last_seen_at >= entry.first_seen_at
     assert set(entry.sightings.values_list("station", flat=True)) == {station.pk, other.pk}
+
+
+def test_attempts_at_two_companies_stations_make_one_entry_per_company(station):
+    partner = StationFactory()
+    for where in (station, partner, partner):
+        authorization_request(id_tag=TAG, station=where)
+
+    entries = {entry.company: entry for entry in UnknownVehicle.objects.all()}
+    assert {company: entry.attempts for company, entry in entries.items()} == {
+        station.company: 1,
+        partner.company: 2,
+    }
+    assert list(entries[station.company].sightings.values_list("station", flat=True)) == [
+        station.pk
+    ]
 
 
 def test_the_connector_comes_from_start_transaction_or_the_one_connector_preparing(station):

@@ -4,7 +4,7 @@ as references."""
 
 import pytest
 
-from badges.models import Badge, InboxStatus, PairingWindow, SharedMacModel
+from badges.models import Badge, InboxStatus, PairingWindow, SharedMacModel, UnknownVehicle
 from badges.services import authorization_request
 from fleet.models import AuthorizationGroup, Company, Vehicle
 from stations.models import AuthMethod, ChargingSession, Station
@@ -384,14 +384,22 @@ def test_a_station_owner_does_not_see_another_company_session_at_its_station(ten
     assert beta_api.get(url("sessions", visiting.pk)).json()["station"] == alpha.station.pk
 
 
-def test_an_inbox_entry_tells_only_the_sightings_at_the_user_stations(tenants, alpha_api):
+def test_a_mac_seen_by_two_companies_is_one_inbox_entry_each(tenants, alpha_api):
     alpha, beta = tenants
     entry = alpha.unknown_vehicle
     beta.pairing.delete()  # an armed station would pair the MAC instead
     authorization_request(id_tag=entry.id_tag, station=beta.station, connector_id=1)
+    beta_entry = UnknownVehicle.objects.get(company=beta.company, mac=entry.mac)
 
     seen_by_alpha = alpha_api.get(url("unknown-vehicles", entry.pk)).json()
-    seen_by_beta = api_client(beta.staff).get(url("unknown-vehicles", entry.pk)).json()
+    seen_by_beta = api_client(beta.staff).get(url("unknown-vehicles", beta_entry.pk)).json()
 
-    assert seen_by_alpha["stations"] == [alpha.station.charge_point_id]
-    assert seen_by_beta["stations"] == [beta.station.charge_point_id]
+    assert (seen_by_alpha["stations"], seen_by_alpha["attempts"]) == (
+        [alpha.station.charge_point_id],
+        1,
+    )
+    assert (seen_by_beta["stations"], seen_by_beta["attempts"]) == (
+        [beta.station.charge_point_id],
+        1,
+    )
+    assert alpha_api.get(url("unknown-vehicles", beta_entry.pk)).status_code == 404
