@@ -14,7 +14,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
-from badges.forms import (
+from badges.models import PairingWindow
+from fleet.admin import VehicleAdmin as FleetVehicleAdmin
+from fleet.models import Vehicle
+from stations import enrolment_admin  # noqa: F401  (registers the inbox and pairing admins)
+from stations.enrolment import pairing_cancel
+from stations.forms import (
     StationPairingForm,
     VehiclePairingForm,
     action_page,
@@ -22,10 +27,6 @@ from badges.forms import (
     confirmed,
     pairing_action,
 )
-from badges.models import PairingWindow
-from badges.services import pairing_cancel
-from fleet.admin import VehicleAdmin as FleetVehicleAdmin
-from fleet.models import Vehicle
 from stations.models import (
     AutochargeProfile,
     AutochargeSetting,

@@ -22,9 +22,9 @@ from django.utils.translation import gettext
 
 from badges.access import authorization_changed
 from badges.authorization import AuthorizationStatus, Decision, Reason, authorize
-from badges.services import authorization_request
 from stations import credentials, plausibility
 from stations.autocharge import ReportedKey
+from stations.enrolment import authorization_request
 from stations.models import (
     AnomalyKind,
     AutochargeProfile,

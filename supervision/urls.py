@@ -3,12 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from badges.api.views import (
-    BadgeViewSet,
-    PairingWindowViewSet,
-    SharedMacModelViewSet,
-    UnknownVehicleViewSet,
-)
+from badges.api.views import BadgeViewSet, PairingWindowViewSet, SharedMacModelViewSet
 from fleet.api.views import AuthorizationGroupViewSet, CompanyViewSet, VehicleViewSet
 from ocpp_gateway.api.views import CommandViewSet, OcppMessageViewSet, OperatedStationViewSet
 from stations.api.views import (
@@ -16,6 +11,7 @@ from stations.api.views import (
     AutochargeSettingViewSet,
     ChargingSessionViewSet,
     SecurityEventViewSet,
+    UnknownVehicleViewSet,
 )
 from supervision.api import ObtainStaffToken
 

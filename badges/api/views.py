@@ -1,30 +1,18 @@
 import django_filters
-from django.db.models import F, Prefetch, Window
-from django.db.models.functions import RowNumber
-from rest_framework import status, viewsets
-from rest_framework.decorators import action
-from rest_framework.response import Response
+from rest_framework import viewsets
 
 from badges import access
 from badges.api.serializers import (
-    LOG_ENTRIES_SHOWN,
     BadgeSerializer,
     PairingWindowSerializer,
     SharedMacModelSerializer,
-    UnknownVehicleDismissSerializer,
-    UnknownVehicleEnrolSerializer,
-    UnknownVehicleSerializer,
 )
 from badges.identifiers import IdTagError, normalize_id_tag
-from badges.models import Badge, PairingWindow, SharedMacModel, UnknownVehicle, VehicleSighting
-from badges.services import unknown_vehicle_dismiss, unknown_vehicle_enrol
-from stations.models import Station
+from badges.models import Badge, PairingWindow, SharedMacModel
 from supervision.api import (
     CompanyScopedViewSetMixin,
     DeletedThroughServiceMixin,
     ProtectedDestroyMixin,
-    action_permission,
-    service_errors,
 )
 
 
@@ -57,89 +45,6 @@ class BadgeViewSet(
 
     def delete_through(self, instance):
         access.badge_delete(badge=instance)
-
-
-class UnknownVehicleFilter(django_filters.FilterSet):
-    station = django_filters.ModelChoiceFilter(
-        field_name="sightings__station", queryset=Station.objects.all(), distinct=True
-    )
-
-    class Meta:
-        model = UnknownVehicle
-        fields = ["status", "company", "station"]
-
-
-def unknown_vehicles_with_sightings():
-    """Inbox entries with what their sightings tell, in two queries per page whatever its length
-    or the entries' attempts: the latest sighting per station, the newest logged ones. An
-    entry's sightings are all at its company's stations (``_record_sighting``)."""
-    sightings = VehicleSighting.objects.all()
-    latest_per_station = (
-        sightings.annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("unknown_vehicle"), F("station")],
-                order_by=[F("seen_at").desc(), F("pk").desc()],
-            )
-        )
-        .filter(rank=1)
-        .select_related("station")
-        .only("unknown_vehicle", "seen_at", "station__charge_point_id")
-        .order_by("-seen_at", "-pk")
-    )
-    recent_logged = (
-        sightings.filter(log_entry_id__isnull=False)
-        .only("unknown_vehicle", "seen_at", "log_entry_id")
-        .order_by("-seen_at", "-pk")[:LOG_ENTRIES_SHOWN]
-    )
-    return UnknownVehicle.objects.prefetch_related(
-        Prefetch("sightings", queryset=latest_per_station, to_attr="station_sightings"),
-        Prefetch("sightings", queryset=recent_logged, to_attr="recent_sightings"),
-    )
-
-
-class UnknownVehicleViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    """The inbox. Its actions change the entry: both need ``badges.change_unknownvehicle``,
-    ``enrol`` also ``badges.add_badge``."""
-
-    queryset = unknown_vehicles_with_sightings()
-    serializer_class = UnknownVehicleSerializer
-    filterset_class = UnknownVehicleFilter
-
-    @action(
-        detail=True,
-        methods=["post"],
-        serializer_class=UnknownVehicleEnrolSerializer,
-        permission_classes=[action_permission("badges.change_unknownvehicle", "badges.add_badge")],
-    )
-    def enrol(self, request, pk=None):
-        """Enrol the entry's MAC as the vehicle's badge → 201, the badge with ``warnings``."""
-        entry = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        with service_errors():
-            enrolment = unknown_vehicle_enrol(
-                entry=entry, enrolled_by=request.user, **serializer.validated_data
-            )
-        body = {**BadgeSerializer(enrolment.badge).data, "warnings": enrolment.warnings}
-        return Response(body, status=status.HTTP_201_CREATED)
-
-    @action(
-        detail=True,
-        methods=["post"],
-        serializer_class=UnknownVehicleDismissSerializer,
-        permission_classes=[action_permission("badges.change_unknownvehicle")],
-    )
-    def dismiss(self, request, pk=None):
-        """Not a fleet vehicle: leave the open list → 200, the entry."""
-        entry = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        with service_errors():
-            unknown_vehicle_dismiss(
-                entry=entry, dismissed_by=request.user, **serializer.validated_data
-            )
-        return Response(UnknownVehicleSerializer(self.get_object()).data)
 
 
 class PairingWindowViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):

@@ -7,8 +7,8 @@ from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
 
 from badges.authorization_cache import cache
-from badges.services import authorization_request
 from ocpp_gateway.v16.conversions import id_tag_info
+from stations.enrolment import authorization_request
 
 
 class AuthorizationHandlers:

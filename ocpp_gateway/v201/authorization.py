@@ -8,8 +8,8 @@ from ocpp.v201 import call_result
 from ocpp.v201.enums import Action
 
 from badges.authorization_cache import cache
-from badges.services import authorization_request
 from ocpp_gateway.v201.conversions import authorization_status, id_tag_of, id_token_info
+from stations.enrolment import authorization_request
 
 
 class AuthorizationHandlers:

@@ -14,8 +14,9 @@ from badges.models import (
     SharedMacModel,
     UnknownVehicle,
 )
-from badges.services import authorization_request, unknown_vehicle_dismiss
+from badges.services import unknown_vehicle_dismiss
 from ocpp_gateway.models import LogStatus
+from stations.enrolment import authorization_request
 from stations.models import SecurityEvent, SecurityEventKind
 from tests.admin.conftest import authorize_log
 from tests.factories import BadgeFactory, CompanyFactory, StationFactory, VehicleFactory

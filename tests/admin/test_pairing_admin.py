@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from badges.models import Badge, EnrolledVia, PairingOutcome, PairingWindow
-from badges.services import authorization_request, pairing_open
+from stations.enrolment import authorization_request, pairing_open
 from tests.factories import (
     AuthorizationGroupFactory,
     CompanyFactory,

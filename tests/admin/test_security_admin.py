@@ -6,7 +6,7 @@ import html
 import pytest
 from django.urls import reverse
 
-from badges.services import authorization_request
+from stations.enrolment import authorization_request
 from stations.models import SecurityEvent, SecurityEventKind, Severity
 from stations.security import security_event_record
 from tests.factories import CompanyFactory, StationFactory

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from badges.models import Badge, PairingWindow, SharedMacModel, UnknownVehicle
-from badges.services import authorization_request
+from stations.enrolment import authorization_request
 from tests.factories import AuthorizationGroupFactory, StationFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 import pytest
 
-from badges.services import authorization_request
+from stations.enrolment import authorization_request
 from stations.models import SecurityEvent
 from stations.security import security_event_record
 from tests.factories import CompanyFactory, StationFactory

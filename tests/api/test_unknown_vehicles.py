@@ -6,7 +6,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from badges.models import Badge, InboxStatus, SharedMacModel, UnknownVehicle
-from badges.services import authorization_request
+from stations.enrolment import authorization_request
 from tests.factories import BadgeFactory, StationFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db

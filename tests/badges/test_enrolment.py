@@ -19,13 +19,12 @@ from badges.models import (
     UnknownVehicle,
     VehicleSighting,
 )
-from badges.services import (
-    EnrolmentError,
+from badges.services import EnrolmentError, unknown_vehicle_dismiss
+from stations.enrolment import (
     authorization_request,
     badge_enrol,
     pairing_cancel,
     pairing_open,
-    unknown_vehicle_dismiss,
     unknown_vehicle_enrol,
 )
 from stations.models import ChargingSession, SecurityEvent

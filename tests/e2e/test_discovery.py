@@ -18,8 +18,8 @@ from badges.models import (
     SharedMacModel,
     UnknownVehicle,
 )
-from badges.services import pairing_open
 from ocpp_gateway import simulator
+from stations.enrolment import pairing_open
 from stations.models import ChargingSession, SecurityEvent
 from tests.e2e.stations import wait_for
 from tests.factories import BadgeFactory, StationFactory, VehicleFactory

@@ -13,10 +13,10 @@ from django.utils import timezone
 from ocpp.v201 import call
 
 from badges.models import Badge, BadgeState, EnrolledVia, InboxStatus, UnknownVehicle
-from badges.services import pairing_open
 from ocpp_gateway.models import Command, OcppMessage
 from ocpp_gateway.v201 import simulator
 from ocpp_gateway.v201.simulator import mac_token
+from stations.enrolment import pairing_open
 from stations.models import (
     AnomalyKind,
     AutochargeProfile,

@@ -7,7 +7,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.utils import timezone
 
-from badges.services import authorization_request
+from stations.enrolment import authorization_request
 from stations.services import (
     PresentedToken,
     connector_update_status,

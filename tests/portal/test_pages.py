@@ -11,10 +11,10 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from badges.models import BadgeUsage
-from badges.services import authorization_request
 from ocpp_gateway.admin import new_badge_url
 from ocpp_gateway.models import Direction, LogStatus, MessageType, OcppMessage
 from portal.selectors import local_midnight
+from stations.enrolment import authorization_request
 from stations.models import ConnectionState, Station
 from stations.services import session_start, session_stop
 from tests.factories import BadgeFactory, VehicleFactory

@@ -12,9 +12,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from badges.models import Badge, PairingWindow, UnknownVehicle
-from badges.services import authorization_request
 from fleet.models import AuthorizationGroup, Company, StaffMembership, Vehicle
 from ocpp_gateway.models import Direction, LogStatus, MessageType, OcppMessage
+from stations.enrolment import authorization_request
 from stations.models import (
     AuthMethod,
     ChargingSession,

@@ -8,8 +8,8 @@ from django.contrib import admin
 from django.urls import reverse
 
 from badges.models import Badge, PairingWindow
-from badges.services import authorization_request
 from fleet.models import Vehicle
+from stations.enrolment import authorization_request
 from supervision.admin import CompanyScopedAdminMixin
 from tests.tenancy.conftest import admin_client_of
 

@@ -5,8 +5,8 @@ as references."""
 import pytest
 
 from badges.models import Badge, InboxStatus, PairingWindow, SharedMacModel, UnknownVehicle
-from badges.services import authorization_request
 from fleet.models import AuthorizationGroup, Company, Vehicle
+from stations.enrolment import authorization_request
 from stations.models import AuthMethod, ChargingSession, Station
 from tests.tenancy.conftest import api_client
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from badges.authorization import AuthorizationStatus
 from badges.models import InboxStatus, UnknownVehicle
-from badges.services import authorization_request, pairing_open
+from stations.enrolment import authorization_request, pairing_open
 from stations.models import SecurityEvent, SecurityEventKind
 from tests.tenancy.conftest import Tenant, admin_client_of, api_client
 

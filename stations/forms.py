@@ -14,8 +14,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from badges.models import Badge, PairingWindow, UnknownVehicle
-from badges.services import MAX_PAIRING_MINUTES, EnrolmentError, check_shared_mac, pairing_open
+from badges.services import EnrolmentError, check_shared_mac
 from fleet.models import Vehicle
+from stations.enrolment import MAX_PAIRING_MINUTES, pairing_open
 from stations.models import Station
 from supervision.tenancy import scope
 
