@@ -8,6 +8,12 @@ cd "$(dirname "$0")/.."
 : "${PROCESSES:?}" "${PORT:?}" "${DATABASE_URL:?}" "${REDIS_URL:?}" "${UVICORN_FLAGS:?}"
 BIN=.venv/bin
 case "$DATABASE_URL" in postgres*) ;; *) echo "run-scaled needs a PostgreSQL DATABASE_URL" >&2; exit 2;; esac
+# A trial on one machine: unless one is given, a secret key of this run's own, shared by its
+# processes (the settings refuse to start on PostgreSQL without one; sign-ins end with the run).
+if [ -z "${DJANGO_SECRET_KEY:-}" ]; then
+    DJANGO_SECRET_KEY=$("$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(50))')
+fi
+export DJANGO_SECRET_KEY
 
 if ! command -v nginx >/dev/null; then
     echo "== installing nginx (Debian package)"

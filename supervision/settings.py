@@ -10,16 +10,17 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 
-# The fallback key only suits the embedded demo; README says to set one in production.
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-embedded-demo-key-change-me")
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=LOOPBACK_HOSTS)
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- HTTPS: the embedded default serves plain HTTP on 127.0.0.1; behind a reverse proxy that
@@ -157,6 +158,25 @@ else:
             "CONFIG": {"channel_capacity": STATIONS_CHANNEL_CAPACITY},
         }
     }
+
+# --- Secret key: the known demo key only for the embedded demo (SQLite, the in-memory channel
+# layer, loopback host names, no proxy). Anything else is a deployment, where that key would
+# let anyone forge session cookies and password-reset links: it refuses to start without one.
+EMBEDDED_DEMO = (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    and not REDIS_URL
+    and not BEHIND_TLS_PROXY
+    and set(ALLOWED_HOSTS) <= set(LOOPBACK_HOSTS)
+)
+if not SECRET_KEY:
+    if not EMBEDDED_DEMO:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Outside the embedded demo (SQLite, no REDIS_URL, "
+            "loopback DJANGO_ALLOWED_HOSTS, no DJANGO_BEHIND_TLS_PROXY) the portal needs a "
+            "secret key of its own, e.g. DJANGO_SECRET_KEY=\"$(python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))')\"; keep it (a new one signs everyone out)."
+        )
+    SECRET_KEY = "insecure-embedded-demo-key-change-me"  # noqa: S105 (the demo's only)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
