@@ -8,4 +8,4 @@ import secrets
 
 os.environ.setdefault("DJANGO_SECRET_KEY", f"test-suite-{secrets.token_urlsafe(32)}")
 
-from supervision.settings import *  # noqa: E402, F403
+from supervision.settings import *  # noqa: F403
