@@ -14,6 +14,8 @@ if [ -z "${DJANGO_SECRET_KEY:-}" ]; then
     DJANGO_SECRET_KEY=$("$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(50))')
 fi
 export DJANGO_SECRET_KEY
+# nginx, on this machine, says who the client is (X-Forwarded-For) and how it came.
+export DJANGO_TRUSTED_PROXIES="${DJANGO_TRUSTED_PROXIES:-127.0.0.1}"
 
 if ! command -v nginx >/dev/null; then
     echo "== installing nginx (Debian package)"
@@ -49,7 +51,7 @@ for number in $(seq 1 "$PROCESSES"); do
     port=$((PORT + number))
     # shellcheck disable=SC2086  # the flags are words
     "$BIN/uvicorn" supervision.asgi:application --host 127.0.0.1 --port "$port" \
-        $UVICORN_FLAGS --proxy-headers --forwarded-allow-ips 127.0.0.1 &
+        $UVICORN_FLAGS &
     pids+=($!)
     upstreams+="        server 127.0.0.1:${port};"$'\n'
 done

@@ -5,6 +5,7 @@ one process. `DATABASE_URL=postgres://…` and `REDIS_URL=redis://…` switch to
 channels-redis, so several server processes can share the stations.
 """
 
+import ipaddress
 import os
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,6 +30,18 @@ BEHIND_TLS_PROXY = env.bool("DJANGO_BEHIND_TLS_PROXY", default=False)
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=BEHIND_TLS_PROXY)
+# The proxies whose X-Forwarded-For (the client's address: login lockout, API throttling,
+# station handshakes) and X-Forwarded-Proto (the live WebSocket's origin) are believed, by the
+# socket's peer address: addresses or networks (CIDR). None by default, so that a client
+# reaching the portal directly cannot choose its address; behind the TLS proxy, the loopback
+# addresses (a proxy on the same machine).
+TRUSTED_PROXIES = env.list(
+    "DJANGO_TRUSTED_PROXIES", default=["127.0.0.1", "::1"] if BEHIND_TLS_PROXY else []
+)
+try:
+    [ipaddress.ip_network(entry, strict=False) for entry in TRUSTED_PROXIES]
+except ValueError as error:
+    raise ImproperlyConfigured(f"DJANGO_TRUSTED_PROXIES: {error}") from None
 SECURE_HSTS_SECONDS = env.int(
     "DJANGO_SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if BEHIND_TLS_PROXY else 0
 )
@@ -198,7 +211,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=60))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-# Behind the proxy, the client is the address the proxy appended to X-Forwarded-For.
+# From a trusted proxy, the client is the address it appended to X-Forwarded-For.
 AXES_CLIENT_IP_CALLABLE = "supervision.security.client_ip"
 
 # --- Internationalisation: English and French, chosen from the browser ----------------------
@@ -229,9 +242,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's, counting per client address as the login lockout does (supervision.security):
+    # X-Forwarded-For only from a trusted proxy.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "supervision.security.AnonRateThrottle",
+        "supervision.security.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="30/min"),
@@ -239,9 +254,6 @@ REST_FRAMEWORK = {
         # The token endpoint, per client address: password guessing.
         "token": env.str("API_THROTTLE_TOKEN", default="10/min"),
     },
-    # Throttling identifies a client by its address: the one the proxy saw, never a
-    # client-supplied X-Forwarded-For.
-    "NUM_PROXIES": 1 if BEHIND_TLS_PROXY else 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Autocharge supervision API",
