@@ -14,7 +14,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from badges.models import Badge, PairingWindow
-from badges.services import MAX_PAIRING_MINUTES, EnrolmentError, check_shared_mac, pairing_open
+from badges.services import (
+    MAX_CONNECTOR_ID,
+    MAX_PAIRING_MINUTES,
+    EnrolmentError,
+    check_shared_mac,
+    pairing_open,
+)
 from fleet.models import Vehicle
 from stations.models import Station
 from supervision.tenancy import scope
@@ -152,6 +158,7 @@ def _connector_field() -> forms.IntegerField:
     return forms.IntegerField(
         label=_("Connector"),
         min_value=1,
+        max_value=MAX_CONNECTOR_ID,
         required=False,
         help_text=_("Empty: any connector."),
     )

@@ -420,6 +420,8 @@ def unknown_vehicle_dismiss(*, entry: UnknownVehicle, reason: str, dismissed_by=
 # --- Pairing mode ---------------------------------------------------------------------------
 
 MAX_PAIRING_MINUTES = 60
+# Connector ids are kept in 32-bit columns, and the gateway refuses larger ones from stations.
+MAX_CONNECTOR_ID = 2**31 - 1
 
 
 @transaction.atomic

@@ -239,6 +239,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["supervision.permissions.StaffModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": ["supervision.api.CompanyScopedFilterBackend"],
+    # DRF's JSON parser, refusing absurd nesting with a 400 (DRF's own answers a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "supervision.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
