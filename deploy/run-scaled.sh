@@ -46,23 +46,16 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-upstreams=""
+ports=()
 for number in $(seq 1 "$PROCESSES"); do
     port=$((PORT + number))
     # shellcheck disable=SC2086  # the flags are words
     "$BIN/uvicorn" supervision.asgi:application --host 127.0.0.1 --port "$port" \
         $UVICORN_FLAGS &
     pids+=($!)
-    upstreams+="        server 127.0.0.1:${port};"$'\n'
+    ports+=("$port")
 done
-mkdir -p "$prefix"/{client_body,proxy,fastcgi,uwsgi,scgi}
-python3 - "$prefix" "$PORT" "$upstreams" <<'PY'
-import sys
-prefix, port, upstreams = sys.argv[1:]
-text = open("deploy/nginx.conf.template").read()
-text = text.replace("@PREFIX@", prefix).replace("@PORT@", port).replace("@UPSTREAMS@", upstreams)
-open(f"{prefix}/nginx.conf", "w").write(text)
-PY
+"$BIN/python" deploy/nginx_conf.py "$prefix" "$PORT" "${ports[@]}"
 echo "Portal: http://127.0.0.1:$PORT/admin/   OCPP: ws://127.0.0.1:$PORT/ocpp/<charge_point_id>"
 echo "($PROCESSES processes on ports $((PORT + 1))-$((PORT + PROCESSES)), nginx in front; Ctrl-C stops)"
 nginx -p "$prefix" -c "$prefix/nginx.conf" -e stderr &
