@@ -38,10 +38,11 @@ SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=BEHIND_TLS_
 TRUSTED_PROXIES = env.list(
     "DJANGO_TRUSTED_PROXIES", default=["127.0.0.1", "::1"] if BEHIND_TLS_PROXY else []
 )
-try:
-    [ipaddress.ip_network(entry, strict=False) for entry in TRUSTED_PROXIES]
-except ValueError as error:
-    raise ImproperlyConfigured(f"DJANGO_TRUSTED_PROXIES: {error}") from None
+for _entry in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_entry, strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"DJANGO_TRUSTED_PROXIES: {error}") from None
 SECURE_HSTS_SECONDS = env.int(
     "DJANGO_SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if BEHIND_TLS_PROXY else 0
 )

@@ -1,6 +1,7 @@
-"""The demo secret key serves the embedded demo only: anything that looks like a deployment
-refuses to start without DJANGO_SECRET_KEY. Each case loads the settings in a process of its own,
-with that environment."""
+"""Settings that refuse to start rather than run unsafely: the demo secret key serves the
+embedded demo only (anything that looks like a deployment needs DJANGO_SECRET_KEY), and
+DJANGO_TRUSTED_PROXIES must name addresses. Each case loads the settings in a process of its
+own, with that environment."""
 
 import os
 import subprocess
@@ -19,13 +20,19 @@ DECIDING = [
     "DJANGO_BEHIND_TLS_PROXY",
     "DJANGO_ALLOWED_HOSTS",
     "DJANGO_DEBUG",
+    "DJANGO_TRUSTED_PROXIES",
 ]
 
 
 def load_settings(**env: str) -> subprocess.CompletedProcess:
+    """The settings loaded with ``env``; prints the secret key and the trusted proxies."""
     base = {name: value for name, value in os.environ.items() if name not in DECIDING}
     return subprocess.run(
-        [sys.executable, "-c", "from django.conf import settings; print(settings.SECRET_KEY)"],
+        [
+            sys.executable,
+            "-c",
+            "from django.conf import settings as s; print(s.SECRET_KEY); print(s.TRUSTED_PROXIES)",
+        ],
         cwd=ROOT,
         env={**base, "DJANGO_SETTINGS_MODULE": "supervision.settings", **env},
         capture_output=True,
@@ -39,7 +46,7 @@ def test_the_embedded_demo_starts_with_the_demo_key():
     result = load_settings()
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == DEMO_KEY
+    assert result.stdout.splitlines() == [DEMO_KEY, "[]"]
 
 
 def test_an_explicit_sqlite_database_is_still_the_embedded_demo():
@@ -77,4 +84,14 @@ def test_a_deployment_with_its_key_starts_with_it():
     )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "a-key-of-its-own"
+    # Behind the TLS proxy, the proxies trusted by default are on the same machine.
+    assert result.stdout.splitlines() == ["a-key-of-its-own", "['127.0.0.1', '::1']"]
+
+
+def test_trusted_proxies_are_addresses_or_networks():
+    good = load_settings(DJANGO_TRUSTED_PROXIES="10.0.0.0/8,192.0.2.7,fd00::/8")
+    bad = load_settings(DJANGO_TRUSTED_PROXIES="10.0.0.0/8,proxy.internal")
+
+    assert good.stdout.splitlines()[1] == "['10.0.0.0/8', '192.0.2.7', 'fd00::/8']"
+    assert bad.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_TRUSTED_PROXIES: 'proxy.internal'" in bad.stderr
