@@ -48,6 +48,18 @@ def test_deep_json_inside_a_valid_body_is_a_400(api, station):
     assert "nested" in response.json()["detail"]
 
 
+def test_the_limit_is_64_levels(api):
+    def nested(depth: int) -> str:
+        return '{"name": "Deep", "x": ' + "[" * (depth - 1) + "]" * (depth - 1) + "}"
+
+    at_the_limit = post_raw(api, "/api/v1/companies/", nested(64))
+    past_it = post_raw(api, "/api/v1/companies/", nested(65))
+
+    assert at_the_limit.status_code == 201, at_the_limit.content  # the unknown key is ignored
+    assert past_it.status_code == 400
+    assert past_it.json() == {"detail": "The JSON is nested deeper than 64 levels."}
+
+
 def test_json_of_ordinary_depth_still_goes_through(api):
     response = api.post("/api/v1/companies/", {"name": "Nested Ltd"}, format="json")
 
