@@ -6,8 +6,9 @@ PORT ?= 8000
 # How the portal is served, by `make run`, `make run-scaled` and `make bench` alike: a listen
 # backlog for boot storms (thousands of stations reconnecting at once), frames cut by the
 # server past 1 MiB (the gateway logs and refuses those over OCPP_MAX_FRAME_BYTES itself), a
-# bounded clean stop.
-UVICORN_FLAGS ?= --lifespan on --backlog 4096 --ws-max-size 1048576 --timeout-graceful-shutdown 30
+# bounded clean stop; and the client's address left as the socket's (the portal itself reads
+# X-Forwarded-For, from DJANGO_TRUSTED_PROXIES only: uvicorn would believe any local client).
+UVICORN_FLAGS ?= --lifespan on --backlog 4096 --ws-max-size 1048576 --timeout-graceful-shutdown 30 --no-proxy-headers
 # `make run-scaled`: this many processes behind nginx, on PostgreSQL + Redis.
 PROCESSES ?= $(shell nproc)
 # `make bench STATIONS=500` for a quick run; scenario 7 needs PostgreSQL and Redis on 127.0.0.1

@@ -11,6 +11,10 @@ from django.utils.translation import gettext as _
 from badges.models import InboxStatus, SharedMacModel, UnknownVehicle
 from fleet.models import Vehicle
 
+# A pairing's connector: connector ids are kept in 32-bit columns, and the gateway refuses
+# larger ones from stations.
+MAX_CONNECTOR_ID = 2**31 - 1
+
 
 class EnrolmentError(ValidationError):
     """An enrolment or pairing that staff must correct; ``code`` tells which rule refused."""

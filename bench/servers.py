@@ -5,6 +5,7 @@ the end, whatever happens."""
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import sqlite3
@@ -23,6 +24,8 @@ ROOT = BENCH_DIR.parent
 # The per-station rate limit protects the others from one station; the bench saturates the
 # server with a few connections instead of thousands of slow ones, so it is lifted here.
 BENCH_ENV = {
+    # On PostgreSQL and Redis the settings require a key: one of this run's own.
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "OCPP_RATE_PER_SECOND": "1000000",
     "OCPP_RATE_BURST": "1000000",
     "DJANGO_SETTINGS_MODULE": "supervision.settings",

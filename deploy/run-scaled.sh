@@ -8,6 +8,14 @@ cd "$(dirname "$0")/.."
 : "${PROCESSES:?}" "${PORT:?}" "${DATABASE_URL:?}" "${REDIS_URL:?}" "${UVICORN_FLAGS:?}"
 BIN=.venv/bin
 case "$DATABASE_URL" in postgres*) ;; *) echo "run-scaled needs a PostgreSQL DATABASE_URL" >&2; exit 2;; esac
+# A trial on one machine: unless one is given, a secret key of this run's own, shared by its
+# processes (the settings refuse to start on PostgreSQL without one; sign-ins end with the run).
+if [ -z "${DJANGO_SECRET_KEY:-}" ]; then
+    DJANGO_SECRET_KEY=$("$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(50))')
+fi
+export DJANGO_SECRET_KEY
+# nginx, on this machine, says who the client is (X-Forwarded-For) and how it came.
+export DJANGO_TRUSTED_PROXIES="${DJANGO_TRUSTED_PROXIES:-127.0.0.1}"
 
 if ! command -v nginx >/dev/null; then
     echo "== installing nginx (Debian package)"
@@ -38,23 +46,16 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-upstreams=""
+ports=()
 for number in $(seq 1 "$PROCESSES"); do
     port=$((PORT + number))
     # shellcheck disable=SC2086  # the flags are words
     "$BIN/uvicorn" supervision.asgi:application --host 127.0.0.1 --port "$port" \
-        $UVICORN_FLAGS --proxy-headers --forwarded-allow-ips 127.0.0.1 &
+        $UVICORN_FLAGS &
     pids+=($!)
-    upstreams+="        server 127.0.0.1:${port};"$'\n'
+    ports+=("$port")
 done
-mkdir -p "$prefix"/{client_body,proxy,fastcgi,uwsgi,scgi}
-python3 - "$prefix" "$PORT" "$upstreams" <<'PY'
-import sys
-prefix, port, upstreams = sys.argv[1:]
-text = open("deploy/nginx.conf.template").read()
-text = text.replace("@PREFIX@", prefix).replace("@PORT@", port).replace("@UPSTREAMS@", upstreams)
-open(f"{prefix}/nginx.conf", "w").write(text)
-PY
+"$BIN/python" deploy/nginx_conf.py "$prefix" "$PORT" "${ports[@]}"
 echo "Portal: http://127.0.0.1:$PORT/admin/   OCPP: ws://127.0.0.1:$PORT/ocpp/<charge_point_id>"
 echo "($PROCESSES processes on ports $((PORT + 1))-$((PORT + PROCESSES)), nginx in front; Ctrl-C stops)"
 nginx -p "$prefix" -c "$prefix/nginx.conf" -e stderr &

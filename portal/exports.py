@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterator
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from badges.models import BadgeUsage
 from portal.selectors import Report
 
 # A cell starting with one of these is a formula to a spreadsheet: a vehicle named
-# "=HYPERLINK(…)" must stay text (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# "=HYPERLINK(…)" must stay text (CSV injection). Spreadsheets skip blanks before it, and one
+# that reads the file with another separator (French ones take ";") starts a cell after any
+# "," or ";" and a row after any line break, quoted or not.
+_FORMULA_SIGNS = frozenset("=+-@")
+_SEPARATORS = frozenset(",;")
 
 
 def usage_label(usage: str | None) -> str:
@@ -28,10 +33,38 @@ def kwh(energy_wh: int) -> Decimal:
     return (Decimal(energy_wh) / 1000).quantize(Decimal("0.001"))
 
 
+def _is_blank(character: str) -> bool:
+    """Whitespace (Unicode's too: no-break, em, ideographic spaces…) or an invisible format
+    character (zero-width space, byte-order mark…)."""
+    return character.isspace() or unicodedata.category(character) == "Cf"
+
+
 def _csv_cell(value):
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return f"'{value}"
-    return value
+    """Text that every spreadsheet reads as text, whatever separator it assumes: control
+    characters (line breaks, tabs, NUL…) become spaces, and a quote goes before each formula
+    sign that could start a cell (the first visible character, or the first after a
+    separator)."""
+    if not isinstance(value, str):
+        return value
+    cell = []
+    may_start_a_cell = True
+    for character in value:
+        if unicodedata.category(character) == "Cc":
+            character = " "
+        if may_start_a_cell and character in _FORMULA_SIGNS:
+            cell.append("'")
+        cell.append(character)
+        if character in _SEPARATORS:
+            may_start_a_cell = True
+        elif not _is_blank(character):
+            may_start_a_cell = False
+    return "".join(cell)
+
+
+def _xlsx_text(value):
+    """Excel's strings are never formulas (the cell's type says so, see ``as_xlsx``), but it
+    refuses the control characters XML cannot hold: those are left out."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def _header() -> list[str]:
@@ -77,7 +110,7 @@ def as_xlsx(report: Report) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for line, is_total in _lines(report):
-        sheet.append(line)
+        sheet.append([_xlsx_text(value) for value in line])
         row = sheet[sheet.max_row]
         row[4].number_format = "0.000"
         for cell in row[:3]:

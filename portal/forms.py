@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -17,9 +18,23 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+# A report's period lies within these: the calendar's ends (year 1, 9999) would overflow the
+# time-zone arithmetic of the query (a 500), and no session is that old or that far ahead.
+REPORT_EARLIEST = date(2000, 1, 1)
+REPORT_LATEST = date(2999, 12, 31)
+
+
+def _report_date(label) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        widget=DateInput(),
+        validators=[MinValueValidator(REPORT_EARLIEST), MaxValueValidator(REPORT_LATEST)],
+    )
+
+
 class ReportPeriodForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=DateInput())
-    end = forms.DateField(label=_("To (included)"), widget=DateInput())
+    start = _report_date(_("From"))
+    end = _report_date(_("To (included)"))
 
     @staticmethod
     def this_month() -> dict[str, date]:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from badges.models import Badge, PairingWindow, UnknownVehicle
-from badges.services import EnrolmentError, check_shared_mac
+from badges.services import MAX_CONNECTOR_ID, EnrolmentError, check_shared_mac
 from fleet.models import Vehicle
 from stations.enrolment import MAX_PAIRING_MINUTES, pairing_open
 from stations.models import Station
@@ -153,6 +153,7 @@ def _connector_field() -> forms.IntegerField:
     return forms.IntegerField(
         label=_("Connector"),
         min_value=1,
+        max_value=MAX_CONNECTOR_ID,
         required=False,
         help_text=_("Empty: any connector."),
     )

@@ -16,9 +16,9 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 
 from supervision import tenancy
+from supervision.security import ClientAddressThrottle
 
 
 class CompanyScopedViewSetMixin:
@@ -212,7 +212,7 @@ class StaffAuthTokenSerializer(AuthTokenSerializer):
         return attrs
 
 
-class TokenRateThrottle(SimpleRateThrottle):
+class TokenRateThrottle(ClientAddressThrottle):
     """Password guesses at the token endpoint, per client address, signed in or not."""
 
     scope = "token"

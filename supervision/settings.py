@@ -5,21 +5,23 @@ one process. `DATABASE_URL=postgres://…` and `REDIS_URL=redis://…` switch to
 channels-redis, so several server processes can share the stations.
 """
 
+import ipaddress
 import os
 from datetime import date, timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 
-# The fallback key only suits the embedded demo; README says to set one in production.
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-embedded-demo-key-change-me")
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=LOOPBACK_HOSTS)
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- HTTPS: the embedded default serves plain HTTP on 127.0.0.1; behind a reverse proxy that
@@ -28,6 +30,19 @@ BEHIND_TLS_PROXY = env.bool("DJANGO_BEHIND_TLS_PROXY", default=False)
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=BEHIND_TLS_PROXY)
+# The proxies whose X-Forwarded-For (the client's address: login lockout, API throttling,
+# station handshakes) and X-Forwarded-Proto (the live WebSocket's origin) are believed, by the
+# socket's peer address: addresses or networks (CIDR). None by default, so that a client
+# reaching the portal directly cannot choose its address; behind the TLS proxy, the loopback
+# addresses (a proxy on the same machine).
+TRUSTED_PROXIES = env.list(
+    "DJANGO_TRUSTED_PROXIES", default=["127.0.0.1", "::1"] if BEHIND_TLS_PROXY else []
+)
+for _entry in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_entry, strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"DJANGO_TRUSTED_PROXIES: {error}") from None
 SECURE_HSTS_SECONDS = env.int(
     "DJANGO_SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if BEHIND_TLS_PROXY else 0
 )
@@ -158,6 +173,25 @@ else:
         }
     }
 
+# --- Secret key: the known demo key only for the embedded demo (SQLite, the in-memory channel
+# layer, loopback host names, no proxy). Anything else is a deployment, where that key would
+# let anyone forge session cookies and password-reset links: it refuses to start without one.
+EMBEDDED_DEMO = (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    and not REDIS_URL
+    and not BEHIND_TLS_PROXY
+    and set(ALLOWED_HOSTS) <= set(LOOPBACK_HOSTS)
+)
+if not SECRET_KEY:
+    if not EMBEDDED_DEMO:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Outside the embedded demo (SQLite, no REDIS_URL, "
+            "loopback DJANGO_ALLOWED_HOSTS, no DJANGO_BEHIND_TLS_PROXY) the portal needs a "
+            "secret key of its own, e.g. DJANGO_SECRET_KEY=\"$(python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))')\"; keep it (a new one signs everyone out)."
+        )
+    SECRET_KEY = "insecure-embedded-demo-key-change-me"  # noqa: S105 (the demo's only)
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -178,7 +212,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=60))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-# Behind the proxy, the client is the address the proxy appended to X-Forwarded-For.
+# From a trusted proxy, the client is the address it appended to X-Forwarded-For.
 AXES_CLIENT_IP_CALLABLE = "supervision.security.client_ip"
 
 # --- Internationalisation: English and French, chosen from the browser ----------------------
@@ -206,12 +240,20 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["supervision.permissions.StaffModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": ["supervision.api.CompanyScopedFilterBackend"],
+    # DRF's JSON parser, refusing absurd nesting with a 400 (DRF's own answers a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "supervision.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's, counting per client address as the login lockout does (supervision.security):
+    # X-Forwarded-For only from a trusted proxy.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "supervision.security.AnonRateThrottle",
+        "supervision.security.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="30/min"),
@@ -219,9 +261,6 @@ REST_FRAMEWORK = {
         # The token endpoint, per client address: password guessing.
         "token": env.str("API_THROTTLE_TOKEN", default="10/min"),
     },
-    # Throttling identifies a client by its address: the one the proxy saw, never a
-    # client-supplied X-Forwarded-For.
-    "NUM_PROXIES": 1 if BEHIND_TLS_PROXY else 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Autocharge supervision API",

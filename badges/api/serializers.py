@@ -3,7 +3,7 @@ from rest_framework import serializers
 from badges import access
 from badges.identifiers import mac_of
 from badges.models import Badge, PairingWindow, SharedMacModel, UnknownVehicle
-from badges.services import check_shared_mac
+from badges.services import MAX_CONNECTOR_ID, check_shared_mac
 from fleet.models import Vehicle
 from supervision.api import (
     CompanyScopedSerializerMixin,
@@ -154,7 +154,9 @@ class PairingOpenSerializer(CompanyScopedSerializerMixin, serializers.Serializer
 
     vehicle = serializers.PrimaryKeyRelatedField(queryset=Vehicle.objects.select_related("company"))
     minutes = serializers.IntegerField(allow_null=True, default=None)
-    connector_id = serializers.IntegerField(allow_null=True, default=None, min_value=1)
+    connector_id = serializers.IntegerField(
+        allow_null=True, default=None, min_value=1, max_value=MAX_CONNECTOR_ID
+    )
     acknowledge_shared_mac = serializers.BooleanField(default=False)
 
 

@@ -416,3 +416,24 @@ def test_the_station_actions_speak_french(french_client, station):
 
     assert "Armer pour l’appairage…" in content
     assert "Annuler l’appairage" in content
+
+
+@pytest.mark.parametrize(
+    ("client_name", "message"),
+    [
+        ("english_client", "Ensure this value is less than or equal to 2147483647."),
+        ("french_client", "Assurez-vous que cette valeur est inférieure ou égale à 2147483647."),
+    ],
+)
+def test_a_connector_past_its_column_is_a_form_error(
+    request, station, vehicle, client_name, message
+):
+    client = request.getfixturevalue(client_name)
+
+    response = arm(
+        client, station, confirm="yes", vehicle=vehicle.pk, minutes=5, connector_id=2**63
+    )
+
+    assert response.status_code == 200
+    assert message in html.unescape(response.content.decode())
+    assert not PairingWindow.objects.exists()

@@ -102,8 +102,8 @@ class Server:
 
 
 # As the Makefile serves (UVICORN_FLAGS), but the backlog and frame size, which the tests do
-# not need: the lifespan on, and a bounded clean stop.
-UVICORN_FLAGS = ["--lifespan", "on", "--timeout-graceful-shutdown", "30"]
+# not need: the lifespan on, a bounded clean stop, the socket's peer as the client's address.
+UVICORN_FLAGS = ["--lifespan", "on", "--timeout-graceful-shutdown", "30", "--no-proxy-headers"]
 
 
 def serve(django_db_blocker, log_name: str, **settings: str):

@@ -20,6 +20,8 @@ from tests.portal.conftest import make_fleet, make_staff
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+HOST = (b"host", b"127.0.0.1:8000")  # the page's own: the origin check compares them
+HOST = (b"host", b"127.0.0.1:8000")
 
 
 def cookie_of(user) -> tuple[bytes, bytes]:
@@ -39,8 +41,15 @@ async def record_connection(station) -> None:
     )
 
 
-async def listen(*headers) -> tuple[WebsocketCommunicator, bool]:
-    communicator = WebsocketCommunicator(application, "/ws/portal/", headers=list(headers))
+async def listen(
+    *headers, host=HOST, peer: str = "192.0.2.10"
+) -> tuple[WebsocketCommunicator, bool]:
+    """The live channel opened from ``peer`` (the socket's address), with these headers."""
+
+    async def from_peer(scope, receive, send):
+        return await application({**scope, "client": [peer, 50_000]}, receive, send)
+
+    communicator = WebsocketCommunicator(from_peer, "/ws/portal/", headers=[host, *headers])
     connected, _ = await communicator.connect()
     return communicator, connected
 
@@ -140,3 +149,77 @@ async def test_the_live_channel_refuses_a_page_of_another_site(fleets):
     _communicator, connected = await listen((b"origin", b"https://evil.example"), cookie)
 
     assert not connected
+
+
+@pytest.fixture
+async def staff_cookie(fleets):
+    alpha, _beta = fleets
+    staff = await database_sync_to_async(make_staff)("alice", alpha.company)
+    return await database_sync_to_async(cookie_of)(staff)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://127.0.0.1:8000",  # another scheme
+        "http://127.0.0.1:8001",  # another port: another service on the same host name
+        "http://127.0.0.1",
+        "http://localhost:8000",  # an allowed host, but not the one the page came from
+        "null",
+    ],
+)
+async def test_the_live_channel_refuses_the_same_host_name_with_another_scheme_or_port(
+    staff_cookie, origin
+):
+    _communicator, connected = await listen((b"origin", origin.encode()), staff_cookie)
+
+    assert not connected
+
+
+async def test_the_live_channel_refuses_a_host_the_portal_does_not_serve(staff_cookie):
+    """A rebinding page: its own name for the portal's address, Origin and Host alike."""
+    _communicator, connected = await listen(
+        (b"origin", b"http://rebind.example:8000"),
+        staff_cookie,
+        host=(b"host", b"rebind.example:8000"),
+    )
+
+    assert not connected
+
+
+async def test_behind_a_trusted_proxy_the_origin_is_https_as_the_proxy_says(staff_cookie, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    settings.ALLOWED_HOSTS = ["supervision.example.com"]
+    host = (b"host", b"supervision.example.com")
+    https = (b"x-forwarded-proto", b"https")
+    page = (b"origin", b"https://supervision.example.com")
+
+    through_proxy, connected = await listen(page, https, staff_cookie, host=host, peer="10.0.0.2")
+    _c, plain_page = await listen(
+        (b"origin", b"http://supervision.example.com"),
+        https,
+        staff_cookie,
+        host=host,
+        peer="10.0.0.2",
+    )
+    # A client reaching the portal directly cannot claim HTTPS for itself.
+    _c, direct = await listen(page, https, staff_cookie, host=host, peer="203.0.113.9")
+
+    assert connected
+    assert not plain_page
+    assert not direct
+    await through_proxy.disconnect()
+
+
+async def test_a_csrf_trusted_origin_may_open_the_live_channel(staff_cookie, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://*.example.com", "https://portal.example.net"]
+    for origin, expected in [
+        (b"https://ops.example.com", True),
+        (b"https://portal.example.net", True),
+        (b"http://ops.example.com", False),
+        (b"https://portal.example.net:8443", False),
+    ]:
+        communicator, connected = await listen((b"origin", origin), staff_cookie)
+        assert connected is expected, origin
+        if connected:
+            await communicator.disconnect()

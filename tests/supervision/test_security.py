@@ -9,63 +9,23 @@ from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
-from django.core.cache.backends.locmem import LocMemCache
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
-from django.test import Client, RequestFactory
+from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
-from rest_framework.throttling import SimpleRateThrottle
 
-from fleet.models import Company, StaffMembership, Vehicle
-from supervision.security import client_ip
+from fleet.models import Company, Vehicle
 from tests.api.conftest import PASSWORD, TOKEN_URL
-from tests.factories import CompanyFactory
+from tests.supervision.conftest import make_user
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGIN_URL = reverse("admin:login")
 
 
-def make_user(username: str, company=None):
-    user = get_user_model().objects.create_user(username=username, password=PASSWORD, is_staff=True)
-    if company is not None:
-        StaffMembership.objects.create(user=user, company=company)
-        codenames = ["view_vehicle", "add_vehicle"]
-        user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    return user
-
-
-@pytest.fixture
-def staff(db):
-    return make_user("alice", CompanyFactory(name="Acme"))
-
-
-@pytest.fixture
-def lockout(settings):
-    """django-axes on (the suite turns it off), locking out at the third failure."""
-    settings.AXES_ENABLED = True
-    settings.AXES_FAILURE_LIMIT = 3
-
-
-@pytest.fixture
-def rates(monkeypatch):
-    """Set API throttle rates for one test, counted in a cache of its own."""
-    cache = LocMemCache("throttle-test", {})
-    cache.clear()  # locmem caches of one name share their storage
-    monkeypatch.setattr(SimpleRateThrottle, "cache", cache)
-
-    def set_rates(**rates):
-        rates = {"anon": None, "user": None, "token": None, **rates}
-        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
-
-    return set_rates
-
-
-def admin_login(password: str, username: str = "alice", address: str = "192.0.2.1"):
-    client = Client(REMOTE_ADDR=address)
+def admin_login(password: str, username: str = "alice", address: str = "192.0.2.1", **headers: str):
+    client = Client(REMOTE_ADDR=address, **headers)
     response = client.post(
         LOGIN_URL, {"username": username, "password": password, "next": "/admin/"}
     )
@@ -207,18 +167,7 @@ class TestCsrf:
         assert Vehicle.objects.get().company == Company.objects.get(name="Acme")
 
 
-# --- Client address and production settings --------------------------------------------------
-
-
-def test_behind_the_proxy_the_client_is_the_address_the_proxy_appended(settings):
-    request = RequestFactory().get(
-        "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7"
-    )
-
-    settings.BEHIND_TLS_PROXY = False
-    assert client_ip(request) == "10.0.0.1"
-    settings.BEHIND_TLS_PROXY = True
-    assert client_ip(request) == "198.51.100.7"
+# --- Production settings --------------------------------------------------------
 
 
 def deploy_check(**env: str) -> subprocess.CompletedProcess:

@@ -1,0 +1,11 @@
+"""The test suite's settings: the project's, with a secret key of the suite's own when the
+environment gives none, so that the suite also runs on PostgreSQL and Redis (where the settings
+refuse to start without one). Set in the environment, the server processes of the end-to-end
+tests inherit it."""
+
+import os
+import secrets
+
+os.environ.setdefault("DJANGO_SECRET_KEY", f"test-suite-{secrets.token_urlsafe(32)}")
+
+from supervision.settings import *  # noqa: F403
