@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +45,12 @@ class Vehicle(models.Model):
     model = models.CharField(_("model"), max_length=100, blank=True)
     vin = models.CharField(_("VIN"), max_length=17, blank=True)
     description = models.TextField(_("description"), blank=True)
+    charging_priority = models.PositiveSmallIntegerField(
+        _("charging priority"),
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text=_("Its weight when a site's power is shared: 2 gets twice the share of 1."),
+    )
     active = models.BooleanField(
         _("active"), default=True, help_text=_("An inactive vehicle is refused at every station.")
     )

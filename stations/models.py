@@ -1,4 +1,7 @@
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -151,6 +154,31 @@ class Station(models.Model):
     )
     password_changed_at = models.DateTimeField(
         _("password changed at"), null=True, blank=True, editable=False
+    )
+    # --- Sites and load balancing (issue #17) ---
+    site = models.ForeignKey(
+        "stations.Site",
+        verbose_name=_("site"),
+        on_delete=models.SET_NULL,
+        related_name="stations",
+        null=True,
+        blank=True,
+    )
+    max_power_kw = models.DecimalField(
+        _("maximum power per connector (kW)"),
+        max_digits=7,
+        decimal_places=1,
+        default=22,
+        validators=[MinValueValidator(Decimal("0.1"))],
+        help_text=_("What one connector draws at most: load balancing counts it so."),
+    )
+    rejects_profiles = models.BooleanField(
+        _("rejects charging profiles"),
+        default=False,
+        help_text=_(
+            "The station refused the last charging profile: load balancing counts it at its "
+            "maximum."
+        ),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -335,6 +363,12 @@ class ChargingSession(models.Model):
         ),
     )
     stop_reason = models.CharField(_("stop reason"), max_length=32, blank=True)
+    departure_at = models.DateTimeField(
+        _("departure"),
+        null=True,
+        blank=True,
+        help_text=_("When the vehicle leaves, as the station reported (NotifyEVChargingNeeds)."),
+    )
     created_at = models.DateTimeField(
         _("start received at"), auto_now_add=True, help_text=_("The supervision's clock.")
     )
@@ -819,3 +853,136 @@ class AutochargeSetting(models.Model):
     def __str__(self) -> str:
         name = self.key or f"{self.component}/{self.variable}"
         return f"{name} {'∋' if self.mode == SettingMode.INCLUDES else '='} {self.value}"
+
+
+# --- Sites and load balancing (issue #17) ------------------------------------------------------
+
+
+def validate_time_zone(value: str) -> None:
+    import zoneinfo
+
+    from django.core.exceptions import ValidationError
+
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+class Site(models.Model):
+    """A depot: stations behind one grid connection, whose power they share. The supervision
+    keeps the charging connectors' limits within ``grid_limit_kw`` (load balancing)."""
+
+    company = models.ForeignKey(
+        "fleet.Company", verbose_name=_("company"), on_delete=models.PROTECT, related_name="sites"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    address = models.TextField(_("address"), blank=True)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Paris", validators=[validate_time_zone]
+    )
+    grid_limit_kw = models.DecimalField(
+        _("grid limit (kW)"),
+        max_digits=9,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("The power the site's stations may draw together; empty: no limit."),
+    )
+    amperes_per_phase = models.PositiveIntegerField(
+        _("amperes per phase"),
+        null=True,
+        blank=True,
+        help_text=_("The connection's current per phase, for reference."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="site_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChargingProfilePurpose(models.TextChoices):
+    """OCPP's purposes (1.6 names; 2.0.1 uses the same, plus its own two)."""
+
+    CHARGE_POINT_MAX = "ChargePointMaxProfile", "ChargePointMaxProfile"
+    TX_DEFAULT = "TxDefaultProfile", "TxDefaultProfile"
+    TX = "TxProfile", "TxProfile"
+    CHARGING_STATION_MAX = "ChargingStationMaxProfile", "ChargingStationMaxProfile"
+    EXTERNAL_CONSTRAINTS = (
+        "ChargingStationExternalConstraints",
+        "ChargingStationExternalConstraints",
+    )
+
+
+class StationChargingProfile(models.Model):
+    """A charging profile the station holds: one it accepted (SetChargingProfile) or reported
+    (ReportChargingProfiles), until it is cleared or replaced (same id)."""
+
+    station = models.ForeignKey(
+        Station,
+        verbose_name=_("station"),
+        on_delete=models.CASCADE,
+        related_name="charging_profiles",
+    )
+    connector_id = models.PositiveIntegerField(
+        _("connector / EVSE"), help_text=_("0: the whole station.")
+    )
+    profile_id = models.IntegerField(_("profile id"))
+    stack_level = models.PositiveIntegerField(_("stack level"), default=0)
+    purpose = models.CharField(_("purpose"), max_length=40, choices=ChargingProfilePurpose.choices)
+    limit = models.DecimalField(
+        _("limit"),
+        max_digits=10,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text=_("The first period's limit."),
+    )
+    unit = models.CharField(_("unit"), max_length=1, blank=True)
+    profile = models.JSONField(_("profile"), default=dict)
+    source = models.CharField(
+        _("source"), max_length=16, default="accepted", help_text=_("accepted or reported")
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["station", "connector_id", "-stack_level"]
+        verbose_name = _("charging profile held")
+        verbose_name_plural = _("charging profiles held")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "profile_id"], name="station_charging_profile_unique_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station.charge_point_id}#{self.connector_id} {self.purpose} {self.limit}"
+
+
+class LoadBalancingDecision(models.Model):
+    """One recomputation of a site's shares: when, why, and who got how much
+    (``allocations``: station, connector, limit in W and the reason, as computed)."""
+
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="decisions"
+    )
+    trigger = models.CharField(_("trigger"), max_length=200)
+    limit_w = models.DecimalField(_("limit (W)"), max_digits=11, decimal_places=1)
+    allocated_w = models.DecimalField(_("allocated (W)"), max_digits=11, decimal_places=1)
+    allocations = models.JSONField(_("allocations"), default=list)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("load balancing decision")
+        verbose_name_plural = _("load balancing decisions")
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.created_at:%Y-%m-%d %H:%M:%S} {self.trigger}"
