@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from types import ModuleType
 from typing import Any
 
@@ -98,6 +98,10 @@ class GatewayChargePoint:
         self.station = station
         # Set by the consumer: what to start once a BootNotification has been answered.
         self.after_boot: Callable[[], None] = lambda: None
+        # Set by the consumer: run a job in the connection's runner, after what is queued (an
+        # ``@after`` handler's work, kept and cancelled with the connection, unlike the task the
+        # library would make of a coroutine).
+        self.run_later: Callable[[Callable[[], Awaitable[Any]]], None] = lambda job: None
         # A station never accepted at boot gets no other service until it is. Stations need
         # not boot again on every reconnect, so an earlier accepted boot counts.
         self.booted = station.last_boot_at is not None

@@ -55,6 +55,10 @@ ACTIONS: dict[str, list[CommandAction]] = {
         CommandAction.SEND_LOCAL_LIST,
         CommandAction.GET_LOCAL_LIST_VERSION,
         CommandAction.DATA_TRANSFER,
+        # sites: smart charging
+        CommandAction.SET_CHARGING_PROFILE,
+        CommandAction.CLEAR_CHARGING_PROFILE,
+        CommandAction.GET_COMPOSITE_SCHEDULE,
     ],
     OcppVersion.V201: [
         CommandAction.GET_VARIABLES,
@@ -71,6 +75,11 @@ ACTIONS: dict[str, list[CommandAction]] = {
         CommandAction.GET_LOCAL_LIST_VERSION,
         CommandAction.CHANGE_AVAILABILITY,
         CommandAction.DATA_TRANSFER,
+        # sites: smart charging (block K)
+        CommandAction.SET_CHARGING_PROFILE,
+        CommandAction.CLEAR_CHARGING_PROFILE,
+        CommandAction.GET_CHARGING_PROFILES,
+        CommandAction.GET_COMPOSITE_SCHEDULE,
     ],
 }
 
@@ -84,8 +93,9 @@ _SUCCESS_STATUSES = {
     CommandAction.RESET: {"Accepted", "Scheduled"},  # 2.0.1: after the running transaction
 }
 _ACCEPTED = {"Accepted"}
-# RemoteStartTransaction's charging profile has decimals the schema checks to one digit.
-_DECIMAL_ACTIONS = {CommandAction.REMOTE_START_TRANSACTION}
+# Charging profiles (RemoteStartTransaction's, SetChargingProfile's) have decimals the schema
+# checks to one digit.
+_DECIMAL_ACTIONS = {CommandAction.REMOTE_START_TRANSACTION, CommandAction.SET_CHARGING_PROFILE}
 
 
 class CommandInvalid(ValueError):

@@ -160,6 +160,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
         self.charge_point.after_boot = lambda: self.runner.submit(
             lambda: procedures.after_boot(self.runner)
         )
+        self.charge_point.run_later = self.runner.submit
         self.station_id = station.pk
         await local_stations().register(self)
         takeover = await database_sync_to_async(station_record_connection)(

@@ -127,6 +127,12 @@ class CommandAction(models.TextChoices):
     REQUEST_START_TRANSACTION = "RequestStartTransaction", "RequestStartTransaction"
     REQUEST_STOP_TRANSACTION = "RequestStopTransaction", "RequestStopTransaction"
     GET_TRANSACTION_STATUS = "GetTransactionStatus", "GetTransactionStatus"
+    # --- sites: smart charging (1.6 Smart Charging profile, 2.0.1 block K) ---
+    SET_CHARGING_PROFILE = "SetChargingProfile", "SetChargingProfile"
+    CLEAR_CHARGING_PROFILE = "ClearChargingProfile", "ClearChargingProfile"
+    GET_COMPOSITE_SCHEDULE = "GetCompositeSchedule", "GetCompositeSchedule"
+    GET_CHARGING_PROFILES = "GetChargingProfiles", "GetChargingProfiles"  # 2.0.1 only
+    # --- end sites ---
 
 
 class CommandState(models.TextChoices):
@@ -145,6 +151,7 @@ class CommandOrigin(models.TextChoices):
     AUTOCHARGE = "autocharge", _("Autocharge configuration")
     CACHE_REVOCATION = "cache_revocation", _("Badge revoked")
     LOCAL_LIST = "local_list", _("Local list sync")
+    LOAD_BALANCING = "load_balancing", _("Load balancing")  # sites
 
 
 class CommandQuerySet(models.QuerySet):

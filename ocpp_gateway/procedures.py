@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from channels.db import database_sync_to_async
 from django.db.models import Exists, Q, Subquery
 
+from ocpp_gateway import smart_charging
 from ocpp_gateway.models import Command, CommandAction, CommandOrigin, CommandState
 from ocpp_gateway.v16.conversions import local_list_item, reported_keys
 from stations import autocharge, selectors
@@ -157,6 +158,7 @@ async def enable_autocharge(
 async def after_boot(runner: StationRunner) -> None:
     """After a BootNotification: push when the profile asks for it, and verify a change that
     was waiting for this reboot."""
+    await database_sync_to_async(smart_charging.station_returned)(station_id=runner.station.pk)
     vendors = selectors.profile_vendors
     if vendors.stale:
         await database_sync_to_async(vendors.read)()
@@ -336,3 +338,5 @@ async def catch_up(runner: StationRunner) -> None:
     # The station as admitted a moment ago: one that never accepted a list has none to update.
     if runner.station.local_list_version:
         await sync_local_list(runner, full=False)
+    if runner.station.last_boot_at is not None:  # booted before: it may not boot again now
+        await database_sync_to_async(smart_charging.station_returned)(station_id=runner.station.pk)

@@ -87,6 +87,7 @@ class SimulatedStation(ChargePoint):
         configuration: dict[str, str] | None = None,
         reject_changes: bool = False,
         reboot_required: bool = False,
+        reject_profiles: bool = False,
         **options,
     ) -> None:
         super().__init__(id, connection, **options)
@@ -99,6 +100,8 @@ class SimulatedStation(ChargePoint):
         self.local_list_version = 0
         self.local_list: dict[str, dict] = {}
         self.received: list[tuple[str, dict[str, Any]]] = []
+        self.reject_profiles = reject_profiles
+        self.charging_profiles: dict[int, dict[str, Any]] = {}  # by id, as received
 
     def calls(self, action: str) -> list[dict[str, Any]]:
         """The payloads of the calls of ``action`` received so far."""
@@ -197,6 +200,55 @@ class SimulatedStation(ChargePoint):
     def on_data_transfer(self, **payload):
         self.received.append((Action.data_transfer, payload))
         return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)
+
+    # --- Smart Charging (sites) ---
+
+    @on(Action.set_charging_profile)
+    def on_set_charging_profile(self, connector_id: int, cs_charging_profiles: dict):
+        self.received.append(
+            (
+                Action.set_charging_profile,
+                {"connector_id": connector_id, "cs_charging_profiles": cs_charging_profiles},
+            )
+        )
+        if self.reject_profiles:
+            return call_result.SetChargingProfile(status="Rejected")
+        self.charging_profiles[cs_charging_profiles["charging_profile_id"]] = {
+            "connector_id": connector_id,
+            **cs_charging_profiles,
+        }
+        return call_result.SetChargingProfile(status="Accepted")
+
+    @on(Action.clear_charging_profile)
+    def on_clear_charging_profile(self, id: int | None = None, **payload):
+        self.received.append((Action.clear_charging_profile, {"id": id, **payload}))
+        if id is None:
+            self.charging_profiles.clear()
+        elif self.charging_profiles.pop(id, None) is None:
+            return call_result.ClearChargingProfile(status="Unknown")
+        return call_result.ClearChargingProfile(status="Accepted")
+
+    @on(Action.get_composite_schedule)
+    def on_get_composite_schedule(self, connector_id: int, duration: int, **payload):
+        self.received.append((Action.get_composite_schedule, {"connector_id": connector_id}))
+        limits = [
+            period["limit"]
+            for profile in self.charging_profiles.values()
+            if profile["connector_id"] in (0, connector_id)
+            for period in profile["charging_schedule"]["charging_schedule_period"][:1]
+        ]
+        if not limits:
+            return call_result.GetCompositeSchedule(status="Rejected")
+        return call_result.GetCompositeSchedule(
+            status="Accepted",
+            connector_id=connector_id,
+            schedule_start=datetime.now(UTC).isoformat(),
+            charging_schedule={
+                "duration": duration,
+                "chargingRateUnit": "W",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": min(limits)}],
+            },
+        )
 
 
 class OnlineStation:

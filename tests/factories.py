@@ -90,3 +90,12 @@ def accepted_session(*, company=None, **fields):
         "meter_start": 0,
     }
     return ChargingSession.objects.create(**{**defaults, **fields})
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "stations.Site"
+
+    company = factory.SubFactory(CompanyFactory)
+    name = factory.Sequence(lambda n: f"Depot {n}")
+    grid_limit_kw = 100

@@ -19,6 +19,7 @@ from ocpp_gateway.v16.authorization import AuthorizationHandlers
 from ocpp_gateway.v16.data_transfer import DataTransferHandlers
 from ocpp_gateway.v16.diagnostics import DiagnosticsHandlers
 from ocpp_gateway.v16.provisioning import ProvisioningHandlers
+from ocpp_gateway.v16.smart_charging import SmartChargingHandlers
 from ocpp_gateway.v16.transactions import TransactionHandlers
 from ocpp_gateway.v16.validation import check_request, v16_error_code
 
@@ -35,6 +36,7 @@ class CentralSystemChargePoint(
     TransactionHandlers,
     DiagnosticsHandlers,
     DataTransferHandlers,
+    SmartChargingHandlers,  # sites
     ChargePoint,
 ):
     SUBPROTOCOL = "ocpp1.6"

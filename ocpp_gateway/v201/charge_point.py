@@ -22,6 +22,7 @@ from ocpp_gateway.v201.data_transfer import DataTransferHandlers
 from ocpp_gateway.v201.diagnostics import DiagnosticsHandlers
 from ocpp_gateway.v201.provisioning import ProvisioningHandlers
 from ocpp_gateway.v201.security import SecurityHandlers
+from ocpp_gateway.v201.smart_charging import SmartChargingHandlers
 from ocpp_gateway.v201.transactions import TransactionHandlers
 from ocpp_gateway.validation import check_payload
 
@@ -55,6 +56,7 @@ class CsmsChargePoint(
     TransactionHandlers,
     DiagnosticsHandlers,
     DataTransferHandlers,
+    SmartChargingHandlers,  # sites
     ChargePoint,
 ):
     SUBPROTOCOL = "ocpp2.0.1"

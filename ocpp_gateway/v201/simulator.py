@@ -65,6 +65,7 @@ class SimulatedStation201(ChargePoint):
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.seq_no = itertools.count()
         self._tasks: set[asyncio.Task] = set()
+        self.charging_profiles: dict[int, dict[str, Any]] = {}  # by id, as received
 
     def calls(self, action: str) -> list[dict[str, Any]]:
         """The payloads of the calls of ``action`` received so far."""
@@ -198,6 +199,56 @@ class SimulatedStation201(ChargePoint):
     def on_data_transfer(self, **payload):
         self.received.append((Action.data_transfer, payload))
         return call_result.DataTransfer(status="UnknownVendorId")
+
+    # --- Block K, smart charging (sites) ---
+
+    @on(Action.set_charging_profile)
+    def on_set_charging_profile(self, evse_id: int, charging_profile: dict):
+        self.received.append(
+            (
+                Action.set_charging_profile,
+                {"evse_id": evse_id, "charging_profile": charging_profile},
+            )
+        )
+        self.charging_profiles[charging_profile["id"]] = {"evse_id": evse_id, **charging_profile}
+        return call_result.SetChargingProfile(status="Accepted")
+
+    @on(Action.clear_charging_profile)
+    def on_clear_charging_profile(self, charging_profile_id: int | None = None, **payload):
+        self.received.append((Action.clear_charging_profile, payload))
+        if self.charging_profiles.pop(charging_profile_id, None) is None:
+            return call_result.ClearChargingProfile(status="Unknown")
+        return call_result.ClearChargingProfile(status="Accepted")
+
+    @on(Action.get_charging_profiles)
+    def on_get_charging_profiles(self, request_id: int, **payload):
+        self.received.append((Action.get_charging_profiles, payload))
+        if not self.charging_profiles:
+            return call_result.GetChargingProfiles(status="NoProfiles")
+        task = asyncio.create_task(self._report_profiles(request_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return call_result.GetChargingProfiles(status="Accepted")
+
+    async def _report_profiles(self, request_id: int) -> None:
+        by_evse: dict[int, list] = {}
+        for profile in self.charging_profiles.values():
+            profile = dict(profile)
+            by_evse.setdefault(profile.pop("evse_id"), []).append(profile)
+        for evse_id, profiles in by_evse.items():
+            await self.call(
+                call.ReportChargingProfiles(
+                    request_id=request_id,
+                    charging_limit_source="CSO",
+                    evse_id=evse_id,
+                    charging_profile=profiles,
+                )
+            )
+
+    @on(Action.get_composite_schedule)
+    def on_get_composite_schedule(self, duration: int, evse_id: int, **payload):
+        self.received.append((Action.get_composite_schedule, {"evse_id": evse_id}))
+        return call_result.GetCompositeSchedule(status="Rejected")
 
     # --- What a station sends -----------------------------------------------------------------
 
