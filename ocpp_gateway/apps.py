@@ -16,6 +16,6 @@ class OcppGatewayConfig(AppConfig):
             operations.on_station_access_revoked, dispatch_uid="ocpp_gateway"
         )
         # A site's limit changed: new fallback profiles and shares for its stations.
-        station_events.site_limit_changed.connect(
-            smart_charging.on_site_limit_changed, dispatch_uid="ocpp_gateway"
+        station_events.site_changed.connect(
+            smart_charging.on_site_changed, dispatch_uid="ocpp_gateway"
         )

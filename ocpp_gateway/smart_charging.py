@@ -7,7 +7,7 @@ within its limit when the supervision is unreachable.
 
 Synchronous, run after the change committed: by the handlers (``v16``/``v201``
 ``smart_charging``) in the database thread, and by the site services through
-``stations.events.site_limit_changed``.
+``stations.events.site_changed``.
 """
 
 from __future__ import annotations
@@ -185,14 +185,15 @@ def station_changed(*, station_id: int, trigger: str) -> None:
         site_rebalance(site_id=site_id, trigger=trigger)
 
 
-def on_site_limit_changed(sender, *, site_id: int, **kwargs) -> None:
-    """A site's limit changed: new fallbacks for its connected stations, new shares."""
+def on_site_changed(sender, *, site_id: int, **kwargs) -> None:
+    """A site's limit or stations changed: new fallbacks for its connected stations (forced:
+    the share of each changes with the number of connectors), new shares."""
     site = Site.objects.filter(pk=site_id).first()
     if site is None or site.grid_limit_kw is None:
         return
     for station in site.stations.filter(connection_state=ConnectionState.CONNECTED):
         station_fallback_push(station=station, site=site)
-    site_rebalance(site_id=site_id, trigger="The site's limit changed", force=True)
+    site_rebalance(site_id=site_id, trigger="The site changed", force=True)
 
 
 def command_outcome_record(*, command: Command) -> None:

@@ -11,6 +11,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(next_page="portal:login"), name="logout"),
     path("stations/", views.StationListView.as_view(), name="station-list"),
     path("stations/<int:pk>/", views.StationDetailView.as_view(), name="station-detail"),
+    path("sites/", views.SiteListView.as_view(), name="site-list"),
+    path("sites/<int:pk>/", views.SiteDetailView.as_view(), name="site"),
     path("vehicles/", views.VehicleListView.as_view(), name="vehicle-list"),
     path("vehicles/<int:pk>/", views.VehicleDetailView.as_view(), name="vehicle-detail"),
     path("reports/", views.ReportView.as_view(), name="report"),

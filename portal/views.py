@@ -18,7 +18,8 @@ from badges.models import Badge
 from portal import exports, selectors
 from portal.charts import bar_chart
 from portal.forms import MessageLogFilterForm, ReportPeriodForm
-from stations.models import Connector
+from stations import sites
+from stations.models import Connector, Site
 from supervision.tenancy import scope
 
 PAGE_SIZE = 25
@@ -166,3 +167,35 @@ class ReportDownloadView(PortalPage, View):
         attachment = exports.filename(report, extension)
         response["Content-Disposition"] = f'attachment; filename="{attachment}"'
         return response
+
+
+class SiteListView(PortalPage, ListView):
+    permission_required = ("stations.view_site",)
+    extra_context = {"section": "sites"}
+    template_name = "portal/site_list.html"
+    paginate_by = PAGE_SIZE
+
+    def get_queryset(self):
+        return scope(Site.objects.select_related("company"), self.request.user)
+
+
+class SiteDetailView(PortalPage, DetailView):
+    """A site's power now against its limit, per charging connector, and what load balancing
+    decided (live: the page's region is read again on every event)."""
+
+    permission_required = ("stations.view_site",)
+    extra_context = {"section": "sites"}
+    template_name = "portal/site_detail.html"
+    decisions_shown = 10
+
+    def get_queryset(self):
+        return scope(Site.objects.select_related("company"), self.request.user)
+
+    def get_context_data(self, **kwargs):
+        site = self.object
+        return super().get_context_data(
+            power=sites.site_power_now(site=site),
+            decisions=site.decisions.all()[: self.decisions_shown],
+            site_stations=site.stations.all(),
+            **kwargs,
+        )

@@ -52,6 +52,7 @@ from stations.services import (
     station_save,
     station_set_password,
 )
+from stations.sites_admin import StationChargingProfileInline  # registers the site admin
 from supervision.admin import (
     CompanyScopedAdminMixin,
     ReadOnlyAdminMixin,
@@ -174,6 +175,7 @@ class StationAdmin(CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, ad
         "autocharge_readiness",
         "auth_mode",
         "company",
+        "site",
         "vendor",
     ]
     search_fields = ["charge_point_id", "name", "serial_number", "vendor", "model"]
@@ -215,6 +217,10 @@ class StationAdmin(CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, ad
             },
         ),
         (
+            _("Site and load balancing"),
+            {"fields": ["site", "max_power_kw", "rejects_profiles"]},
+        ),
+        (
             _("Local authorization list"),
             {"fields": ["local_list_version", "local_list_synced_at", "local_list_detail"]},
         ),
@@ -248,8 +254,9 @@ class StationAdmin(CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, ad
         "local_list_detail",
         "configuration_read_at",
         "configuration",
+        "rejects_profiles",
     ]
-    inlines = [ConnectorInline]
+    inlines = [ConnectorInline, StationChargingProfileInline]
     actions = ["arm_for_pairing", "cancel_pairing"]
 
     @admin.display(description=_("last connections"))

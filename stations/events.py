@@ -4,6 +4,6 @@ services after commit."""
 
 from django.dispatch import Signal
 
-# A site's grid limit changed (or the site was created with one): its shares are computed again
-# and its stations' fallback profiles replaced. Keyword argument: ``site_id``.
-site_limit_changed = Signal()
+# A site's grid limit or its stations changed: its shares are computed again and its stations'
+# fallback profiles replaced. Keyword argument: ``site_id``.
+site_changed = Signal()

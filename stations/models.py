@@ -1,6 +1,8 @@
+import zoneinfo
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -189,6 +191,12 @@ class Station(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.charge_point_id})" if self.name else self.charge_point_id
+
+    def clean(self) -> None:
+        if self.site_id is not None and self.site.company_id != self.company_id:
+            raise ValidationError(
+                {"site": _("The site belongs to another company than the station.")}
+            )
 
     @property
     def has_password(self) -> bool:
@@ -859,10 +867,6 @@ class AutochargeSetting(models.Model):
 
 
 def validate_time_zone(value: str) -> None:
-    import zoneinfo
-
-    from django.core.exceptions import ValidationError
-
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
 

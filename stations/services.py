@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 
 from badges.access import authorization_changed
 from badges.authorization import AuthorizationStatus, Decision, Reason, authorize
-from stations import credentials, plausibility
+from stations import credentials, events, plausibility
 from stations.autocharge import ReportedKey
 from stations.enrolment import authorization_request
 from stations.models import (
@@ -39,6 +39,7 @@ from stations.models import (
     LocalListEntry,
     MeterValue,
     SessionCorrection,
+    Site,
     Station,
     StationConnection,
     TransactionAnomaly,
@@ -1253,11 +1254,19 @@ def station_save(*, station: Station) -> Station:
         if station.pk is None
         else Station.objects.filter(pk=station.pk).values(*_STATION_ACCESS_FIELDS).first()
     )
+    sites_before = Station.objects.filter(pk=station.pk).values_list("site_id", "max_power_kw")
+    site_before, power_before = sites_before.first() or (None, None)
     station.save()
     if before is not None and any(
         before[field] != getattr(station, field) for field in _STATION_ACCESS_FIELDS
     ):
         authorization_changed()
+    if (site_before, power_before) != (station.site_id, station.max_power_kw):
+        # sites: the shares of the sites it left or joined are computed again.
+        for site_id in {site_before, station.site_id} - {None}:
+            transaction.on_commit(
+                lambda site_id=site_id: events.site_changed.send(Site, site_id=site_id)
+            )
     return station
 
 

@@ -23,6 +23,7 @@ from stations.models import (
     Station,
     StationChargingProfile,
 )
+from supervision import live
 
 # --- Services ----------------------------------------------------------------------------------
 
@@ -37,7 +38,7 @@ def site_save(*, site: Site, changed_limit: bool | None = None) -> Site:
     site.save()
     if changed_limit:
         site_id = site.pk
-        transaction.on_commit(lambda: events.site_limit_changed.send(Site, site_id=site_id))
+        transaction.on_commit(lambda: events.site_changed.send(Site, site_id=site_id))
     return site
 
 
@@ -135,13 +136,15 @@ def load_balancing_record(
     last = site.decisions.order_by("-created_at", "-id").first()
     if last is not None and last.allocations == rows and last.limit_w == limit_w:
         return None
-    return LoadBalancingDecision.objects.create(
+    decision = LoadBalancingDecision.objects.create(
         site=site,
         trigger=trigger[:200],
         limit_w=limit_w,
         allocated_w=sum((Decimal(row["limit_w"]) for row in rows), Decimal(0)),
         allocations=rows,
     )
+    live.publish("site_balanced", company_id=site.company_id, site=site.name)
+    return decision
 
 
 def held_tx_profiles_forget(*, site: Site, keep: set[tuple[int, int]]) -> None:

@@ -36,6 +36,7 @@ class VehicleSerializer(
             "model",
             "vin",
             "description",
+            "charging_priority",
             "active",
             "created_at",
         ]

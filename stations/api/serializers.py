@@ -88,6 +88,9 @@ class StationSerializer(
             "local_list_synced_at",
             "local_list_detail",
             "configuration_read_at",
+            "site",
+            "max_power_kw",
+            "rejects_profiles",
             "connectors",
             "created_at",
         ]
@@ -113,6 +116,7 @@ class StationSerializer(
             "local_list_synced_at",
             "local_list_detail",
             "configuration_read_at",
+            "rejects_profiles",
         ]
 
     def validate_basic_auth_password(self, value: str | None) -> str | None:
