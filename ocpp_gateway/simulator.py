@@ -246,7 +246,7 @@ class SimulatedStation(ChargePoint):
             charging_schedule={
                 "duration": duration,
                 "chargingRateUnit": "W",
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": min(limits)}],
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": float(min(limits))}],
             },
         )
 
