@@ -22,7 +22,13 @@ def test_staff_create_a_company(english_client):
 def test_a_vehicle_created_in_the_admin_has_its_plate_in_upper_case(english_client, company):
     response = english_client.post(
         reverse("admin:fleet_vehicle_add"),
-        {"license_plate": " ft-123-er ", "company": company.pk, "active": "on", "_save": "Save"},
+        {
+            "license_plate": " ft-123-er ",
+            "company": company.pk,
+            "charging_priority": 1,  # the form's initial value, as a browser posts it
+            "active": "on",
+            "_save": "Save",
+        },
     )
 
     assert response.status_code == 302, response.context["adminform"].form.errors

@@ -49,6 +49,22 @@ MINIMAL_PAYLOADS = {
     "SendLocalList": {"listVersion": 3, "updateType": "Full", "localAuthorizationList": []},
     "GetLocalListVersion": {},
     "DataTransfer": {"vendorId": "com.example", "messageId": "ping", "data": "{}"},
+    # sites: smart charging
+    "SetChargingProfile": {
+        "connectorId": 0,
+        "csChargingProfiles": {
+            "chargingProfileId": 1,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Relative",
+            "chargingSchedule": {
+                "chargingRateUnit": "W",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 11000.1}],
+            },
+        },
+    },
+    "ClearChargingProfile": {},
+    "GetCompositeSchedule": {"connectorId": 0, "duration": 3600},
 }
 MINIMAL_PAYLOADS_201 = {
     "GetVariables": {
@@ -80,6 +96,26 @@ MINIMAL_PAYLOADS_201 = {
     "GetLocalListVersion": {},
     "ChangeAvailability": {"operationalStatus": "Inoperative"},
     "DataTransfer": {"vendorId": "com.example"},
+    # sites: smart charging (block K)
+    "SetChargingProfile": {
+        "evseId": 0,
+        "chargingProfile": {
+            "id": 1,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Relative",
+            "chargingSchedule": [
+                {
+                    "id": 1,
+                    "chargingRateUnit": "A",
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16}],
+                }
+            ],
+        },
+    },
+    "ClearChargingProfile": {"chargingProfileId": 1},
+    "GetChargingProfiles": {"requestId": 1, "chargingProfile": {"stackLevel": 0}},
+    "GetCompositeSchedule": {"duration": 3600, "evseId": 0},
 }
 
 
