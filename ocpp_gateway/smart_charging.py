@@ -208,9 +208,13 @@ def command_outcome_record(*, command: Command) -> None:
                 station=station, connector_id=connector_id, profile=profile
             )
             sites.station_flag_profiles(station=station, rejects=False)
-        elif command.state == CommandState.REJECTED or (
-            command.state == CommandState.FAILED and command.ocpp_status in _UNSUPPORTED
-        ):
+        elif (
+            # A staff profile may be refused for its content (a TxProfile without a
+            # transaction, TC_K_02); one of ours, or a CALLERROR saying the feature is absent,
+            # means the station will not be limited.
+            command.state == CommandState.REJECTED
+            and command.origin == CommandOrigin.LOAD_BALANCING
+        ) or (command.state == CommandState.FAILED and command.ocpp_status in _UNSUPPORTED):
             if sites.station_flag_profiles(station=station, rejects=True):
                 # Counted at its maximum from now on: the others' shares shrink.
                 transaction.on_commit(

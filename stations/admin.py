@@ -52,7 +52,7 @@ from stations.services import (
     station_save,
     station_set_password,
 )
-from stations.sites_admin import StationChargingProfileInline  # registers the site admin
+from stations.sites_admin import charging_profiles_held  # and registers the site admin
 from supervision.admin import (
     CompanyScopedAdminMixin,
     ReadOnlyAdminMixin,
@@ -218,7 +218,7 @@ class StationAdmin(CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, ad
         ),
         (
             _("Site and load balancing"),
-            {"fields": ["site", "max_power_kw", "rejects_profiles"]},
+            {"fields": ["site", "max_power_kw", "rejects_profiles", "charging_profiles"]},
         ),
         (
             _("Local authorization list"),
@@ -255,9 +255,14 @@ class StationAdmin(CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, ad
         "configuration_read_at",
         "configuration",
         "rejects_profiles",
+        "charging_profiles",
     ]
-    inlines = [ConnectorInline, StationChargingProfileInline]
+    inlines = [ConnectorInline]
     actions = ["arm_for_pairing", "cancel_pairing"]
+
+    @admin.display(description=_("charging profiles the station holds"))
+    def charging_profiles(self, station: Station) -> str:
+        return charging_profiles_held(station)
 
     @admin.display(description=_("last connections"))
     def recent_connections(self, station: Station) -> str:

@@ -55,6 +55,10 @@ class AuthMethod(models.TextChoices):
     OPEN = "open", _("Open-charge")
 
 
+# What load balancing assumes a connector draws at most when staff did not say (AC, 32 A x 3).
+DEFAULT_CONNECTOR_POWER_KW = Decimal(22)
+
+
 class Station(models.Model):
     """A charging station (charge point) that connects to ``/ocpp/<charge_point_id>``."""
 
@@ -170,9 +174,12 @@ class Station(models.Model):
         _("maximum power per connector (kW)"),
         max_digits=7,
         decimal_places=1,
-        default=22,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("0.1"))],
-        help_text=_("What one connector draws at most: load balancing counts it so."),
+        help_text=_(
+            "What one connector draws at most: load balancing counts it so (empty: 22 kW)."
+        ),
     )
     rejects_profiles = models.BooleanField(
         _("rejects charging profiles"),
@@ -197,6 +204,10 @@ class Station(models.Model):
             raise ValidationError(
                 {"site": _("The site belongs to another company than the station.")}
             )
+
+    @property
+    def connector_max_power_kw(self) -> Decimal:
+        return DEFAULT_CONNECTOR_POWER_KW if self.max_power_kw is None else self.max_power_kw
 
     @property
     def has_password(self) -> bool:
@@ -925,6 +936,11 @@ class ChargingProfilePurpose(models.TextChoices):
     )
 
 
+class ProfileSource(models.TextChoices):
+    ACCEPTED = "accepted", _("accepted by the station")
+    REPORTED = "reported", _("reported by the station")
+
+
 class StationChargingProfile(models.Model):
     """A charging profile the station holds: one it accepted (SetChargingProfile) or reported
     (ReportChargingProfiles), until it is cleared or replaced (same id)."""
@@ -952,7 +968,7 @@ class StationChargingProfile(models.Model):
     unit = models.CharField(_("unit"), max_length=1, blank=True)
     profile = models.JSONField(_("profile"), default=dict)
     source = models.CharField(
-        _("source"), max_length=16, default="accepted", help_text=_("accepted or reported")
+        _("source"), max_length=16, choices=ProfileSource.choices, default=ProfileSource.ACCEPTED
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -195,7 +195,7 @@ def site_charging_connectors(*, site: Site) -> list[ChargingConnector]:
             ChargingConnector(
                 demand=ConnectorDemand(
                     key=key,
-                    max_w=station.max_power_kw * 1000,
+                    max_w=station.connector_max_power_kw * 1000,
                     priority=session.vehicle.charging_priority if session.vehicle else 1,
                     departure=session.departure_at,
                     obeys_profiles=connected and not station.rejects_profiles,

@@ -2,11 +2,13 @@
 
 from django.contrib import admin
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from stations import sites
-from stations.models import LoadBalancingDecision, Site, StationChargingProfile
+from stations.models import LoadBalancingDecision, Site, Station
 from supervision.admin import (
     CompanyScopedAdminMixin,
     ReadOnlyInline,
@@ -28,11 +30,19 @@ class LoadBalancingDecisionInline(ReadOnlyInline):
         return latest.filter(pk__in=list(latest.values_list("pk", flat=True)[:DECISIONS_SHOWN]))
 
 
-class StationChargingProfileInline(ReadOnlyInline):
-    model = StationChargingProfile
-    fields = ["connector_id", "profile_id", "purpose", "stack_level", "limit", "unit", "source"]
-    readonly_fields = fields
-    verbose_name_plural = _("charging profiles the station holds")
+def charging_profiles_held(station: Station) -> str:
+    """The profiles the station accepted or reported, one a line (the station's admin page)."""
+    profiles = station.charging_profiles.all()
+    if not profiles:
+        return gettext("None.")
+    return format_html_join(
+        mark_safe("<br>"),
+        "#{} {} · {} {} {} · {}",
+        (
+            (p.connector_id, p.purpose, p.profile_id, p.limit, p.unit, p.get_source_display())
+            for p in profiles
+        ),
+    )
 
 
 @admin.register(Site)

@@ -214,11 +214,32 @@ class SimulatedStation201(ChargePoint):
         return call_result.SetChargingProfile(status="Accepted")
 
     @on(Action.clear_charging_profile)
-    def on_clear_charging_profile(self, charging_profile_id: int | None = None, **payload):
-        self.received.append((Action.clear_charging_profile, payload))
-        if self.charging_profiles.pop(charging_profile_id, None) is None:
-            return call_result.ClearChargingProfile(status="Unknown")
-        return call_result.ClearChargingProfile(status="Accepted")
+    def on_clear_charging_profile(
+        self, charging_profile_id: int | None = None, charging_profile_criteria=None, **payload
+    ):
+        self.received.append(
+            (
+                Action.clear_charging_profile,
+                {
+                    "charging_profile_id": charging_profile_id,
+                    "charging_profile_criteria": charging_profile_criteria,
+                },
+            )
+        )
+        criteria = charging_profile_criteria or {}
+        cleared = [
+            profile_id
+            for profile_id, profile in self.charging_profiles.items()
+            if (charging_profile_id is None or profile_id == charging_profile_id)
+            and all(
+                profile.get(key) == criteria[key]
+                for key in ("evse_id", "charging_profile_purpose", "stack_level")
+                if key in criteria
+            )
+        ]
+        for profile_id in cleared:
+            del self.charging_profiles[profile_id]
+        return call_result.ClearChargingProfile(status="Accepted" if cleared else "Unknown")
 
     @on(Action.get_charging_profiles)
     def on_get_charging_profiles(self, request_id: int, **payload):

@@ -1,6 +1,7 @@
 """Block K, smart charging: what a station sends (ReportChargingProfiles, NotifyChargingLimit,
-NotifyEVChargingNeeds, NotifyEVChargingSchedule), and the site's shares computed again once the
-station has been answered when a transaction starts or ends, or a connector reports a status."""
+ClearedChargingLimit, NotifyEVChargingNeeds, NotifyEVChargingSchedule), and the site's shares
+computed again once the station has been answered when a transaction starts or ends, or a
+connector reports a status."""
 
 import logging
 
@@ -57,6 +58,16 @@ class SmartChargingHandlers:
             evse_id,
         )
         return call_result.NotifyChargingLimit()
+
+    @on(Action.cleared_charging_limit)
+    async def on_cleared_charging_limit(self, charging_limit_source: str, **_):
+        # K13: the external limit is gone; logged like the limit itself.
+        logger.info(
+            "%s: charging limit from %s cleared",
+            self.station.charge_point_id,
+            charging_limit_source,
+        )
+        return call_result.ClearedChargingLimit()
 
     @on(Action.notify_ev_charging_needs)
     async def on_notify_ev_charging_needs(self, charging_needs: dict, evse_id: int, **_):

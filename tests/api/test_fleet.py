@@ -21,6 +21,7 @@ VEHICLE_FIELDS = {
     "model",
     "vin",
     "description",
+    "charging_priority",
     "active",
     "created_at",
 }
