@@ -140,6 +140,13 @@ class Badge(models.Model):
         blank=True,
         related_name="+",
     )
+    archived_at = models.DateTimeField(
+        _("archived at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("An archived badge is disabled and offered nowhere; its sessions stay."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

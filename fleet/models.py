@@ -16,6 +16,13 @@ class Company(models.Model):
     address = models.TextField(_("address"), blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    archived_at = models.DateTimeField(
+        _("archived at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("An archived company's badges are refused everywhere; its history stays."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -46,6 +53,13 @@ class Vehicle(models.Model):
     description = models.TextField(_("description"), blank=True)
     active = models.BooleanField(
         _("active"), default=True, help_text=_("An inactive vehicle is refused at every station.")
+    )
+    archived_at = models.DateTimeField(
+        _("archived at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("An archived vehicle is inactive and offered nowhere; its sessions stay."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

@@ -521,22 +521,25 @@ class ChargingSessionAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.Mo
         "station",
         "connector_id",
         "id_tag",
-        "vehicle",
-        "company",
+        "vehicle_plate",
+        "company_name",
+        "usage",
         "auth_method",
         "authorization_status",
         "energy_wh",
         "started_at",
         "stopped_at",
     ]
-    list_filter = ["auth_method", "authorization_status", "company", "station"]
+    list_filter = ["auth_method", "authorization_status", "usage", "company", "station"]
     search_fields = [
         "id_tag",
         "station_transaction_id",
-        "vehicle__license_plate",
+        "vehicle_plate",
+        "company_name",
+        "badge_rfid",
         "station__charge_point_id",
     ]
-    list_select_related = ["station", "vehicle", "company"]
+    list_select_related = ["station"]
     date_hierarchy = "started_at"
     inlines = [MeterValueInline]
     actions = ["close_or_correct"]

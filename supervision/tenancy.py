@@ -9,6 +9,7 @@ company. The admin (``supervision.admin``) and the API (``supervision.api``) bot
 Sessions follow one rule: a company sees the sessions attributed to it, wherever its vehicles
 charged, and the anonymous sessions at its own stations, but never another company's sessions
 at its stations (a station owner must not learn which vehicles of other companies charge there).
+Both read what the session recorded at its start, not the station's or the badge's owner now.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ def _at_own_station(company: Company) -> Q:
 
 
 def _sessions(company: Company) -> Q:
-    """Attributed to the company, or anonymous at its stations: a station owner never sees
-    which vehicles of other companies charge there."""
-    return Q(company=company) | Q(station__company=company, company__isnull=True)
+    """Attributed to the company, or anonymous at its stations, both as recorded when the
+    session started: a station owner never sees which vehicles of other companies charge there,
+    not even once that company is deleted (its name stays recorded, the session anonymous to
+    nobody)."""
+    return Q(company=company) | Q(station_company=company, company_name="")
 
 
 def _meter_values(company: Company) -> Q:

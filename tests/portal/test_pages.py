@@ -290,10 +290,10 @@ def test_report_sums_energy_and_sessions_per_company_vehicle_and_usage(
     report = alpha_client.get(reverse("portal:report"), month_of_charging).context["report"]
 
     assert [
-        (row["vehicle__license_plate"], row["badge__usage"], row["sessions"], row["energy_wh"])
+        (row["vehicle_plate"], row["usage"], row["sessions"], row["energy_wh"])
         for row in report.rows
     ] == [("ALPHA-1", "professional", 2, 15_000), ("ALPHA-2", "personal", 1, 5_000)]
-    assert {row["badge__usage"]: row["energy_wh"] for row in report.per_usage} == {
+    assert {row["usage"]: row["energy_wh"] for row in report.per_usage} == {
         "personal": 5_000,
         "professional": 15_000,
     }
