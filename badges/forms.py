@@ -17,6 +17,7 @@ from badges.models import Badge, PairingWindow
 from badges.services import MAX_PAIRING_MINUTES, EnrolmentError, check_shared_mac, pairing_open
 from fleet.models import Vehicle
 from stations.models import Station
+from supervision.archiving import unarchived
 from supervision.tenancy import scope
 
 ACTION_TEMPLATE = "admin/autocharge/action_form.html"
@@ -171,7 +172,7 @@ class SharedMacConfirmationForm(forms.Form):
         self.vehicle = vehicle
         for field in self.fields.values():
             if isinstance(field, forms.ModelChoiceField):
-                field.queryset = scope(field.queryset, user)
+                field.queryset = unarchived(scope(field.queryset, user))
 
     def chosen_vehicle(self) -> Vehicle | None:
         if self.vehicle is not None:
@@ -248,4 +249,4 @@ class VehiclePairingForm(SharedMacConfirmationForm):
         stations = Station.objects.filter(
             Q(company=vehicle.company_id) | Q(authorization_groups__company=vehicle.company_id)
         ).distinct()
-        self.fields["station"].queryset = scope(stations, self.user)
+        self.fields["station"].queryset = unarchived(scope(stations, self.user))

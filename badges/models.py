@@ -152,6 +152,9 @@ class Badge(models.Model):
 
     objects = BadgeQuerySet.as_manager()
 
+    # An archived badge is also disabled (``supervision.archiving``).
+    ARCHIVED_ALSO = {"state": BadgeState.DISABLED}
+
     class Meta:
         ordering = ["rfid"]
         verbose_name = _("badge")

@@ -63,6 +63,9 @@ class Vehicle(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    # An archived vehicle is also inactive (``supervision.archiving``).
+    ARCHIVED_ALSO = {"active": False}
+
     class Meta:
         ordering = ["license_plate"]
         verbose_name = _("vehicle")

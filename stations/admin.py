@@ -44,7 +44,12 @@ from stations.services import (
     station_password_validate,
     station_set_password,
 )
-from supervision.admin import CompanyScopedAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline
+from supervision.admin import (
+    ArchiveInsteadOfDeleteAdminMixin,
+    CompanyScopedAdminMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+)
 
 RECENT_CONNECTIONS = 20
 
@@ -141,7 +146,7 @@ PASSWORD_FIELDS = ["password_status", "new_password", "generate_password", "remo
 
 
 @admin.register(Station)
-class StationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class StationAdmin(ArchiveInsteadOfDeleteAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "charge_point_id",
         "name",

@@ -140,9 +140,10 @@ def scope(queryset: QuerySet, user) -> QuerySet:
 def scope_choices(queryset: QuerySet, user, *, keep: Iterable = ()) -> QuerySet:
     """The rows ``user`` may point a relation at: those they see, plus ``keep``, the rows the
     object already points at (a superuser may have linked a partner's station to a company's
-    group; its staff keep that link, or remove it, but cannot add another)."""
+    group; its staff keep that link, or remove it, but cannot add another; and anyone keeps a
+    link to a record archived since)."""
     if is_superuser(user):
-        return queryset
+        return including(queryset, keep)
     return including(scope(queryset, user), keep)
 
 

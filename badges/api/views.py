@@ -24,6 +24,7 @@ from supervision.api import (
     action_permission,
     service_errors,
 )
+from supervision.archiving_api import ArchiveInsteadOfDestroyMixin
 from supervision.tenancy import scope
 
 
@@ -44,7 +45,12 @@ class BadgeFilter(django_filters.FilterSet):
         fields = ["rfid", "state", "type", "company", "vehicle", "mode", "usage"]
 
 
-class BadgeViewSet(CompanyScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelViewSet):
+class BadgeViewSet(
+    CompanyScopedViewSetMixin,
+    ArchiveInsteadOfDestroyMixin,
+    ProtectedDestroyMixin,
+    viewsets.ModelViewSet,
+):
     queryset = Badge.objects.select_related("enrolled_by").prefetch_related("groups")
     serializer_class = BadgeSerializer
     filterset_class = BadgeFilter

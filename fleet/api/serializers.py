@@ -7,7 +7,15 @@ from supervision.api import CompanyScopedSerializerMixin, ModelValidationMixin
 class CompanySerializer(ModelValidationMixin, serializers.ModelSerializer):
     class Meta:
         model = Company
-        fields = ["id", "name", "address", "contact_email", "phone", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "address",
+            "contact_email",
+            "phone",
+            "archived_at",
+            "created_at",
+        ]
 
 
 class VehicleSerializer(
@@ -24,6 +32,7 @@ class VehicleSerializer(
             "vin",
             "description",
             "active",
+            "archived_at",
             "created_at",
         ]
 

@@ -2,16 +2,30 @@ from rest_framework import viewsets
 
 from fleet.api.serializers import AuthorizationGroupSerializer, CompanySerializer, VehicleSerializer
 from fleet.models import AuthorizationGroup, Company, Vehicle
-from supervision.api import CompanyScopedViewSetMixin, ProtectedDestroyMixin
+from supervision.api import (
+    CompanyScopedViewSetMixin,
+    ProtectedDestroyMixin,
+)
+from supervision.archiving_api import ArchiveInsteadOfDestroyMixin
 
 
-class CompanyViewSet(CompanyScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelViewSet):
+class CompanyViewSet(
+    CompanyScopedViewSetMixin,
+    ArchiveInsteadOfDestroyMixin,
+    ProtectedDestroyMixin,
+    viewsets.ModelViewSet,
+):
     queryset = Company.objects.all()
     serializer_class = CompanySerializer
     filterset_fields = ["name"]
 
 
-class VehicleViewSet(CompanyScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelViewSet):
+class VehicleViewSet(
+    CompanyScopedViewSetMixin,
+    ArchiveInsteadOfDestroyMixin,
+    ProtectedDestroyMixin,
+    viewsets.ModelViewSet,
+):
     queryset = Vehicle.objects.all()
     serializer_class = VehicleSerializer
     filterset_fields = ["company", "license_plate", "active"]

@@ -76,6 +76,7 @@ class StationSerializer(
             "local_list_detail",
             "configuration_read_at",
             "connectors",
+            "archived_at",
             "created_at",
         ]
         # The station itself reports these, at BootNotification and while connected, and the

@@ -33,9 +33,15 @@ from supervision.api import (
     action_permission,
     service_errors,
 )
+from supervision.archiving_api import ArchiveInsteadOfDestroyMixin
 
 
-class StationViewSet(CompanyScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelViewSet):
+class StationViewSet(
+    CompanyScopedViewSetMixin,
+    ArchiveInsteadOfDestroyMixin,
+    ProtectedDestroyMixin,
+    viewsets.ModelViewSet,
+):
     """Stations. ``pairing`` (arm with POST, disarm with DELETE) changes the station and may
     make a badge: it needs ``stations.change_station`` and ``badges.add_badge``."""
 

@@ -38,6 +38,7 @@ STATION_FIELDS = {
     "configuration_read_at",
     "connectors",
     "has_password",
+    "archived_at",
     "created_at",
 }
 SESSION_FIELDS = {
