@@ -85,7 +85,7 @@ def test_the_history_shows_what_each_session_was_attributed_to(depot, superuser,
 
     assert b"AA-001-AA,Professional,1,12.000" in seen["root csv"]
     assert b"Beta,BB-002-BB,Personal,1,9.000" in seen["root csv"]
-    assert "Personnel".encode() in seen["root report fr"]
+    assert b"Personnel" in seen["root report fr"]
     # The station's owner sees its own session, never Beta's vehicle charging there.
     assert b"BB-002-BB" not in seen["alice csv"]
     assert b"BB-002-BB" not in seen["alice api"] + seen["alice admin"] + seen["alice report"]
