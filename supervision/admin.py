@@ -3,8 +3,9 @@
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
-from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.utils import get_fields_from_path, quote
 from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -91,6 +92,9 @@ class CompanyScopedAdminMixin:
         return item
 
 
+ARCHIVE_ACTION = _("Archive (keeps the history, stops charging)")
+
+
 class ArchivedListFilter(admin.SimpleListFilter):
     title = _("archived")
     parameter_name = "archived"
@@ -143,7 +147,13 @@ class ArchiveInsteadOfDeleteAdminMixin:
     def delete_view(self, request, object_id, extra_context=None):
         obj = self.get_object(request, object_id)
         if obj is not None and self.refuse_deleting_history(request, [obj]):
-            return HttpResponseRedirect(request.path.removesuffix("delete/"))
+            opts = self.opts
+            change = reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_change",
+                args=[quote(obj.pk)],
+                current_app=self.admin_site.name,
+            )
+            return HttpResponseRedirect(change)
         return super().delete_view(request, object_id, extra_context)
 
     def refuse_deleting_history(self, request, objects) -> bool:
@@ -151,12 +161,14 @@ class ArchiveInsteadOfDeleteAdminMixin:
         with history and the user is no superuser."""
         refused = archiving.refused_deletes(request.user, objects)
         if refused:
-            how = gettext("select it in the list, then the action “Archive”")
+            how = gettext("select it in the list, then the action “%(action)s”") % {
+                "action": ARCHIVE_ACTION
+            }
             message = archiving.delete_refused_message(refused, how=how)
             self.message_user(request, message, messages.ERROR)
         return bool(refused)
 
-    @admin.action(description=_("Archive (keeps the history, stops charging)"))
+    @admin.action(description=ARCHIVE_ACTION)
     def archive_selected(self, request, queryset):
         for obj in queryset:
             archiving.archive(instance=obj)
