@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from stations.models import ChargingSession
+from stations.services import session_start
 from tests.history.conftest import api, web
 
 pytestmark = pytest.mark.django_db
@@ -188,3 +189,31 @@ def test_a_deleted_companys_session_stays_hidden_from_the_station_owner(
         "No badge (open-charge)"
         not in web(alpha_staff).get(reverse("portal:report"), PERIOD).content.decode()
     )
+
+
+def test_portal_pages_show_what_sessions_recorded_in_french(depot, superuser, alpha_staff):
+    charging, _ = session_start(
+        station=depot.station,
+        connector_id=2,
+        id_tag=depot.alpha_badge.rfid,
+        meter_start=0,
+        started_at=timezone.now(),
+    )
+    _badge_usage_changed(depot, superuser)
+    _vehicle_plate_changed(depot, superuser)
+    client, french = web(alpha_staff), {"accept-language": "fr"}
+
+    vehicle = client.get(
+        reverse("portal:vehicle-detail", args=[depot.alpha_badge.vehicle_id]), headers=french
+    ).content.decode()
+    dashboard = client.get(reverse("portal:dashboard"), headers=french).content.decode()
+    station = client.get(
+        reverse("portal:station-detail", args=[depot.station.pk]), headers=french
+    ).content.decode()
+
+    sessions = vehicle[vehicle.index('id="vsessions-title"') :]
+    assert "Professionnel" in sessions and "Personnel" not in sessions
+    assert "En charge" in dashboard
+    assert charging.vehicle_plate == "AA-001-AA"
+    for page in (dashboard, station):
+        assert ">AA-001-AA</a>" in page and "AA-999-ZZ" not in page
