@@ -166,6 +166,11 @@ class Badge(models.Model):
                 condition=~models.Q(mode="vehicle", vehicle__isnull=True),
                 name="badge_vehicle_mode_has_vehicle",
             ),
+            models.CheckConstraint(
+                condition=models.Q(archived_at__isnull=True) | models.Q(state="disabled"),
+                name="badge_archived_is_disabled",
+                violation_error_message=_("An archived badge stays disabled: restore it first."),
+            ),
         ]
         indexes = [models.Index(fields=["vehicle", "state"])]
 

@@ -76,6 +76,11 @@ class Vehicle(models.Model):
                 condition=models.Q(license_plate=Upper("license_plate")),
                 name="vehicle_license_plate_upper",
             ),
+            models.CheckConstraint(
+                condition=models.Q(archived_at__isnull=True) | models.Q(active=False),
+                name="vehicle_archived_is_inactive",
+                violation_error_message=_("An archived vehicle stays inactive: restore it first."),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -440,12 +440,6 @@ class ChargingSession(models.Model):
         self.company_name = company.name if company else ""
 
     @property
-    def is_anonymous(self) -> bool:
-        """Attributed to no company (open-charge, an unknown tag), as recorded: a session whose
-        company was deleted since is not anonymous."""
-        return not self.company_name
-
-    @property
     def is_authorized(self) -> bool:
         """Whether the session's id tag has been decided on (an OCPP 2.0.1 transaction may
         start before any token is presented)."""

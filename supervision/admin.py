@@ -3,7 +3,8 @@
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
-from django.contrib.admin.utils import get_fields_from_path, quote
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.contrib.admin.utils import get_fields_from_path, quote, unquote
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext, ngettext
@@ -130,6 +131,8 @@ class ArchiveInsteadOfDeleteAdminMixin:
 
     def get_actions(self, request):
         actions = super().get_actions(request)
+        if self.actions is None or IS_POPUP_VAR in request.GET:
+            return actions
         if self.has_change_permission(request):
             for name in ("archive_selected", "restore_selected"):
                 actions[name] = self.get_action(name)
@@ -145,7 +148,7 @@ class ArchiveInsteadOfDeleteAdminMixin:
         return actions
 
     def delete_view(self, request, object_id, extra_context=None):
-        obj = self.get_object(request, object_id)
+        obj = self.get_object(request, unquote(object_id))
         if obj is not None and self.refuse_deleting_history(request, [obj]):
             opts = self.opts
             change = reverse(

@@ -20,4 +20,8 @@ class Migration(migrations.Migration):
                 verbose_name="archived at",
             ),
         ),
+        migrations.AddConstraint(
+            model_name='badge',
+            constraint=models.CheckConstraint(condition=models.Q(('archived_at__isnull', True), ('state', 'disabled'), _connector='OR'), name='badge_archived_is_disabled', violation_error_message='An archived badge stays disabled: restore it first.'),
+        ),
     ]

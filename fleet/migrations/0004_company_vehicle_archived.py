@@ -31,4 +31,8 @@ class Migration(migrations.Migration):
                 verbose_name="archived at",
             ),
         ),
+        migrations.AddConstraint(
+            model_name='vehicle',
+            constraint=models.CheckConstraint(condition=models.Q(('archived_at__isnull', True), ('active', False), _connector='OR'), name='vehicle_archived_is_inactive', violation_error_message='An archived vehicle stays inactive: restore it first.'),
+        ),
     ]

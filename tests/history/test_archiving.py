@@ -193,3 +193,22 @@ def test_an_archived_company_is_not_offered_to_new_records_but_kept_by_old_ones(
     assert created.status_code == 400
     assert "company" in created.json()
     assert edited.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("language", "says"),
+    [("en", "An archived badge stays disabled"), ("fr", "Un badge archivé reste désactivé")],
+)
+def test_an_archived_badge_cannot_be_enabled_until_restored(depot, alpha_staff, language, says):
+    client, url = api(alpha_staff), f"/api/v1/badges/{depot.alpha_badge.pk}/"
+    client.post(f"{url}archive/")
+
+    refused = client.patch(
+        url, {"state": "enabled"}, format="json", headers={"accept-language": language}
+    )
+    client.post(f"{url}restore/")
+    enabled = client.patch(url, {"state": "enabled"}, format="json")
+
+    assert refused.status_code == 400
+    assert says in str(refused.json())
+    assert enabled.status_code == 200
