@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from stations.models import ChargingSession
-from stations.services import session_start
+from stations.services import PresentedToken, session_start, transaction_event_record
 from tests.history.conftest import api, web
 
 pytestmark = pytest.mark.django_db
@@ -217,3 +217,30 @@ def test_portal_pages_show_what_sessions_recorded_in_french(depot, superuser, al
     assert charging.vehicle_plate == "AA-001-AA"
     for page in (dashboard, station):
         assert ">AA-001-AA</a>" in page and "AA-999-ZZ" not in page
+
+
+def test_an_ocpp201_transaction_records_its_attribution_when_the_token_first_comes(depot):
+    start = timezone.now() - timedelta(minutes=5)
+    event = {"station": depot.station, "station_transaction_id": "tx-201", "evse_id": 1}
+
+    before, _ = transaction_event_record(
+        **event, event="Started", seq_no=0, timestamp=start, trigger_reason="CablePluggedIn"
+    )
+    after, decision = transaction_event_record(
+        **event,
+        event="Updated",
+        seq_no=1,
+        timestamp=start + timedelta(minutes=1),
+        trigger_reason="Authorized",
+        token=PresentedToken(id_tag=depot.beta_badge.rfid),
+    )
+
+    assert (before.company_name, before.station_company_id) == ("", depot.alpha.pk)
+    assert decision.accepted
+    after.refresh_from_db()
+    assert (after.company_name, after.vehicle_plate, after.usage, after.badge_rfid) == (
+        "Beta",
+        "BB-002-BB",
+        "personal",
+        "VID:A014310E0002",
+    )
