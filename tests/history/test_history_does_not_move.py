@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from stations.models import ChargingSession
 from stations.services import PresentedToken, session_start, transaction_event_record
-from tests.history.conftest import api, web
+from tests.history.conftest import api, staff_of, web
 
 pytestmark = pytest.mark.django_db
 
@@ -244,3 +244,33 @@ def test_an_ocpp201_transaction_records_its_attribution_when_the_token_first_com
         "personal",
         "VID:A014310E0002",
     )
+
+
+def test_an_anonymous_session_stays_with_the_company_that_owned_the_station(
+    depot, superuser, alpha_staff
+):
+    depot.station.auth_mode = "open"
+    depot.station.save(update_fields=["auth_mode"])
+    anonymous, decision = session_start(
+        station=depot.station,
+        connector_id=2,
+        id_tag="NOT-A-BADGE",
+        meter_start=0,
+        started_at=timezone.now() - timedelta(minutes=5),
+    )
+    beta_staff = staff_of(depot.beta, "bob")
+
+    moved = api(superuser).patch(
+        f"/api/v1/stations/{depot.station.pk}/", {"company": depot.beta.pk}, format="json"
+    )
+
+    assert decision.accepted and anonymous.company_name == ""
+    assert moved.status_code == 200, moved.json()
+    seen_by = {
+        user.username: {
+            row["transaction_id"] for row in api(user).get("/api/v1/sessions/").json()["results"]
+        }
+        for user in (alpha_staff, beta_staff)
+    }
+    assert anonymous.pk in seen_by["alice"]
+    assert anonymous.pk not in seen_by["bob"]
