@@ -1,7 +1,6 @@
 """The REST side of ``supervision.archiving``: records with history are archived, not deleted.
 Apart from ``supervision.api`` because the schema tools it uses cannot load with the settings."""
 
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -18,9 +17,7 @@ class ArchiveInsteadOfDestroyMixin:
 
     def perform_destroy(self, instance):
         if archiving.refused_deletes(self.request.user, [instance]):
-            how = _("POST %(url)s") % {
-                "url": self.reverse_action("archive", args=[instance.pk]),
-            }
+            how = f"POST {self.reverse_action('archive', args=[instance.pk])}"
             message = archiving.delete_refused_message([instance], how=how)
             raise Conflict(message, code="history")
         super().perform_destroy(instance)

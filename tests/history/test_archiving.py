@@ -8,6 +8,7 @@ from django.urls import reverse
 from badges.models import Badge, BadgeState
 from fleet.models import Company, Vehicle
 from stations.models import ChargingSession, Station
+from supervision import archiving
 from tests.factories import BadgeFactory, VehicleFactory
 from tests.history.conftest import api, web
 
@@ -107,7 +108,7 @@ def test_the_archive_action_archives_disables_and_deactivates(depot, alpha_staff
 
 def test_archived_vehicles_are_offered_in_no_picker_of_the_admin(depot, alpha_staff):
     archived = depot.alpha_badge.vehicle
-    Vehicle.objects.filter(pk=archived.pk).update(archived_at="2026-01-01T00:00Z")
+    archiving.archive(instance=archived)
     other = VehicleFactory(company=depot.alpha, license_plate="AA-003-AA")
     client = web(alpha_staff)
 
