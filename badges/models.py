@@ -140,10 +140,20 @@ class Badge(models.Model):
         blank=True,
         related_name="+",
     )
+    archived_at = models.DateTimeField(
+        _("archived at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("An archived badge is disabled and offered nowhere; its sessions stay."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = BadgeQuerySet.as_manager()
+
+    # An archived badge is also disabled (``supervision.archiving``).
+    ARCHIVED_ALSO = {"state": BadgeState.DISABLED}
 
     class Meta:
         ordering = ["rfid"]
@@ -155,6 +165,11 @@ class Badge(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(mode="vehicle", vehicle__isnull=True),
                 name="badge_vehicle_mode_has_vehicle",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(archived_at__isnull=True) | models.Q(state="disabled"),
+                name="badge_archived_is_disabled",
+                violation_error_message=_("An archived badge stays disabled: restore it first."),
             ),
         ]
         indexes = [models.Index(fields=["vehicle", "state"])]

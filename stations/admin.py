@@ -53,6 +53,7 @@ from stations.services import (
     station_set_password,
 )
 from supervision.admin import (
+    ArchiveInsteadOfDeleteAdminMixin,
     CompanyScopedAdminMixin,
     ReadOnlyAdminMixin,
     ReadOnlyInline,
@@ -155,7 +156,12 @@ PASSWORD_FIELDS = ["password_status", "new_password", "generate_password", "remo
 
 
 @admin.register(Station)
-class StationAdmin(CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, admin.ModelAdmin):
+class StationAdmin(
+    ArchiveInsteadOfDeleteAdminMixin,
+    CompanyScopedAdminMixin,
+    WrittenThroughServicesAdminMixin,
+    admin.ModelAdmin,
+):
     list_display = [
         "charge_point_id",
         "name",
@@ -549,22 +555,25 @@ class ChargingSessionAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.Mo
         "station",
         "connector_id",
         "id_tag",
-        "vehicle",
-        "company",
+        "vehicle_plate",
+        "company_name",
+        "usage",
         "auth_method",
         "authorization_status",
         "energy_wh",
         "started_at",
         "stopped_at",
     ]
-    list_filter = ["auth_method", "authorization_status", "company", "station"]
+    list_filter = ["auth_method", "authorization_status", "usage", "company", "station"]
     search_fields = [
         "id_tag",
         "station_transaction_id",
-        "vehicle__license_plate",
+        "vehicle_plate",
+        "company_name",
+        "badge_rfid",
         "station__charge_point_id",
     ]
-    list_select_related = ["station", "vehicle", "company"]
+    list_select_related = ["station"]
     date_hierarchy = "started_at"
     inlines = [MeterValueInline]
     actions = ["close_or_correct"]

@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from badges.authorization import AuthorizationStatus, Reason
+from badges.models import BadgeMode, BadgeUsage
 from stations import credentials
 from stations.identity import validate_charge_point_id
 
@@ -152,6 +153,15 @@ class Station(models.Model):
     password_changed_at = models.DateTimeField(
         _("password changed at"), null=True, blank=True, editable=False
     )
+    archived_at = models.DateTimeField(
+        _("archived at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "An archived station is refused connection and offered nowhere; its sessions stay."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -297,6 +307,33 @@ class ChargingSession(models.Model):
         null=True,
         blank=True,
     )
+    # What the session was attributed to when it was authorized, recorded then: reports,
+    # exports and the API read these, so renaming, reclassifying or deleting the badge, vehicle
+    # or company later never changes the history (the relations above only link to what still
+    # exists, and are emptied when it is deleted).
+    company_name = models.CharField(_("company (recorded)"), max_length=200, blank=True)
+    vehicle_plate = models.CharField(_("vehicle (recorded)"), max_length=20, blank=True)
+    badge_rfid = models.CharField(_("badge RFID (recorded)"), max_length=64, blank=True)
+    badge_visual_number = models.CharField(
+        _("visual badge number (recorded)"), max_length=64, blank=True
+    )
+    usage = models.CharField(_("usage"), max_length=16, choices=BadgeUsage.choices, blank=True)
+    badge_mode = models.CharField(
+        _("badge mode"), max_length=16, choices=BadgeMode.choices, blank=True
+    )
+    # The station's owner when the session started: it sees the session while no company is
+    # attributed (open-charge, unknown tags), even if the station changes hands later.
+    station_company = models.ForeignKey(
+        "fleet.Company",
+        verbose_name=_("station's company"),
+        on_delete=models.SET_NULL,
+        related_name="station_sessions",
+        null=True,
+        blank=True,
+    )
+    station_company_name = models.CharField(
+        _("station's company (recorded)"), max_length=200, blank=True
+    )
     auth_method = models.CharField(
         _("authorization method"), max_length=16, choices=AuthMethod.choices, blank=True
     )
@@ -341,6 +378,16 @@ class ChargingSession(models.Model):
 
     objects = ChargingSessionQuerySet.as_manager()
 
+    # Copied from the badge, vehicle and company when the session is attributed.
+    RECORDED_ATTRIBUTION = (
+        "company_name",
+        "vehicle_plate",
+        "badge_rfid",
+        "badge_visual_number",
+        "usage",
+        "badge_mode",
+    )
+
     class Meta:
         ordering = ["-started_at"]
         verbose_name = _("charging session")
@@ -372,6 +419,25 @@ class ChargingSession(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.transaction_id} {self.station.charge_point_id}/{self.connector_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Whatever creates a session (the gateway's services, fixtures), it starts recorded.
+        if self._state.adding:
+            self.record_attribution()
+            self.station_company_id = self.station.company_id
+            self.station_company_name = self.station.company.name
+        super().save(*args, **kwargs)
+
+    def record_attribution(self) -> None:
+        """Record what the session's badge, vehicle and company are now (at its start, or
+        when an OCPP 2.0.1 token first attributes it): history reads this, never them."""
+        badge, vehicle, company = self.badge, self.vehicle, self.company
+        self.badge_rfid = badge.rfid if badge else ""
+        self.badge_visual_number = badge.visual_number if badge else ""
+        self.usage = badge.usage if badge else ""
+        self.badge_mode = badge.mode if badge else ""
+        self.vehicle_plate = vehicle.license_plate if vehicle else ""
+        self.company_name = company.name if company else ""
 
     @property
     def is_authorized(self) -> bool:

@@ -335,7 +335,7 @@ def _publish_session(
         station=station.charge_point_id,
         connector_id=session.connector_id,
         transaction_id=session.transaction_id,
-        vehicle=session.vehicle.license_plate if session.vehicle else "",
+        vehicle=session.vehicle_plate,
         **data,
     )
 
@@ -509,7 +509,8 @@ def session_start(
 
 
 def _attribution(decision: Decision) -> dict:
-    """A session's fields that say who charged, and what the station was told about it."""
+    """A session's fields that say who charged, and what the station was told about it (the
+    session records what the badge, vehicle and company are at that moment, for history)."""
     return {
         "badge": decision.badge,
         "vehicle": decision.vehicle,
@@ -947,7 +948,7 @@ def transaction_event_record(
     # charges, and must not make the authorization caches forget the badge.
     changed = ["started_at", "connector_id", "meter_start"]
     if attributing:
-        changed += ["id_tag", *_attribution(decision)]
+        changed += ["id_tag", *_attribution(decision), *ChargingSession.RECORDED_ATTRIBUTION]
     session.save(update_fields=changed)
     if attributing:
         _badge_sessions_changed(session)
@@ -996,6 +997,7 @@ def _decide_event_token(
     session.id_tag = token.id_tag[:64]
     for field, value in _attribution(decision).items():
         setattr(session, field, value)
+    session.record_attribution()
     if decision.accepted:  # as in 1.6: the session starts, for the portal, once authorized
         _publish_session("session_started", session=session, station=station)
     return decision

@@ -267,8 +267,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Companies, vehicles, badges, stations, charging sessions and OCPP logs.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    # One name for the refusal reasons, used by sessions and the message log alike.
-    "ENUM_NAME_OVERRIDES": {"ReasonEnum": "badges.authorization.Reason"},
+    # One name for the refusal reasons, used by sessions and the message log alike, and for a
+    # badge's usage and mode, which sessions record.
+    "ENUM_NAME_OVERRIDES": {
+        "ReasonEnum": "badges.authorization.Reason",
+        "BadgeUsageEnum": "badges.models.BadgeUsage",
+        "BadgeModeEnum": "badges.models.BadgeMode",
+    },
 }
 
 # --- Authorization -------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from supervision.api import (
     DeletedThroughServiceMixin,
     ProtectedDestroyMixin,
 )
+from supervision.archiving_api import ArchiveInsteadOfDestroyMixin
 
 
 def filter_id_tag(queryset, name: str, value: str):
@@ -35,6 +36,7 @@ class BadgeFilter(django_filters.FilterSet):
 
 class BadgeViewSet(
     CompanyScopedViewSetMixin,
+    ArchiveInsteadOfDestroyMixin,
     ProtectedDestroyMixin,
     DeletedThroughServiceMixin,
     viewsets.ModelViewSet,

@@ -8,10 +8,12 @@ from supervision.api import (
     DeletedThroughServiceMixin,
     ProtectedDestroyMixin,
 )
+from supervision.archiving_api import ArchiveInsteadOfDestroyMixin
 
 
 class CompanyViewSet(
     CompanyScopedViewSetMixin,
+    ArchiveInsteadOfDestroyMixin,
     ProtectedDestroyMixin,
     DeletedThroughServiceMixin,
     viewsets.ModelViewSet,
@@ -26,6 +28,7 @@ class CompanyViewSet(
 
 class VehicleViewSet(
     CompanyScopedViewSetMixin,
+    ArchiveInsteadOfDestroyMixin,
     ProtectedDestroyMixin,
     DeletedThroughServiceMixin,
     viewsets.ModelViewSet,

@@ -89,6 +89,7 @@ class StationSerializer(
             "local_list_detail",
             "configuration_read_at",
             "connectors",
+            "archived_at",
             "created_at",
         ]
         # The station itself reports these, at BootNotification and while connected, and the
@@ -212,6 +213,13 @@ class ChargingSessionSerializer(serializers.ModelSerializer):
             "badge",
             "vehicle",
             "company",
+            "badge_rfid",
+            "badge_visual_number",
+            "usage",
+            "badge_mode",
+            "vehicle_plate",
+            "company_name",
+            "station_company_name",
             "auth_method",
             "authorization_status",
             "authorization_reason",

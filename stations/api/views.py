@@ -50,10 +50,12 @@ from supervision.api import (
     action_permission,
     service_errors,
 )
+from supervision.archiving_api import ArchiveInsteadOfDestroyMixin
 
 
 class StationViewSet(
     CompanyScopedViewSetMixin,
+    ArchiveInsteadOfDestroyMixin,
     ProtectedDestroyMixin,
     DeletedThroughServiceMixin,
     viewsets.ModelViewSet,
