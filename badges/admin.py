@@ -35,7 +35,7 @@ from badges.services import (
 )
 from fleet.models import Company, Vehicle
 from stations.models import Station
-from supervision.admin import CompanyScopedAdminMixin, ReadOnlyAdminMixin
+from supervision.admin import ChangeHistoryAdminMixin, CompanyScopedAdminMixin, ReadOnlyAdminMixin
 from supervision.tenancy import scope
 
 # How many of an entry's latest attempts its page lists, each with its log entry.
@@ -105,7 +105,7 @@ class BadgeAdminForm(forms.ModelForm):
 
 
 @admin.register(Badge)
-class BadgeAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class BadgeAdmin(CompanyScopedAdminMixin, ChangeHistoryAdminMixin, admin.ModelAdmin):
     """The seed's "Add a badge" form: the badge itself, then "Attribution and usage"."""
 
     form = BadgeAdminForm

@@ -6,17 +6,17 @@ from django.utils.translation import gettext_lazy as _
 
 from badges.forms import VehiclePairingForm, pairing_action
 from fleet.models import AuthorizationGroup, Company, StaffMembership, Vehicle
-from supervision.admin import CompanyScopedAdminMixin
+from supervision.admin import ChangeHistoryAdminMixin, CompanyScopedAdminMixin
 
 
 @admin.register(Company)
-class CompanyAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class CompanyAdmin(CompanyScopedAdminMixin, ChangeHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["name", "contact_email", "phone"]
     search_fields = ["name", "contact_email"]
 
 
 @admin.register(Vehicle)
-class VehicleAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class VehicleAdmin(CompanyScopedAdminMixin, ChangeHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["license_plate", "make", "model", "company", "active"]
     list_filter = ["active", "company", "make"]
     search_fields = ["license_plate", "vin", "make", "model"]
@@ -45,7 +45,7 @@ class VehicleAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AuthorizationGroup)
-class AuthorizationGroupAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class AuthorizationGroupAdmin(CompanyScopedAdminMixin, ChangeHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["name", "company"]
     list_filter = ["company"]
     search_fields = ["name", "company__name"]

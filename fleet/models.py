@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from supervision.history import tracked
+
 
 def normalize_license_plate(plate: str) -> str:
     """Plates compare without case or surrounding blanks: 'ft-123-er ' is FT-123-ER."""
@@ -17,6 +19,8 @@ class Company(models.Model):
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = tracked()
 
     class Meta:
         ordering = ["name"]
@@ -48,6 +52,8 @@ class Vehicle(models.Model):
         _("active"), default=True, help_text=_("An inactive vehicle is refused at every station.")
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = tracked()
 
     class Meta:
         ordering = ["license_plate"]
@@ -87,6 +93,8 @@ class AuthorizationGroup(models.Model):
         blank=True,
     )
     description = models.TextField(_("description"), blank=True)
+
+    history = tracked(m2m_fields=["stations"])
 
     class Meta:
         ordering = ["company__name", "name"]

@@ -44,7 +44,12 @@ from stations.services import (
     station_password_validate,
     station_set_password,
 )
-from supervision.admin import CompanyScopedAdminMixin, ReadOnlyAdminMixin, ReadOnlyInline
+from supervision.admin import (
+    ChangeHistoryAdminMixin,
+    CompanyScopedAdminMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+)
 
 RECENT_CONNECTIONS = 20
 
@@ -141,7 +146,7 @@ PASSWORD_FIELDS = ["password_status", "new_password", "generate_password", "remo
 
 
 @admin.register(Station)
-class StationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class StationAdmin(CompanyScopedAdminMixin, ChangeHistoryAdminMixin, admin.ModelAdmin):
     list_display = [
         "charge_point_id",
         "name",
@@ -427,7 +432,7 @@ class AutochargeSettingInline(CompanyScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(AutochargeProfile)
-class AutochargeProfileAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class AutochargeProfileAdmin(CompanyScopedAdminMixin, ChangeHistoryAdminMixin, admin.ModelAdmin):
     """Which configuration keys turn Autocharge on, per vendor (model, firmware)."""
 
     list_display = ["vendor", "model", "firmware_version", "settings_display", "push_on_boot"]

@@ -19,6 +19,7 @@ from badges.models import Badge, PairingWindow, SharedMacModel, UnknownVehicle, 
 from badges.services import unknown_vehicle_dismiss, unknown_vehicle_enrol
 from stations.models import Station
 from supervision.api import (
+    ChangeHistoryViewSetMixin,
     CompanyScopedViewSetMixin,
     ProtectedDestroyMixin,
     action_permission,
@@ -44,7 +45,12 @@ class BadgeFilter(django_filters.FilterSet):
         fields = ["rfid", "state", "type", "company", "vehicle", "mode", "usage"]
 
 
-class BadgeViewSet(CompanyScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelViewSet):
+class BadgeViewSet(
+    CompanyScopedViewSetMixin,
+    ChangeHistoryViewSetMixin,
+    ProtectedDestroyMixin,
+    viewsets.ModelViewSet,
+):
     queryset = Badge.objects.select_related("enrolled_by").prefetch_related("groups")
     serializer_class = BadgeSerializer
     filterset_class = BadgeFilter

@@ -2,23 +2,40 @@ from rest_framework import viewsets
 
 from fleet.api.serializers import AuthorizationGroupSerializer, CompanySerializer, VehicleSerializer
 from fleet.models import AuthorizationGroup, Company, Vehicle
-from supervision.api import CompanyScopedViewSetMixin, ProtectedDestroyMixin
+from supervision.api import (
+    ChangeHistoryViewSetMixin,
+    CompanyScopedViewSetMixin,
+    ProtectedDestroyMixin,
+)
 
 
-class CompanyViewSet(CompanyScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelViewSet):
+class CompanyViewSet(
+    CompanyScopedViewSetMixin,
+    ChangeHistoryViewSetMixin,
+    ProtectedDestroyMixin,
+    viewsets.ModelViewSet,
+):
     queryset = Company.objects.all()
     serializer_class = CompanySerializer
     filterset_fields = ["name"]
 
 
-class VehicleViewSet(CompanyScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelViewSet):
+class VehicleViewSet(
+    CompanyScopedViewSetMixin,
+    ChangeHistoryViewSetMixin,
+    ProtectedDestroyMixin,
+    viewsets.ModelViewSet,
+):
     queryset = Vehicle.objects.all()
     serializer_class = VehicleSerializer
     filterset_fields = ["company", "license_plate", "active"]
 
 
 class AuthorizationGroupViewSet(
-    CompanyScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelViewSet
+    CompanyScopedViewSetMixin,
+    ChangeHistoryViewSetMixin,
+    ProtectedDestroyMixin,
+    viewsets.ModelViewSet,
 ):
     queryset = AuthorizationGroup.objects.prefetch_related("stations")
     serializer_class = AuthorizationGroupSerializer

@@ -28,6 +28,7 @@ from stations.models import (
 )
 from stations.services import session_close_by_staff, session_correct_energy
 from supervision.api import (
+    ChangeHistoryViewSetMixin,
     CompanyScopedViewSetMixin,
     ProtectedDestroyMixin,
     action_permission,
@@ -35,7 +36,12 @@ from supervision.api import (
 )
 
 
-class StationViewSet(CompanyScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelViewSet):
+class StationViewSet(
+    CompanyScopedViewSetMixin,
+    ChangeHistoryViewSetMixin,
+    ProtectedDestroyMixin,
+    viewsets.ModelViewSet,
+):
     """Stations. ``pairing`` (arm with POST, disarm with DELETE) changes the station and may
     make a badge: it needs ``stations.change_station`` and ``badges.add_badge``."""
 
@@ -135,7 +141,9 @@ class SecurityEventViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelView
     filterset_class = SecurityEventFilter
 
 
-class AutochargeProfileViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
+class AutochargeProfileViewSet(
+    CompanyScopedViewSetMixin, ChangeHistoryViewSetMixin, viewsets.ModelViewSet
+):
     """How each vendor's stations turn Autocharge on (product knowledge, the same for every
     company: staff read it, superusers change it). Its settings are their own resource."""
 
@@ -144,7 +152,9 @@ class AutochargeProfileViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet)
     filterset_fields = ["vendor"]
 
 
-class AutochargeSettingViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
+class AutochargeSettingViewSet(
+    CompanyScopedViewSetMixin, ChangeHistoryViewSetMixin, viewsets.ModelViewSet
+):
     """One configuration key (OCPP 1.6) or device-model component and variable (OCPP 2.0.1)
     that a profile sets."""
 

@@ -1,0 +1,224 @@
+"""Change history with values (django-simple-history): who changed a company, vehicle, badge,
+authorization group, station or Autocharge profile, when, through what, and each field's old
+and new value.
+
+- Each tracked model declares ``history = tracked(...)``: every save and delete writes a
+  historical row, with the user and the source (``ChangeSource``) of the current context.
+- The context: ``ChangeContextMiddleware`` sets it for HTTP requests (the admin, the API), and
+  services wrap their writes in ``change_source(...)`` (enrolment, OCPP pairing). Anything
+  else (management commands, the gateway) is ``system``, without a user.
+- A write that bypasses ``save()`` (a queryset ``update()``) records itself with
+  ``record_change``, or is a technical field left out of the history.
+- ``changes_of`` turns a historical row into old → new values per field, for the admin's
+  history pages and the API's ``history`` routes alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+from simple_history.utils import get_history_manager_for_model, get_m2m_reverse_field_name
+
+
+class ChangeSource(models.TextChoices):
+    ADMIN = "admin", _("admin")
+    API = "api", _("API")
+    ENROLMENT = "enrolment", _("enrolment")
+    PAIRING = "pairing", _("OCPP pairing")
+    SYSTEM = "system", _("system")
+
+
+class PasswordChange(models.TextChoices):
+    """A station's password changed (its ``history_change_reason``): recorded without the
+    password or its hash, which stay out of the history."""
+
+    PASSWORD_SET = "password_set", _("password set")
+    PASSWORD_REMOVED = "password_removed", _("password removed")
+    PASSWORD_RESTORED = "password_restored", _("password restored: the station refused the new one")
+
+
+@dataclass(frozen=True)
+class _Context:
+    source: str
+    # A user, or the request whose user is read when a row is written: DRF authenticates a
+    # token after the middleware ran, and sets the user on the request then.
+    user: Any = None
+
+
+_SYSTEM = _Context(ChangeSource.SYSTEM)
+_context: ContextVar[_Context] = ContextVar("change_context")
+
+
+@contextmanager
+def change_source(source: ChangeSource, *, user=None) -> Iterator[None]:
+    """Changes made inside come through ``source``, by ``user`` (default: the current one)."""
+    token = _context.set(_Context(source, user or _context.get(_SYSTEM).user))
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def current_source() -> str:
+    return _context.get(_SYSTEM).source
+
+
+def current_user(**_ignored):
+    """The user changes are recorded for: ``get_user`` of every tracked model."""
+    user = _context.get(_SYSTEM).user
+    if isinstance(user, HttpRequest):
+        user = getattr(user, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+class ChangeContextMiddleware:
+    """Admin and API requests: their changes are recorded as ``admin`` or ``api``, by the
+    signed-in user (for the API, the token's user, known once DRF authenticated it)."""
+
+    SOURCES = (("/admin/", ChangeSource.ADMIN), ("/api/", ChangeSource.API))
+
+    def __init__(self, get_response: Callable):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        source = next(
+            (source for prefix, source in self.SOURCES if request.path_info.startswith(prefix)),
+            ChangeSource.SYSTEM,
+        )
+        with change_source(source, user=request):
+            return self.get_response(request)
+
+
+class HistoricalSource(models.Model):
+    """What every historical row adds to simple-history's: through what the change came."""
+
+    history_source = models.CharField(
+        _("through"), max_length=16, choices=ChangeSource.choices, default=current_source
+    )
+
+    class Meta:
+        abstract = True
+
+
+def tracked(**options) -> HistoricalRecords:
+    """The ``history`` of a tracked model; ``options`` as simple-history's (``excluded_fields``
+    for technical fields, ``m2m_fields``)."""
+    return HistoricalRecords(bases=[HistoricalSource], get_user=current_user, **options)
+
+
+def record_change(instance: models.Model, *, reason: PasswordChange | str = "") -> None:
+    """Record ``instance``'s row as it is now in the database: after a write that bypassed
+    ``save()`` (a conditional queryset update)."""
+    fresh = type(instance)._default_manager.get(pk=instance.pk)
+    history = get_history_manager_for_model(fresh)
+    history.bulk_history_create([fresh], update=True, default_change_reason=reason)
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    label: str
+    old: Any  # JSON-ready: a string, number, boolean, None, or a list of primary keys
+    new: Any
+    old_display: str
+    new_display: str
+
+
+def changes_of(record, previous) -> list[FieldChange]:
+    """Each tracked field whose value differs between ``previous`` (None: the row was created)
+    and ``record``, in the model's field order. A deletion changes nothing."""
+    if record.history_type == "-":
+        return []
+    changes = []
+    for field in record.tracked_fields:
+        if field.primary_key:
+            continue
+        old = _value(previous, field) if previous is not None else None
+        new = _value(record, field)
+        if old != new and not (previous is None and new in (None, "")):
+            changes.append(_field_change(field, old, new))
+    for field in record._history_m2m_fields:
+        old = _m2m_value(previous, field) if previous is not None else []
+        new = _m2m_value(record, field)
+        if old != new:
+            changes.append(_field_change(field, old, new))
+    reason = record.history_change_reason
+    if reason in PasswordChange.values:
+        changes.append(
+            FieldChange(
+                "password", str(_("password")), None, None, "", PasswordChange(reason).label
+            )
+        )
+    return changes
+
+
+def _value(record, field) -> Any:
+    return getattr(record, field.attname)
+
+
+def _m2m_value(record, field) -> list:
+    target = get_m2m_reverse_field_name(field)
+    rows = getattr(record, field.name).all()
+    return sorted(getattr(row, f"{target}_id") for row in rows)
+
+
+def _field_change(field, old, new) -> FieldChange:
+    return FieldChange(
+        field=field.name,
+        label=str(field.verbose_name),
+        old=_json(old),
+        new=_json(new),
+        old_display=_display(field, old),
+        new_display=_display(field, new),
+    )
+
+
+def _json(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _display(field, value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if field.many_to_many:
+        related = field.related_model._default_manager.filter(pk__in=value)
+        return ", ".join(sorted(str(obj) for obj in related)) or ", ".join(map(str, value))
+    if field.is_relation:
+        related = field.related_model._default_manager.filter(pk=value).first()
+        return str(related) if related is not None else f"#{value}"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if hasattr(value, "tzinfo"):
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    return str(value)
+
+
+def history_pages(records: list, previous_of_last) -> list[tuple[Any, list[FieldChange]]]:
+    """``records``, newest first (one page), each with its changes; ``previous_of_last``:
+    the record before the page's last one (None if it is the first)."""
+    previous = [*records[1:], previous_of_last]
+    return [
+        (record, changes_of(record, before))
+        for record, before in zip(records, previous, strict=True)
+    ]
+
+
+def history_of(obj: models.Model):
+    """``obj``'s historical rows, newest first, with their users."""
+    return obj.history.select_related("history_user").order_by("-history_date", "-history_id")
