@@ -155,12 +155,9 @@ def changes_of(record, previous) -> list[FieldChange]:
         if old != new:
             changes.append(_field_change(field, old, new))
     reason = record.history_change_reason
-    if reason in PasswordChange.values:
-        changes.append(
-            FieldChange(
-                "password", str(_("password")), None, None, "", PasswordChange(reason).label
-            )
-        )
+    if reason in PasswordChange.values:  # what changed, never a value
+        label = str(PasswordChange(reason).label)
+        changes.append(FieldChange("password", str(_("password")), None, None, "—", label))
     return changes
 
 

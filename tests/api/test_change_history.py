@@ -263,10 +263,10 @@ def test_a_station_s_password_changes_are_recorded_without_the_password_or_its_h
     response = api.get(f"/api/v1/stations/{station.pk}/history/")
     removed, removed_save, set_, set_save, _creation = response.json()["results"]
 
-    assert shown(set_)["password"] == ("", "password set")
+    assert shown(set_)["password"] == ("—", "password set")
     assert set_["source"] == "api" and set_["user"] == "admin"
     assert changed(set_)["password_changed_at"][1] is not None
-    assert shown(removed)["password"] == ("", "password removed")
+    assert shown(removed)["password"] == ("—", "password removed")
     assert changed(set_save) == changed(removed_save) == {}
     stored = list(Station.history.filter(id=station.pk).values())
     for leaked in (PASSWORD, password_hash, password_hash.split("$")[-1]):
