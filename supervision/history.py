@@ -109,10 +109,29 @@ class HistoricalSource(models.Model):
         abstract = True
 
 
+class _HistoricalRecords(HistoricalRecords):
+    """simple-history, also for a many-to-many change made from the other side
+    (``station.authorization_groups.clear()`` changes groups' stations): upstream records it on
+    the other side's object, which it may not track, and fails. Here each tracked object whose
+    relation changed gets its row."""
+
+    def m2m_changed(self, instance, action, attr, pk_set, reverse, **kwargs):
+        if not reverse:
+            return super().m2m_changed(instance, action, attr, pk_set, reverse, **kwargs)
+        tracked_model, cleared = kwargs["model"], f"_history_cleared_{attr}"
+        if action == "pre_clear":  # the signal after the clear does not say whose it was
+            linked = tracked_model._default_manager.filter(**{attr: instance})
+            setattr(instance, cleared, list(linked.values_list("pk", flat=True)))
+        elif action in ("post_add", "post_remove", "post_clear"):
+            pks = instance.__dict__.pop(cleared, []) if action == "post_clear" else pk_set
+            for changed in tracked_model._default_manager.filter(pk__in=pks):
+                self.create_historical_record(changed, "~")
+
+
 def tracked(**options) -> HistoricalRecords:
     """The ``history`` of a tracked model; ``options`` as simple-history's (``excluded_fields``
     for technical fields, ``m2m_fields``)."""
-    return HistoricalRecords(bases=[HistoricalSource], get_user=current_user, **options)
+    return _HistoricalRecords(bases=[HistoricalSource], get_user=current_user, **options)
 
 
 def record_change(instance: models.Model, *, reason: PasswordChange | str = "") -> None:

@@ -12,7 +12,12 @@ from badges.models import Badge
 from badges.services import authorization_request, badge_enrol, pairing_open
 from stations.services import station_password_push_outcome, station_set_password
 from supervision.history import ChangeSource, change_source, changes_of, current_source
-from tests.factories import BadgeFactory, StationFactory, VehicleFactory
+from tests.factories import (
+    AuthorizationGroupFactory,
+    BadgeFactory,
+    StationFactory,
+    VehicleFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +95,20 @@ def test_a_password_the_station_refused_is_recorded_as_restored_without_a_value(
     assert changes_of(record, record.prev_record)[-1].new_display == (
         "password restored: the station refused the new one"
     )
+
+
+def test_groups_changed_from_the_station_s_side_record_their_stations():
+    station = StationFactory()
+    kept, left = (AuthorizationGroupFactory(company=station.company) for _ in range(2))
+    kept.stations.add(station)
+    left.stations.add(station)
+
+    station.authorization_groups.remove(kept)
+    station.authorization_groups.clear()
+    station.authorization_groups.add(kept)
+
+    for group, stations in ((kept, [[station.pk], [], [station.pk]]), (left, [[station.pk], []])):
+        records = list(group.history.order_by("history_date", "history_id"))[1:]
+        assert [
+            sorted(r.stations.values_list("station_id", flat=True)) for r in records
+        ] == stations
