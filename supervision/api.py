@@ -13,13 +13,12 @@ from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
-from supervision import history, tenancy
+from supervision import tenancy
 
 
 class CompanyScopedViewSetMixin:
@@ -29,53 +28,6 @@ class CompanyScopedViewSetMixin:
 
     def get_queryset(self):
         return tenancy.scope(super().get_queryset(), self.request.user)
-
-
-class FieldChangeSerializer(serializers.Serializer):
-    field = serializers.CharField()
-    label = serializers.CharField()
-    old = serializers.JSONField(help_text=_("Stored value: a related object's id, ids for a list."))
-    new = serializers.JSONField()
-    old_display = serializers.CharField()
-    new_display = serializers.CharField()
-
-
-class HistoryEntrySerializer(serializers.Serializer):
-    """One recorded change of an object (``supervision.history``)."""
-
-    TYPES = {"+": "created", "~": "changed", "-": "deleted"}
-
-    id = serializers.IntegerField(source="record.history_id")
-    at = serializers.DateTimeField(source="record.history_date")
-    type = serializers.SerializerMethodField()
-    source = serializers.CharField(source="record.history_source")
-    user = serializers.CharField(source="record.history_user.get_username", default=None)
-    changes = FieldChangeSerializer(many=True)
-
-    def get_type(self, entry) -> str:
-        return self.TYPES[entry["record"].history_type]
-
-
-class ChangeHistoryViewSetMixin:
-    """``GET …/{id}/history/``: the object's recorded changes, newest first, paginated, each with
-    who, when, through what (``admin``, ``api``, ``enrolment``, ``pairing``, ``system``) and
-    every field's old and new value. The object is found as by the detail route: another
-    company's is a 404; reading needs the model's view permission."""
-
-    @action(
-        detail=True, methods=["get"], serializer_class=HistoryEntrySerializer, filter_backends=[]
-    )
-    def history(self, request, pk=None):
-        records = history.history_of(self.get_object())
-        page = self.paginate_queryset(records)
-        records = list(records if page is None else page)
-        before_page = records[-1].prev_record if records else None
-        entries = [
-            {"record": record, "changes": changes}
-            for record, changes in history.history_pages(records, before_page)
-        ]
-        data = HistoryEntrySerializer(entries, many=True).data
-        return Response(data) if page is None else self.get_paginated_response(data)
 
 
 class CompanyScopedSerializerMixin:

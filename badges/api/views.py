@@ -19,12 +19,12 @@ from badges.models import Badge, PairingWindow, SharedMacModel, UnknownVehicle, 
 from badges.services import unknown_vehicle_dismiss, unknown_vehicle_enrol
 from stations.models import Station
 from supervision.api import (
-    ChangeHistoryViewSetMixin,
     CompanyScopedViewSetMixin,
     ProtectedDestroyMixin,
     action_permission,
     service_errors,
 )
+from supervision.history_api import ChangeHistoryViewSetMixin
 from supervision.tenancy import scope
 
 

@@ -2,11 +2,8 @@ from rest_framework import viewsets
 
 from fleet.api.serializers import AuthorizationGroupSerializer, CompanySerializer, VehicleSerializer
 from fleet.models import AuthorizationGroup, Company, Vehicle
-from supervision.api import (
-    ChangeHistoryViewSetMixin,
-    CompanyScopedViewSetMixin,
-    ProtectedDestroyMixin,
-)
+from supervision.api import CompanyScopedViewSetMixin, ProtectedDestroyMixin
+from supervision.history_api import ChangeHistoryViewSetMixin
 
 
 class CompanyViewSet(

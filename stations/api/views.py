@@ -28,12 +28,12 @@ from stations.models import (
 )
 from stations.services import session_close_by_staff, session_correct_energy
 from supervision.api import (
-    ChangeHistoryViewSetMixin,
     CompanyScopedViewSetMixin,
     ProtectedDestroyMixin,
     action_permission,
     service_errors,
 )
+from supervision.history_api import ChangeHistoryViewSetMixin
 
 
 class StationViewSet(

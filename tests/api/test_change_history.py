@@ -273,3 +273,15 @@ def test_a_station_s_password_changes_are_recorded_without_the_password_or_its_h
         assert leaked not in response.content.decode()
         assert leaked not in repr(stored)
     assert not {"basic_auth_password_hash", "previous_password_hash"} & set(stored[0])
+
+
+def test_the_schema_documents_each_history_route_as_a_paginated_list_of_changes(api):
+    schema = api.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    for resource in ("companies", "vehicles", "groups", "badges", "stations"):
+        route = schema["paths"][f"/api/v1/{resource}/{{id}}/history/"]["get"]
+        answer = route["responses"]["200"]["content"]["application/json"]["schema"]
+        assert answer == {"$ref": "#/components/schemas/PaginatedHistoryEntryList"}
+        assert "page" in {parameter["name"] for parameter in route["parameters"]}
+    entry = schema["components"]["schemas"]["HistoryEntry"]["properties"]
+    assert set(entry) == {"id", "at", "type", "source", "user", "changes"}
