@@ -186,8 +186,15 @@ def _value(record, field) -> Any:
 
 def _m2m_value(record, field) -> list:
     target = get_m2m_reverse_field_name(field)
-    rows = getattr(record, field.name).all()
+    rows = getattr(record, _m2m_rows(field)).all()
     return sorted(getattr(row, f"{target}_id") for row in rows)
+
+
+def _m2m_rows(field) -> str:
+    """The accessor of a historical row's many-to-many rows for ``field``: a reverse foreign
+    key, which ``prefetch_related`` takes (simple-history's own accessor is a manager)."""
+    history_field = HistoricalRecords.m2m_models[field]._meta.get_field("history")
+    return history_field.remote_field.get_accessor_name()
 
 
 def _field_change(field, old, new) -> FieldChange:
@@ -236,5 +243,7 @@ def history_pages(records: list, previous_of_last) -> list[tuple[Any, list[Field
 
 
 def history_of(obj: models.Model):
-    """``obj``'s historical rows, newest first, with their users."""
-    return obj.history.select_related("history_user").order_by("-history_date", "-history_id")
+    """``obj``'s historical rows, newest first, with their users and many-to-many values."""
+    records = obj.history.select_related("history_user")
+    m2m = [_m2m_rows(field) for field in records.model._history_m2m_fields]
+    return records.prefetch_related(*m2m).order_by("-history_date", "-history_id")

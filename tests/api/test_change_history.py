@@ -4,7 +4,9 @@ a station's password recorded as changed, never with a value."""
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from badges.models import Badge, UnknownVehicle
@@ -285,3 +287,24 @@ def test_the_schema_documents_each_history_route_as_a_paginated_list_of_changes(
         assert "page" in {parameter["name"] for parameter in route["parameters"]}
     entry = schema["components"]["schemas"]["HistoryEntry"]["properties"]
     assert set(entry) == {"id", "at", "type", "source", "user", "changes"}
+
+
+def test_a_history_page_costs_the_same_queries_however_many_changes_it_lists(api):
+    group = AuthorizationGroupFactory()
+    badge = BadgeFactory(company=group.company)
+    badge.groups.add(group)
+
+    def queries_for_a_page() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            history(api, "badges", badge.pk)
+        return len(captured)
+
+    for _ in range(3):
+        badge.description += "!"
+        badge.save()
+    few = queries_for_a_page()
+    for _ in range(30):
+        badge.description += "!"
+        badge.save()
+
+    assert queries_for_a_page() == few
