@@ -142,6 +142,56 @@ def record_change(instance: models.Model, *, reason: PasswordChange | str = "") 
     history.bulk_history_create([fresh], update=True, default_change_reason=reason)
 
 
+HISTORY_STARTED = "history_started"
+
+
+def record_existing_objects(app_label: str, *tracked_models: tuple[str, tuple[str, ...]]):
+    """A data migration's function: one history row for every object of ``tracked_models``
+    (``(model name, its tracked many-to-many fields)``) that exists when the history starts,
+    so that the first change recorded afterwards shows what it changed. Reads the migration's
+    models, not the current ones, which may have fields the database does not have yet."""
+
+    def run(apps, schema_editor) -> None:
+        now = timezone.now()
+        for name, m2m_fields in tracked_models:
+            model = apps.get_model(app_label, name)
+            historical = apps.get_model(app_label, f"Historical{name}")
+            copied = _copied_columns(historical)
+            for obj in model._default_manager.iterator():
+                record = historical._default_manager.create(
+                    history_date=now,
+                    history_type="~",
+                    history_change_reason=HISTORY_STARTED,
+                    history_source=ChangeSource.SYSTEM,
+                    **{column: getattr(obj, column) for column in copied},
+                )
+                for field_name in m2m_fields:
+                    _record_existing_links(apps, app_label, model, obj, field_name, record)
+
+    return run
+
+
+def _copied_columns(historical) -> list[str]:
+    """The columns of a historical model that copy the tracked object's (or link's)."""
+    return [
+        f.attname
+        for f in historical._meta.concrete_fields
+        if not (f.name == "history" or f.name.startswith(("history_", "m2m_history_")))
+    ]
+
+
+def _record_existing_links(apps, app_label, model, obj, field_name, record) -> None:
+    field = model._meta.get_field(field_name)
+    through = field.remote_field.through
+    rows = apps.get_model(app_label, f"Historical{model.__name__}_{field_name}")
+    copied = _copied_columns(rows)
+    links = through._default_manager.filter(**{field.m2m_field_name(): obj})
+    rows._default_manager.bulk_create(
+        rows(history=record, **{column: getattr(link, column) for column in copied})
+        for link in links
+    )
+
+
 # --- Reading ---------------------------------------------------------------------------------
 
 
@@ -232,12 +282,37 @@ def _display(field, value: Any) -> str:
     return str(value)
 
 
-def history_pages(records: list, previous_of_last) -> list[tuple[Any, list[FieldChange]]]:
+class EntryKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    CHANGED = "changed", _("Changed")
+    DELETED = "deleted", _("Deleted")
+    # The object as it was when its history started (``record_existing_objects``).
+    STARTED = "started", _("History started")
+
+
+_KIND_OF_TYPE = {"+": EntryKind.CREATED, "~": EntryKind.CHANGED, "-": EntryKind.DELETED}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One historical row as people and the API read it."""
+
+    record: Any
+    changes: list[FieldChange]
+
+    @property
+    def kind(self) -> EntryKind:
+        if self.record.history_change_reason == HISTORY_STARTED:
+            return EntryKind.STARTED
+        return _KIND_OF_TYPE[self.record.history_type]
+
+
+def history_pages(records: list, previous_of_last) -> list[Entry]:
     """``records``, newest first (one page), each with its changes; ``previous_of_last``:
     the record before the page's last one (None if it is the first)."""
     previous = [*records[1:], previous_of_last]
     return [
-        (record, changes_of(record, before))
+        Entry(record, changes_of(record, before))
         for record, before in zip(records, previous, strict=True)
     ]
 

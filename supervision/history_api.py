@@ -4,7 +4,7 @@ Apart from ``supervision.api``, which DRF's settings import early (its filter ba
 schema decorators here import DRF's generic views, a circular import there."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -24,11 +24,9 @@ class FieldChangeSerializer(serializers.Serializer):
 class HistoryEntrySerializer(serializers.Serializer):
     """One recorded change of an object (``supervision.history``)."""
 
-    TYPES = {"+": "created", "~": "changed", "-": "deleted"}
-
     id = serializers.IntegerField(source="record.history_id")
     at = serializers.DateTimeField(source="record.history_date")
-    type = serializers.SerializerMethodField()
+    type = serializers.ChoiceField(source="kind", choices=history.EntryKind.choices)
     source = serializers.ChoiceField(
         source="record.history_source", choices=history.ChangeSource.choices
     )
@@ -36,10 +34,6 @@ class HistoryEntrySerializer(serializers.Serializer):
         source="record.history_user.get_username", default=None, allow_null=True
     )
     changes = FieldChangeSerializer(many=True)
-
-    @extend_schema_field(serializers.ChoiceField(choices=list(TYPES.values())))
-    def get_type(self, entry) -> str:
-        return self.TYPES[entry["record"].history_type]
 
 
 class ChangeHistoryViewSetMixin:
@@ -61,9 +55,6 @@ class ChangeHistoryViewSetMixin:
         page = self.paginate_queryset(records)
         records = list(records if page is None else page)
         before_page = records[-1].prev_record if records else None
-        entries = [
-            {"record": record, "changes": changes}
-            for record, changes in history.history_pages(records, before_page)
-        ]
+        entries = history.history_pages(records, before_page)
         data = HistoryEntrySerializer(entries, many=True).data
         return Response(data) if page is None else self.get_paginated_response(data)

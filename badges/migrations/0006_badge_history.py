@@ -249,4 +249,9 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
+        # What exists now is where each object's history starts.
+        migrations.RunPython(
+            supervision.history.record_existing_objects("badges", ("Badge", ("groups",))),
+            migrations.RunPython.noop,
+        ),
     ]

@@ -281,4 +281,11 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
+        # What exists now is where each object's history starts.
+        migrations.RunPython(
+            supervision.history.record_existing_objects(
+                "fleet", ("Company", ()), ("Vehicle", ()), ("AuthorizationGroup", ("stations",))
+            ),
+            migrations.RunPython.noop,
+        ),
     ]

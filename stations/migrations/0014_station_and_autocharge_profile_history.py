@@ -310,4 +310,11 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
+        # What exists now is where each object's history starts.
+        migrations.RunPython(
+            supervision.history.record_existing_objects(
+                "stations", ("Station", ()), ("AutochargeProfile", ()), ("AutochargeSetting", ())
+            ),
+            migrations.RunPython.noop,
+        ),
     ]

@@ -66,7 +66,7 @@ def test_the_history_page_speaks_french_to_a_french_browser(french_client, disab
     changed, created = rows(response)
 
     assert "Historique" in response.content.decode()
-    assert "admin admin Modifié État: Activé → Désactivé" in changed
+    assert "admin admin Modification État: Activé → Désactivé" in changed
     assert "— système Création" in created
 
 

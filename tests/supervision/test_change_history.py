@@ -5,13 +5,21 @@ gateway."""
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from badges.models import Badge
 from badges.services import authorization_request, badge_enrol, pairing_open
 from stations.services import station_password_push_outcome, station_set_password
-from supervision.history import ChangeSource, change_source, changes_of, current_source
+from supervision.history import (
+    ChangeSource,
+    change_source,
+    changes_of,
+    current_source,
+    record_existing_objects,
+)
 from tests.factories import (
     AuthorizationGroupFactory,
     BadgeFactory,
@@ -112,3 +120,28 @@ def test_groups_changed_from_the_station_s_side_record_their_stations():
         assert [
             sorted(r.stations.values_list("station_id", flat=True)) for r in records
         ] == stations
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+def test_objects_that_existed_before_the_history_start_it_with_their_values(api_client):
+    group = AuthorizationGroupFactory()
+    badge = BadgeFactory(company=group.company)
+    badge.groups.add(group)
+    badge.history.all().delete()  # as before the history existed
+    start_history = record_existing_objects("badges", ("Badge", ("groups",)))
+
+    start_history(django_apps, None)
+    badge.state = "disabled"
+    badge.save()
+
+    api_client.force_authenticate(get_user_model().objects.create_superuser("auditor"))
+    changed, started = api_client.get(f"/api/v1/badges/{badge.pk}/history/").json()["results"]
+    assert [change["field"] for change in changed["changes"]] == ["state"]
+    assert (started["type"], started["source"], started["user"]) == ("started", "system", None)
+    assert {"rfid": (None, badge.rfid), "groups": ([], [group.pk])}.items() <= {
+        change["field"]: (change["old"], change["new"]) for change in started["changes"]
+    }.items()
