@@ -16,6 +16,7 @@ from badges.services import (
 from fleet.models import Vehicle
 from supervision.admin import (
     ArchiveInsteadOfDeleteAdminMixin,
+    ChangeHistoryAdminMixin,
     CompanyScopedAdminMixin,
     WrittenThroughServicesAdminMixin,
 )
@@ -88,6 +89,7 @@ class BadgeAdminForm(forms.ModelForm):
 class BadgeAdmin(
     ArchiveInsteadOfDeleteAdminMixin,
     CompanyScopedAdminMixin,
+    ChangeHistoryAdminMixin,
     WrittenThroughServicesAdminMixin,
     admin.ModelAdmin,
 ):

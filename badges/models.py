@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from badges.identifiers import IdTagError, is_locally_administered, mac_of, normalize_id_tag
+from supervision.history import tracked
 
 
 class BadgeType(models.TextChoices):
@@ -151,6 +152,8 @@ class Badge(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = BadgeQuerySet.as_manager()
+    # ``updated_at`` changes at every save: the history's own date says when.
+    history = tracked(m2m_fields=["groups"], excluded_fields=["updated_at"])
 
     # An archived badge is also disabled (``supervision.archiving``).
     ARCHIVED_ALSO = {"state": BadgeState.DISABLED}

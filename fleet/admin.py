@@ -7,6 +7,7 @@ from fleet import services
 from fleet.models import AuthorizationGroup, Company, StaffMembership, Vehicle
 from supervision.admin import (
     ArchiveInsteadOfDeleteAdminMixin,
+    ChangeHistoryAdminMixin,
     CompanyScopedAdminMixin,
     WrittenThroughServicesAdminMixin,
 )
@@ -33,6 +34,7 @@ class CompanyAdmin(
 class VehicleAdmin(
     ArchiveInsteadOfDeleteAdminMixin,
     CompanyScopedAdminMixin,
+    ChangeHistoryAdminMixin,
     WrittenThroughServicesAdminMixin,
     admin.ModelAdmin,
 ):
@@ -50,7 +52,10 @@ class VehicleAdmin(
 
 @admin.register(AuthorizationGroup)
 class AuthorizationGroupAdmin(
-    CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, admin.ModelAdmin
+    CompanyScopedAdminMixin,
+    ChangeHistoryAdminMixin,
+    WrittenThroughServicesAdminMixin,
+    admin.ModelAdmin,
 ):
     list_display = ["name", "company"]
     list_filter = ["company"]

@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from supervision.history import tracked
+
 
 def normalize_license_plate(plate: str) -> str:
     """Plates compare without case or surrounding blanks: 'ft-123-er ' is FT-123-ER."""
@@ -24,6 +26,8 @@ class Company(models.Model):
         help_text=_("An archived company's badges are refused everywhere; its history stays."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = tracked()
 
     class Meta:
         ordering = ["name"]
@@ -65,6 +69,7 @@ class Vehicle(models.Model):
 
     # An archived vehicle is also inactive (``supervision.archiving``).
     ARCHIVED_ALSO = {"active": False}
+    history = tracked()
 
     class Meta:
         ordering = ["license_plate"]
@@ -109,6 +114,8 @@ class AuthorizationGroup(models.Model):
         blank=True,
     )
     description = models.TextField(_("description"), blank=True)
+
+    history = tracked(m2m_fields=["stations"])
 
     class Meta:
         ordering = ["company__name", "name"]

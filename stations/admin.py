@@ -54,6 +54,7 @@ from stations.services import (
 )
 from supervision.admin import (
     ArchiveInsteadOfDeleteAdminMixin,
+    ChangeHistoryAdminMixin,
     CompanyScopedAdminMixin,
     ReadOnlyAdminMixin,
     ReadOnlyInline,
@@ -159,6 +160,7 @@ PASSWORD_FIELDS = ["password_status", "new_password", "generate_password", "remo
 class StationAdmin(
     ArchiveInsteadOfDeleteAdminMixin,
     CompanyScopedAdminMixin,
+    ChangeHistoryAdminMixin,
     WrittenThroughServicesAdminMixin,
     admin.ModelAdmin,
 ):
@@ -454,7 +456,10 @@ class AutochargeSettingInline(CompanyScopedAdminMixin, admin.TabularInline):
 
 @admin.register(AutochargeProfile)
 class AutochargeProfileAdmin(
-    CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, admin.ModelAdmin
+    CompanyScopedAdminMixin,
+    ChangeHistoryAdminMixin,
+    WrittenThroughServicesAdminMixin,
+    admin.ModelAdmin,
 ):
     """Which configuration keys turn Autocharge on, per vendor (model, firmware)."""
 

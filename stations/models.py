@@ -7,6 +7,7 @@ from badges.authorization import AuthorizationStatus, Reason
 from badges.models import BadgeMode, BadgeUsage
 from stations import credentials
 from stations.identity import validate_charge_point_id
+from supervision.history import tracked
 
 
 class AuthMode(models.TextChoices):
@@ -49,6 +50,34 @@ class AuthMethod(models.TextChoices):
     AUTOCHARGE = "autocharge", _("Autocharge")
     RFID = "rfid", _("RFID badge")
     OPEN = "open", _("Open-charge")
+
+
+# Station fields the gateway writes (queryset updates on every boot, connection, heartbeat and
+# configuration read), left out of the station's change history.
+GATEWAY_FIELDS = [
+    "vendor",
+    "model",
+    "serial_number",
+    "firmware_version",
+    "ocpp_version",
+    "last_boot_reason",
+    "firmware_status",
+    "log_status",
+    "connection_state",
+    "connected_at",
+    "connection_id",
+    "server_process",
+    "last_address",
+    "last_boot_at",
+    "last_heartbeat_at",
+    "autocharge_readiness",
+    "autocharge_detail",
+    "autocharge_checked_at",
+    "configuration_read_at",
+    "local_list_version",
+    "local_list_synced_at",
+    "local_list_detail",
+]
 
 
 class Station(models.Model):
@@ -163,6 +192,13 @@ class Station(models.Model):
         ),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    # What staff set. What the gateway keeps up to date (boot identity, connection, heartbeat,
+    # configuration and local-list state) changes all the time and stays out, and so do the
+    # password hashes: a password change is recorded as such (``station_set_password``).
+    history = tracked(
+        excluded_fields=[*GATEWAY_FIELDS, "basic_auth_password_hash", "previous_password_hash"]
+    )
 
     class Meta:
         ordering = ["charge_point_id"]
@@ -811,6 +847,8 @@ class AutochargeProfile(models.Model):
     )
     notes = models.TextField(_("notes"), blank=True)
 
+    history = tracked()
+
     class Meta:
         ordering = ["vendor", "model", "firmware_version"]
         verbose_name = _("Autocharge profile")
@@ -852,6 +890,8 @@ class AutochargeSetting(models.Model):
     mode = models.CharField(
         _("mode"), max_length=16, choices=SettingMode.choices, default=SettingMode.EQUALS
     )
+
+    history = tracked()
 
     class Meta:
         ordering = ["profile", "id"]

@@ -46,6 +46,7 @@ from stations.models import (
 )
 from stations.selectors import LocalListItem, profile_vendors
 from supervision import live
+from supervision.history import PasswordChange, record_change
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
 
@@ -1324,6 +1325,10 @@ def station_set_password(*, station: Station, password: str | None) -> None:
         password_changed_at=now,
     )
     station.basic_auth_password_hash, station.password_changed_at = encoded, now
+    record_change(
+        station,
+        reason=PasswordChange.PASSWORD_REMOVED if password is None else PasswordChange.PASSWORD_SET,
+    )
 
 
 def station_password_push_outcome(*, station: Station, taken: bool, pushed_at: datetime) -> None:
@@ -1335,11 +1340,13 @@ def station_password_push_outcome(*, station: Station, taken: bool, pushed_at: d
     if taken:
         return
     unchanged = Station.objects.filter(pk=station.pk, password_changed_at__lte=pushed_at)
-    unchanged.exclude(previous_password_hash="").update(
+    restored = unchanged.exclude(previous_password_hash="").update(
         basic_auth_password_hash=F("previous_password_hash"),
         previous_password_hash="",
         password_changed_at=timezone.now(),
     )
+    if restored:
+        record_change(station, reason=PasswordChange.PASSWORD_RESTORED)
 
 
 def station_password_used(

@@ -5,13 +5,14 @@ from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import get_fields_from_path, quote, unquote
+from django.contrib.admin.views.main import PAGE_VAR
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from supervision import archiving, tenancy
+from supervision import archiving, history, tenancy
 
 admin.site.site_header = _("Autocharge supervision")
 admin.site.site_title = _("Autocharge supervision")
@@ -234,6 +235,32 @@ def scope_every_admin(site: admin.AdminSite) -> None:
         )
         site.unregister(model)
         site.register(model, scoped)
+
+
+class ChangeHistoryAdminMixin:
+    """The object's *History* page shows its recorded changes (``supervision.history``): when,
+    who, through what, and each field's old → new value. Django's checks stay: another
+    company's object is "doesn't exist", and the page needs the view or change permission."""
+
+    object_history_template = "admin/history_with_values.html"
+    history_per_page = 100
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:  # Django's answer for an object the user cannot see
+            return super().history_view(request, object_id, extra_context)
+        paginator = self.get_paginator(request, history.history_of(obj), self.history_per_page)
+        page = paginator.get_page(request.GET.get(PAGE_VAR, 1))
+        records = list(page.object_list)
+        before_page = records[-1].prev_record if records else None
+        context = {
+            "action_list": page,
+            "page_range": paginator.get_elided_page_range(page.number),
+            "pagination_required": paginator.count > self.history_per_page,
+            "history_entries": history.history_pages(records, before_page),
+            **(extra_context or {}),
+        }
+        return super().history_view(request, object_id, context)
 
 
 class ReadOnlyAdminMixin:

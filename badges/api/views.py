@@ -15,6 +15,7 @@ from supervision.api import (
     ProtectedDestroyMixin,
 )
 from supervision.archiving_api import ArchiveInsteadOfDestroyMixin
+from supervision.history_api import ChangeHistoryViewSetMixin
 
 
 def filter_id_tag(queryset, name: str, value: str):
@@ -36,6 +37,7 @@ class BadgeFilter(django_filters.FilterSet):
 
 class BadgeViewSet(
     CompanyScopedViewSetMixin,
+    ChangeHistoryViewSetMixin,
     ArchiveInsteadOfDestroyMixin,
     ProtectedDestroyMixin,
     DeletedThroughServiceMixin,

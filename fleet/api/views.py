@@ -9,10 +9,12 @@ from supervision.api import (
     ProtectedDestroyMixin,
 )
 from supervision.archiving_api import ArchiveInsteadOfDestroyMixin
+from supervision.history_api import ChangeHistoryViewSetMixin
 
 
 class CompanyViewSet(
     CompanyScopedViewSetMixin,
+    ChangeHistoryViewSetMixin,
     ArchiveInsteadOfDestroyMixin,
     ProtectedDestroyMixin,
     DeletedThroughServiceMixin,
@@ -28,6 +30,7 @@ class CompanyViewSet(
 
 class VehicleViewSet(
     CompanyScopedViewSetMixin,
+    ChangeHistoryViewSetMixin,
     ArchiveInsteadOfDestroyMixin,
     ProtectedDestroyMixin,
     DeletedThroughServiceMixin,
@@ -43,6 +46,7 @@ class VehicleViewSet(
 
 class AuthorizationGroupViewSet(
     CompanyScopedViewSetMixin,
+    ChangeHistoryViewSetMixin,
     ProtectedDestroyMixin,
     DeletedThroughServiceMixin,
     viewsets.ModelViewSet,

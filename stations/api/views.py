@@ -51,10 +51,12 @@ from supervision.api import (
     service_errors,
 )
 from supervision.archiving_api import ArchiveInsteadOfDestroyMixin
+from supervision.history_api import ChangeHistoryViewSetMixin
 
 
 class StationViewSet(
     CompanyScopedViewSetMixin,
+    ChangeHistoryViewSetMixin,
     ArchiveInsteadOfDestroyMixin,
     ProtectedDestroyMixin,
     DeletedThroughServiceMixin,
@@ -163,7 +165,10 @@ class SecurityEventViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelView
 
 
 class AutochargeProfileViewSet(
-    CompanyScopedViewSetMixin, DeletedThroughServiceMixin, viewsets.ModelViewSet
+    CompanyScopedViewSetMixin,
+    ChangeHistoryViewSetMixin,
+    DeletedThroughServiceMixin,
+    viewsets.ModelViewSet,
 ):
     """How each vendor's stations turn Autocharge on (product knowledge, the same for every
     company: staff read it, superusers change it). Its settings are their own resource."""
@@ -176,7 +181,9 @@ class AutochargeProfileViewSet(
         autocharge_profile_delete(profile=instance)
 
 
-class AutochargeSettingViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
+class AutochargeSettingViewSet(
+    CompanyScopedViewSetMixin, ChangeHistoryViewSetMixin, viewsets.ModelViewSet
+):
     """One configuration key (OCPP 1.6) or device-model component and variable (OCPP 2.0.1)
     that a profile sets."""
 
