@@ -45,7 +45,7 @@ for number in $(seq 1 "$PROCESSES"); do
     "$BIN/uvicorn" supervision.asgi:application --host 127.0.0.1 --port "$port" \
         $UVICORN_FLAGS --proxy-headers --forwarded-allow-ips 127.0.0.1 &
     pids+=($!)
-    upstreams+="        server 127.0.0.1:${port};"$'\n'
+    upstreams+="        server 127.0.0.1:${port} max_fails=3 fail_timeout=10s;"$'\n'
 done
 mkdir -p "$prefix"/{client_body,proxy,fastcgi,uwsgi,scgi}
 python3 - "$prefix" "$PORT" "$upstreams" <<'PY'

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Health checks and metrics, before the host check and the HTTPS redirect (ops block below).
+    "supervision.operator_endpoints.operator_endpoints",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -319,3 +321,10 @@ LOGGING = {
     # django-axes logs every start and failed login at INFO; lockouts are warnings.
     "loggers": {"ocpp": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# === Operations (issue 18): health, metrics, logs, scheduled jobs ===========================
+# /health/ready: each check answers within this many seconds; the message log is "not keeping
+# up" when its oldest unwritten row has waited longer than HEALTH_LOG_MAX_LAG_SECONDS.
+HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
+HEALTH_LOG_MAX_LAG_SECONDS = env.float("HEALTH_LOG_MAX_LAG_SECONDS", default=30.0)
+# === End of operations ======================================================================
