@@ -29,6 +29,9 @@ PY
 "$BIN/python" manage.py seed_demo
 
 prefix=$(mktemp -d -t run-scaled-XXXX)
+# The processes' metrics, in files one of them reads for all (/metrics); new at each start.
+export PROMETHEUS_MULTIPROC_DIR="$prefix/metrics"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 pids=()
 stop() {
     trap - INT TERM EXIT

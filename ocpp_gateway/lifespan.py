@@ -21,7 +21,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import close_old_connections, connections
 
-from ocpp_gateway import server_processes
+from ocpp_gateway import metrics, server_processes
 from ocpp_gateway.commands import commands_fail_unreachable, commands_undelivered
 from ocpp_gateway.local_stations import local_stations
 from ocpp_gateway.log_writer import writer
@@ -167,6 +167,7 @@ class Housekeeping:
 async def application(scope, receive, send) -> None:
     """The ASGI lifespan protocol: startup, then shutdown."""
     housekeeping = Housekeeping()
+    sampling: asyncio.Task | None = None
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
@@ -176,10 +177,14 @@ async def application(scope, receive, send) -> None:
                 logger.exception("Startup failed")
                 await send({"type": "lifespan.startup.failed", "message": str(error)})
                 return
+            sampling = asyncio.create_task(metrics.sample_forever())
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            if sampling is not None:
+                sampling.cancel()
             try:
                 await housekeeping.stop()
             finally:
+                metrics.process_exited()
                 await send({"type": "lifespan.shutdown.complete"})
             return

@@ -7,11 +7,19 @@ scrapes it likewise; neither sends the site's host name, a cookie or a language.
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import secrets
+
 from asgiref.sync import async_to_sync, iscoroutinefunction
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.utils.decorators import sync_and_async_middleware
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from ocpp_gateway import metrics
 from supervision import health
+from supervision.security import client_ip
 
 
 async def _live(request) -> HttpResponse:
@@ -26,7 +34,28 @@ async def _ready(request) -> HttpResponse:
     )
 
 
-ENDPOINTS = {"/health/live": _live, "/health/ready": _ready}
+def _may_read_metrics(request) -> bool:
+    """With the token (``Authorization: Bearer <METRICS_TOKEN>``), or from an allowed
+    network."""
+    token = settings.METRICS_TOKEN
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if token and given and secrets.compare_digest(given.encode(), token.encode()):
+        return True
+    try:
+        address = ipaddress.ip_address(client_ip(request) or "")
+    except ValueError:
+        return False
+    return any(address in network for network in settings.METRICS_ALLOWED_NETWORKS)
+
+
+async def _metrics(request) -> HttpResponse:
+    if not _may_read_metrics(request):
+        return HttpResponse("Forbidden: METRICS_TOKEN or METRICS_ALLOWED_NETWORKS\n", status=403)
+    body = await asyncio.to_thread(metrics.exposition)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
+
+
+ENDPOINTS = {"/health/live": _live, "/health/ready": _ready, "/metrics": _metrics}
 
 
 @sync_and_async_middleware

@@ -5,12 +5,15 @@ one process. `DATABASE_URL=postgres://…` and `REDIS_URL=redis://…` switch to
 channels-redis, so several server processes can share the stations.
 """
 
+import ipaddress
 import os
 from datetime import date, timedelta
 from pathlib import Path
 
 import environ
 from django.utils.translation import gettext_lazy as _
+
+from supervision import log_format
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -312,19 +315,26 @@ AUTOCHARGE_PROBING_WINDOW_MINUTES = env.int("AUTOCHARGE_PROBING_WINDOW_MINUTES",
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="supervision@localhost")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # The ocpp library logs every frame at INFO; our own message log already keeps them.
-    # django-axes logs every start and failed login at INFO; lockouts are warnings.
-    "loggers": {"ocpp": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
-}
-
 # === Operations (issue 18): health, metrics, logs, scheduled jobs ===========================
 # /health/ready: each check answers within this many seconds; the message log is "not keeping
 # up" when its oldest unwritten row has waited longer than HEALTH_LOG_MAX_LAG_SECONDS.
 HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
 HEALTH_LOG_MAX_LAG_SECONDS = env.float("HEALTH_LOG_MAX_LAG_SECONDS", default=30.0)
+# /metrics (Prometheus): answered to these networks, or anywhere with the header
+# `Authorization: Bearer <METRICS_TOKEN>`. PROMETHEUS_MULTIPROC_DIR (read by prometheus-client):
+# several processes on one host report together (ocpp_gateway.metrics).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(network)
+    for network in env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+]
+# The server log: LOG_FORMAT=human (time, level, logger, message) or json (one object a line,
+# with the station's charge_point_id and station_id when a line concerns one); LOG_LEVEL for
+# everything, LOG_LEVELS="ocpp_gateway=DEBUG,django.db.backends=INFO" per logger.
+LOGGING_CONFIG = "supervision.log_format.configure"
+LOGGING = log_format.logging_config(
+    log_format=env.str("LOG_FORMAT", default="human"),
+    root_level=env.str("LOG_LEVEL", default="INFO"),
+    levels=env.str("LOG_LEVELS", default=""),
+)
 # === End of operations ======================================================================
