@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI and ReDoc's files, served by the portal itself (no CDN): /api/v1/docs/.
+    "drf_spectacular_sidecar",
     "axes",
     "supervision",
     "fleet",
@@ -235,6 +237,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # One name for the refusal reasons, used by sessions and the message log alike.
     "ENUM_NAME_OVERRIDES": {"ReasonEnum": "badges.authorization.Reason"},
+    # /api/v1/docs/ (Swagger UI) and /api/v1/redoc/ load their files from this server.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "supervision.api_docs.add_field_examples",
+    ],
 }
 
 # --- Authorization -------------------------------------------------------------------------
