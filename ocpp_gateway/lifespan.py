@@ -6,6 +6,7 @@
   restarted, failed over): commands are rows first, messages second, so none stays pending.
 - With Redis, it notices a Redis that restarted or came back (its ``run_id`` changes, or it
   could not be reached) and joins its stations' groups again: Redis forgot them.
+- It runs the scheduled jobs (supervision.jobs) unless ``JOBS_IN_SERVER`` is off.
 - At a graceful stop (SIGTERM), once uvicorn has closed every connection, it marks whatever
   stations it still holds disconnected, and writes the message-log rows it still holds.
 """
@@ -27,6 +28,7 @@ from ocpp_gateway.local_stations import local_stations
 from ocpp_gateway.log_writer import writer
 from stations.models import CloseReason
 from stations.services import station_connection_reclaim
+from supervision import jobs
 
 logger = logging.getLogger(__name__)
 
@@ -178,10 +180,15 @@ async def application(scope, receive, send) -> None:
                 await send({"type": "lifespan.startup.failed", "message": str(error)})
                 return
             sampling = asyncio.create_task(metrics.sample_forever())
+            if settings.JOBS_IN_SERVER:  # the scheduled jobs, in threads of their own
+                jobs.runner = jobs.JobRunner()
+                jobs.runner.start()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             if sampling is not None:
                 sampling.cancel()
+            if jobs.runner is not None:
+                await asyncio.to_thread(jobs.runner.stop)
             try:
                 await housekeeping.stop()
             finally:

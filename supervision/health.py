@@ -1,5 +1,6 @@
 """Health checks for load balancers and orchestrators: ``/health/live`` (the process answers)
-and ``/health/ready`` (it can do its work: database, channel layer, message log).
+and ``/health/ready`` (it can do its work: database, channel layer, message log, a runner of the
+scheduled jobs holding its lease, in this process or another).
 
 Each check answers within ``HEALTH_CHECK_TIMEOUT_SECONDS`` whatever it waits for, and says what
 failed by name only: never an error's text, which may carry a host or a user name.
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from ocpp_gateway.log_writer import writer
+from supervision import jobs
 
 # The database check's own thread: a hung check holds it, and the next ones time out behind it
 # instead of each taking one more thread.
@@ -60,10 +62,19 @@ async def _message_log() -> dict:
     return details
 
 
+async def _jobs() -> dict:
+    loop = asyncio.get_running_loop()
+    details = await loop.run_in_executor(_database_thread, jobs.runner_status)
+    if not details.pop("alive"):
+        raise Unhealthy(details)
+    return details
+
+
 CHECKS = {
     "database": _database,
     "channel_layer": _channel_layer,
     "message_log": _message_log,
+    "jobs": _jobs,
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import secrets
 
 from asgiref.sync import async_to_sync, iscoroutinefunction
@@ -21,17 +22,32 @@ from ocpp_gateway import metrics
 from supervision import health
 from supervision.security import client_ip
 
+logger = logging.getLogger(__name__)
+
 
 async def _live(request) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
+_was_ready: bool | None = None
+
+
 async def _ready(request) -> HttpResponse:
+    global _was_ready
     ready, checks = await health.readiness()
-    return JsonResponse(
+    if ready != _was_ready:  # once per change, not at every probe
+        failing = ", ".join(name for name, check in checks.items() if not check["ok"])
+        logger.log(
+            logging.INFO if ready else logging.WARNING,
+            "Ready" if ready else f"Not ready: {failing}",
+        )
+        _was_ready = ready
+    response = JsonResponse(
         {"status": "ok" if ready else "unavailable", "checks": checks},
         status=200 if ready else 503,
     )
+    response._has_been_logged = True  # Django would log every 503 probe as an error
+    return response
 
 
 def _may_read_metrics(request) -> bool:

@@ -347,4 +347,21 @@ LOGGING = log_format.logging_config(
     root_level=env.str("LOG_LEVEL", default="INFO"),
     levels=env.str("LOG_LEVELS", default=""),
 )
+# Scheduled jobs (supervision.jobs): run inside the server process (the embedded default), or
+# by `manage.py run_jobs` with JOBS_IN_SERVER=false for the portal processes (run-scaled, the
+# compose file). One runner at a time: the holder of a database lease, renewed every third of
+# JOBS_LEASE_SECONDS, taken over by another runner when not renewed for that long.
+JOBS_IN_SERVER = env.bool("JOBS_IN_SERVER", default=True)
+JOBS_LEASE_SECONDS = env.float("JOBS_LEASE_SECONDS", default=30.0)
+# How often each job runs (seconds).
+JOBS_SECONDS = {
+    "refresh_station_authorizations": env.float(
+        "JOBS_REFRESH_STATION_AUTHORIZATIONS_SECONDS", default=300.0
+    ),
+    "purge_old_records": env.float("JOBS_PURGE_OLD_RECORDS_SECONDS", default=24 * 3600.0),
+    "prune_authorization_changes": env.float(
+        "JOBS_PRUNE_AUTHORIZATION_CHANGES_SECONDS", default=600.0
+    ),
+    "send_emails": env.float("JOBS_SEND_EMAILS_SECONDS", default=5.0),
+}
 # === End of operations ======================================================================

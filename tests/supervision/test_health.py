@@ -7,6 +7,7 @@ from django.db import connection
 from django.test import Client
 
 from ocpp_gateway.log_writer import writer
+from supervision.jobs import lease_release, lease_take
 
 
 @pytest.fixture
@@ -23,8 +24,16 @@ def test_live_answers_without_login_nor_the_database(probe, settings):
     assert response["Cache-Control"] == "no-store"
 
 
-@pytest.mark.django_db(transaction=True)
-def test_ready_lists_each_check(probe):
+@pytest.fixture
+def job_runner(transactional_db):
+    """A runner of the scheduled jobs holding the lease (in the server, the lifespan starts
+    one)."""
+    assert lease_take("test-runner")
+    yield
+    lease_release("test-runner")
+
+
+def test_ready_lists_each_check(probe, job_runner):
     response = probe.get("/health/ready")
     assert response.status_code == 200, response.content
     body = response.json()
@@ -36,6 +45,15 @@ def test_ready_lists_each_check(probe):
         "pending_rows": 0,
         "oldest_waited_seconds": 0.0,
     }
+    assert body["checks"]["jobs"]["ok"] is True
+    assert body["checks"]["jobs"]["lease_renewed_seconds_ago"] <= 2
+
+
+def test_ready_is_503_without_a_job_runner(probe, job_runner, settings):
+    lease_release("test-runner")
+    response = probe.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"]["jobs"] == {"ok": False}
 
 
 def test_ready_refuses_writes(probe):
@@ -65,8 +83,9 @@ def database_unreachable():
     yield Outage()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_ready_is_503_while_the_database_is_unreachable_then_200(probe, database_unreachable):
+def test_ready_is_503_while_the_database_is_unreachable_then_200(
+    probe, database_unreachable, job_runner
+):
     with database_unreachable:
         response = probe.get("/health/ready")
         assert response.status_code == 503
