@@ -1,16 +1,21 @@
-"""What an operator reads from real server processes: /metrics across two processes sharing
-PROMETHEUS_MULTIPROC_DIR, and the JSON server log naming the station a line concerns."""
+"""What an operator relies on, with real server processes: /metrics across two processes sharing
+PROMETHEUS_MULTIPROC_DIR, the JSON server log naming the station a line concerns, scheduled
+jobs run by one process at a time, and e-mails that leave through the job runner."""
 
 import asyncio
 import json
+import time
 import urllib.request
 
 import pytest
 from django.conf import global_settings
 from prometheus_client.parser import text_string_to_metric_families
 
+from supervision.models import JobState, OutgoingEmail
 from tests.e2e.conftest import ROOT, Server
+from tests.e2e.smtp_server import SlowSmtpServer
 from tests.e2e.stations import call, connect, make_station, wait_for
+from tests.factories import BadgeFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -128,3 +133,93 @@ def test_json_log_lines_carry_the_station(two_processes):
     assert about_station[0]["logger"] == "ocpp_gateway.protocol_errors"
     assert "Traceback" not in server.log()
     assert {"time", "level", "logger", "message"} <= set(lines[0])
+
+
+def job_state(name: str) -> JobState | None:
+    return JobState.objects.filter(name=name).first()
+
+
+def test_a_scheduled_purge_runs_in_one_process_at_a_time(transactional_db, django_db_blocker):
+    every_second = {
+        "JOBS_IN_SERVER": "true",
+        "JOBS_PURGE_OLD_RECORDS_SECONDS": "1",
+        "JOBS_LEASE_SECONDS": "3",
+    }
+    servers = [
+        Server(django_db_blocker, f".pytest-server-jobs-{number}.log", **every_second)
+        for number in (1, 2)
+    ]
+    try:
+        started = wait_for(lambda: (s := job_state("purge_old_records")) and s.runs >= 2, 20)
+        assert started
+        first = job_state("purge_old_records")
+        holders, began = set(), time.monotonic()
+        while time.monotonic() - began < 4:
+            holders.add(job_state("purge_old_records").last_holder)
+            time.sleep(0.2)
+        runs = job_state("purge_old_records").runs - first.runs
+        # One process ran it, once a second: two runners would have made about eight runs.
+        assert len(holders) == 1
+        assert 2 <= runs <= 5
+        (leader,) = holders
+        by_pid = {str(server.process.pid): server for server in servers}
+        leading = by_pid[leader.rsplit(":", 1)[1]]
+        other = next(server for server in servers if server is not leading)
+        leading.stop()  # a clean stop lets go of the lease: the other takes over
+        wait_for(
+            lambda: job_state("purge_old_records").last_holder.endswith(f":{other.process.pid}"),
+            10,
+        )
+    finally:
+        for server in servers:
+            if server.process.poll() is None:
+                server.stop()
+
+
+def test_an_email_alert_leaves_through_the_job_runner_not_the_station_s_thread(
+    transactional_db, django_db_blocker, settings
+):
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    smtp = SlowSmtpServer(delay=4)
+    server = Server(
+        django_db_blocker,
+        ".pytest-server-mail.log",
+        JOBS_IN_SERVER="true",
+        EMAIL_URL=f"smtp://127.0.0.1:{smtp.port}",
+    )
+    station = make_station("E2E-MAIL-1")
+    badge = BadgeFactory(company=station.company)
+    try:
+
+        async def scenario():
+            first = await connect(server.url, station.charge_point_id)
+            # A second connection takes over the live one: a security event, mailed.
+            second = await connect(server.url, station.charge_point_id)
+            boot = {"chargePointVendor": "V", "chargePointModel": "M"}
+            began = time.monotonic()
+            await call(second, "b", "BootNotification", boot)
+            timings = [time.monotonic() - began]
+            for number in range(3):
+                began = time.monotonic()
+                answer = await call(second, f"a{number}", "Authorize", {"idTag": badge.rfid})
+                timings.append(time.monotonic() - began)
+                assert answer[2]["idTagInfo"]["status"] == "Accepted"
+            await second.close()
+            await first.close()
+            return timings
+
+        timings = asyncio.run(scenario())
+        # The mail server takes 4 s to greet: none of that on the stations' path (a mail sent
+        # from their database thread held up the calls that followed the takeover).
+        assert max(timings) < 1.5, timings
+        wait_for(lambda: smtp.messages, timeout=20)
+        assert smtp.subjects() == [
+            "[Autocharge supervision] A new connection replaced the station's live one at "
+            f"{station}"
+        ]
+        email = OutgoingEmail.objects.get()
+        assert email.sent_at is not None
+        assert email.recipients == [station.company.contact_email]
+    finally:
+        server.stop()
+        smtp.stop()
