@@ -15,17 +15,7 @@ if ! command -v nginx >/dev/null; then
 fi
 ulimit -n "$(ulimit -Hn)"  # thousands of stations: two sockets each through nginx
 
-# The database itself, once (migrate creates the tables, not the database).
-"$BIN/python" - <<'PY'
-import os, urllib.parse, psycopg
-url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
-name = url.path.lstrip("/")
-with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as connection:
-    if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-        connection.execute(f'CREATE DATABASE "{name}"')
-PY
-"$BIN/python" manage.py migrate --noinput
-"$BIN/python" manage.py collectstatic --noinput --verbosity 0
+"deploy/prepare.sh"
 "$BIN/python" manage.py seed_demo
 
 prefix=$(mktemp -d -t run-scaled-XXXX)
@@ -41,25 +31,28 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+# The scheduled jobs run in a worker of their own, not in the portal processes.
+export JOBS_IN_SERVER=false
+deploy/jobs.sh &
+pids+=($!)
 upstreams=""
 for number in $(seq 1 "$PROCESSES"); do
     port=$((PORT + number))
-    # shellcheck disable=SC2086  # the flags are words
-    "$BIN/uvicorn" supervision.asgi:application --host 127.0.0.1 --port "$port" \
-        $UVICORN_FLAGS --proxy-headers --forwarded-allow-ips 127.0.0.1 &
+    HOST=127.0.0.1 PORT="$port" deploy/serve.sh &
     pids+=($!)
     upstreams+="        server 127.0.0.1:${port} max_fails=3 fail_timeout=10s;"$'\n'
 done
 mkdir -p "$prefix"/{client_body,proxy,fastcgi,uwsgi,scgi}
 python3 - "$prefix" "$PORT" "$upstreams" <<'PY'
-import sys
+import os, sys
 prefix, port, upstreams = sys.argv[1:]
 text = open("deploy/nginx.conf.template").read()
 text = text.replace("@PREFIX@", prefix).replace("@PORT@", port).replace("@UPSTREAMS@", upstreams)
+text = text.replace("@DEPLOY@", os.path.abspath("deploy"))
 open(f"{prefix}/nginx.conf", "w").write(text)
 PY
 echo "Portal: http://127.0.0.1:$PORT/admin/   OCPP: ws://127.0.0.1:$PORT/ocpp/<charge_point_id>"
-echo "($PROCESSES processes on ports $((PORT + 1))-$((PORT + PROCESSES)), nginx in front; Ctrl-C stops)"
+echo "($PROCESSES processes on ports $((PORT + 1))-$((PORT + PROCESSES)), nginx in front, a jobs worker; Ctrl-C stops)"
 nginx -p "$prefix" -c "$prefix/nginx.conf" -e stderr &
 pids+=($!)
 wait -n "${pids[@]}"  # any of them ending ends the whole

@@ -108,6 +108,8 @@ def logging_config(*, log_format: str, root_level: str, levels: str) -> dict:
             # django-axes logs every start and failed login at INFO; lockouts are warnings.
             "ocpp": {"level": "WARNING"},
             "axes": {"level": "WARNING"},
+            # APScheduler logs every run of every job at INFO; supervision.jobs says what matters.
+            "apscheduler": {"level": "WARNING"},
             **logger_levels(levels),
         },
     }
