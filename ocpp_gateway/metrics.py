@@ -96,11 +96,11 @@ SAMPLE_SECONDS = 1.0
 async def sample_forever() -> None:
     """Every second, this process's queues: the message-log writer's, and the stations'
     shared database thread's (its depth, and how long a no-op waits for its turn)."""
+    executor = SyncToAsync.single_thread_executor
     while True:
         pending, waited = writer.backlog()
         log_writer_queue.set(pending)
         log_writer_lag.set(waited)
-        executor = SyncToAsync.single_thread_executor
         database_thread_queue.set(executor._work_queue.qsize())
         queued_at = time.monotonic()
         await asyncio.get_running_loop().run_in_executor(executor, time.monotonic)

@@ -7,6 +7,7 @@ from django.contrib.admin.utils import get_fields_from_path
 from django.utils.translation import gettext_lazy as _
 
 from supervision import tenancy
+from supervision.models import JobState, OutgoingEmail
 
 admin.site.site_header = _("Autocharge supervision")
 admin.site.site_title = _("Autocharge supervision")
@@ -139,3 +140,24 @@ class ReadOnlyInline(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.TabularI
     extra = 0
     can_delete = False
     show_change_link = False
+
+
+# --- Operations: the scheduled jobs and the e-mail outbox (superusers': no tenancy rule) --------
+@admin.register(JobState)
+class JobStateAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "name",
+        "runs",
+        "last_started_at",
+        "last_finished_at",
+        "last_holder",
+        "last_error",
+    ]
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "subject", "recipients", "attempts", "sent_at", "last_error"]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["subject", "recipients"]
+    date_hierarchy = "created_at"

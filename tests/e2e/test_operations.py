@@ -106,6 +106,8 @@ def test_metrics_follow_stations_across_two_processes(two_processes):
         if name == "ocpp_message_log_queue_rows"
     }
     assert queue_pids == {str(first.process.pid), str(second.process.pid)}
+    for server in two_processes:  # sampled every second by each process
+        assert (("ocpp_database_thread_wait_seconds", (("pid", str(server.process.pid)),))) in seen
 
 
 def test_json_log_lines_carry_the_station(two_processes):
