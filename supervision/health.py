@@ -22,18 +22,26 @@ from supervision import jobs
 _database_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="health-database")
 
 
-def _database_select_one() -> None:
-    close_old_connections()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    finally:
-        connection.close()
+async def _in_database_thread(function):
+    """``function()`` in the checks' database thread, its connection given back after."""
+
+    def run():
+        close_old_connections()
+        try:
+            return function()
+        finally:
+            connection.close()
+
+    return await asyncio.get_running_loop().run_in_executor(_database_thread, run)
+
+
+def _select_one() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
 
 
 async def _database() -> dict:
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(_database_thread, _database_select_one)
+    await _in_database_thread(_select_one)
     return {}
 
 
@@ -63,8 +71,7 @@ async def _message_log() -> dict:
 
 
 async def _jobs() -> dict:
-    loop = asyncio.get_running_loop()
-    details = await loop.run_in_executor(_database_thread, jobs.runner_status)
+    details = await _in_database_thread(jobs.runner_status)
     if not details.pop("alive"):
         raise Unhealthy(details)
     return details

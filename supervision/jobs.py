@@ -72,7 +72,6 @@ def lease_release(holder: str) -> None:
 
 def runner_status() -> dict:
     """For /health/ready: whether a runner holds the lease, and how long since it renewed it."""
-    close_old_connections()
     lease = JobRunnerLease.objects.filter(name=_LEASE).first()
     if lease is None or not lease.holder:
         return {"alive": False}
