@@ -13,6 +13,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from supervision import archiving, history, tenancy
+from supervision.models import JobState, OutgoingEmail
 
 admin.site.site_header = _("Autocharge supervision")
 admin.site.site_title = _("Autocharge supervision")
@@ -304,3 +305,24 @@ class WrittenThroughServicesAdminMixin:
         with transaction.atomic():
             for obj in queryset:
                 self.delete_through(obj)
+
+
+# --- Operations: the scheduled jobs and the e-mail outbox (superusers': no tenancy rule) --------
+@admin.register(JobState)
+class JobStateAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "name",
+        "runs",
+        "last_started_at",
+        "last_finished_at",
+        "last_holder",
+        "last_error",
+    ]
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "subject", "recipients", "attempts", "sent_at", "last_error"]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["subject", "recipients"]
+    date_hierarchy = "created_at"
