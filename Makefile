@@ -20,10 +20,15 @@ BENCH_ARGS ?=
 
 .PHONY: run run-scaled test lint format messages clean bench
 
+# Running needs requirements.txt; testing and the tools, requirements-dev.txt (which has it).
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
 run: $(BIN)/.installed
@@ -42,25 +47,26 @@ run-scaled: $(BIN)/.installed
 	REDIS_URL="$(or $(REDIS_URL),redis://127.0.0.1:6379/0)" deploy/run-scaled.sh
 
 # Every scenario against the portal and the reference server, same run; see bench/README.md.
-bench: $(BIN)/.installed
+bench: $(BIN)/.installed-dev
 	ulimit -n 20000 && $(BIN)/python -m bench.run --stations $(STATIONS) \
 		--uvicorn-flags "$(UVICORN_FLAGS)" --postgres "$(BENCH_POSTGRES_URL)" \
 		--redis "$(BENCH_REDIS_URL)" $(BENCH_ARGS)
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed-dev
 	$(BIN)/python -m pytest
 
-lint: $(BIN)/.installed
+lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/hadolint Dockerfile
 
-format: $(BIN)/.installed
+format: $(BIN)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 # Needs GNU gettext (apt-get install gettext); the compiled catalogue is committed.
-messages: $(BIN)/.installed
+messages: $(BIN)/.installed-dev
 	$(BIN)/python manage.py makemessages --locale fr --ignore ".venv/*"
 	$(BIN)/python manage.py compilemessages --ignore ".venv/*"
 

@@ -15,6 +15,8 @@ from badges.services import (
 )
 from fleet.models import Vehicle
 from supervision.admin import (
+    ArchiveInsteadOfDeleteAdminMixin,
+    ChangeHistoryAdminMixin,
     CompanyScopedAdminMixin,
     WrittenThroughServicesAdminMixin,
 )
@@ -84,7 +86,13 @@ class BadgeAdminForm(forms.ModelForm):
 
 
 @admin.register(Badge)
-class BadgeAdmin(CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, admin.ModelAdmin):
+class BadgeAdmin(
+    ArchiveInsteadOfDeleteAdminMixin,
+    CompanyScopedAdminMixin,
+    ChangeHistoryAdminMixin,
+    WrittenThroughServicesAdminMixin,
+    admin.ModelAdmin,
+):
     """The seed's "Add a badge" form: the badge itself, then "Attribution and usage"."""
 
     form = BadgeAdminForm
@@ -144,7 +152,8 @@ class BadgeAdmin(CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, admi
 
     def save_through(self, obj, form) -> None:
         # The groups here, not in save_related: those it leaves are read before they go.
-        access.badge_save(badge=obj, groups=form.cleaned_data.get("groups"))
+        groups = None if form is None else form.cleaned_data.get("groups")
+        access.badge_save(badge=obj, groups=groups)
 
     def delete_through(self, obj) -> None:
         access.badge_delete(badge=obj)

@@ -45,6 +45,7 @@ class Reason(models.TextChoices):
     UNKNOWN_BADGE = "unknown_badge", _("Unknown badge")
     BADGE_DISABLED = "badge_disabled", _("Badge disabled")
     BADGE_EXPIRED = "badge_expired", _("Badge expired")
+    COMPANY_ARCHIVED = "company_archived", _("The badge's company is archived")
     VEHICLE_INACTIVE = "vehicle_inactive", _("Vehicle inactive")
     NOT_PERMITTED_AT_STATION = "not_permitted_at_station", _("Badge not permitted at this station")
     CONCURRENT_SESSION = "concurrent_session", _("Badge already charging at another station")
@@ -117,6 +118,8 @@ def decide(facts: AuthorizationFacts) -> Decision:
         return refuse(AuthorizationStatus.INVALID, Reason.UNKNOWN_BADGE)
     if badge.state != BadgeState.ENABLED:
         return refuse(AuthorizationStatus.BLOCKED, Reason.BADGE_DISABLED)
+    if badge.company.archived_at is not None:
+        return refuse(AuthorizationStatus.BLOCKED, Reason.COMPANY_ARCHIVED)
     if badge.is_expired(facts.now):
         return refuse(AuthorizationStatus.EXPIRED, Reason.BADGE_EXPIRED)
     if badge.vehicle is not None and not badge.vehicle.active:

@@ -122,7 +122,7 @@ class AuthorizationCache:
                 self._thread.start()
 
     def _run(self) -> None:
-        pruned_at, failing = 0.0, False
+        failing = False
         while not self._stopping:
             started = time.monotonic()
             try:
@@ -130,11 +130,6 @@ class AuthorizationCache:
                 self._read_changes()
                 self._fresh_until = started + _STALE_AFTER
                 failing = False
-                if started - pruned_at > 60:
-                    pruned_at = started
-                    AuthorizationChange.objects.filter(
-                        created_at__lt=timezone.now() - _KEEP_CHANGES
-                    ).delete()
             except Exception:
                 if not failing:  # once per outage; the cache is off until it ends
                     logger.exception("authorization cache: reading the changes failed")
@@ -156,3 +151,12 @@ class AuthorizationCache:
 
 
 cache = AuthorizationCache(poll_seconds=settings.AUTHORIZATION_CACHE_POLL_SECONDS)
+
+
+def authorization_changes_prune() -> int:
+    """The job ``prune_authorization_changes``: the changes no cache reads any more (every cache
+    reads the last few seconds'); how many went."""
+    deleted, _ = AuthorizationChange.objects.filter(
+        created_at__lt=timezone.now() - _KEEP_CHANGES
+    ).delete()
+    return deleted

@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from badges.identifiers import IdTagError, is_locally_administered, mac_of, normalize_id_tag
+from supervision.history import tracked
 
 
 class BadgeType(models.TextChoices):
@@ -140,10 +141,22 @@ class Badge(models.Model):
         blank=True,
         related_name="+",
     )
+    archived_at = models.DateTimeField(
+        _("archived at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("An archived badge is disabled and offered nowhere; its sessions stay."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = BadgeQuerySet.as_manager()
+    # ``updated_at`` changes at every save: the history's own date says when.
+    history = tracked(m2m_fields=["groups"], excluded_fields=["updated_at"])
+
+    # An archived badge is also disabled (``supervision.archiving``).
+    ARCHIVED_ALSO = {"state": BadgeState.DISABLED}
 
     class Meta:
         ordering = ["rfid"]
@@ -155,6 +168,11 @@ class Badge(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(mode="vehicle", vehicle__isnull=True),
                 name="badge_vehicle_mode_has_vehicle",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(archived_at__isnull=True) | models.Q(state="disabled"),
+                name="badge_archived_is_disabled",
+                violation_error_message=_("An archived badge stays disabled: restore it first."),
             ),
         ]
         indexes = [models.Index(fields=["vehicle", "state"])]

@@ -16,13 +16,16 @@ def render(folder: Path, port: int, process_ports: list[int]) -> Path:
     for name in TEMPORARY_FOLDERS:
         (folder / name).mkdir(parents=True, exist_ok=True)
     upstreams = "".join(
-        f"        server 127.0.0.1:{process_port};\n" for process_port in process_ports
+        # A process that fails (or refuses, see /health/ready) is left aside for a while.
+        f"        server 127.0.0.1:{process_port} max_fails=3 fail_timeout=10s;\n"
+        for process_port in process_ports
     )
     text = (
         TEMPLATE.read_text()
         .replace("@PREFIX@", str(folder))
         .replace("@PORT@", str(port))
         .replace("@UPSTREAMS@\n", upstreams)
+        .replace("@DEPLOY@", str(TEMPLATE.parent.resolve()))
     )
     path = folder / "nginx.conf"
     path.write_text(text)

@@ -23,20 +23,13 @@ if ! command -v nginx >/dev/null; then
 fi
 ulimit -n "$(ulimit -Hn)"  # thousands of stations: two sockets each through nginx
 
-# The database itself, once (migrate creates the tables, not the database).
-"$BIN/python" - <<'PY'
-import os, urllib.parse, psycopg
-url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
-name = url.path.lstrip("/")
-with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as connection:
-    if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-        connection.execute(f'CREATE DATABASE "{name}"')
-PY
-"$BIN/python" manage.py migrate --noinput
-"$BIN/python" manage.py collectstatic --noinput --verbosity 0
+"deploy/prepare.sh"
 "$BIN/python" manage.py seed_demo
 
 prefix=$(mktemp -d -t run-scaled-XXXX)
+# The processes' metrics, in files one of them reads for all (/metrics); new at each start.
+export PROMETHEUS_MULTIPROC_DIR="$prefix/metrics"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 pids=()
 stop() {
     trap - INT TERM EXIT
@@ -46,18 +39,20 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+# The scheduled jobs run in a worker of their own, not in the portal processes.
+export JOBS_IN_SERVER=false
+deploy/jobs.sh &
+pids+=($!)
 ports=()
 for number in $(seq 1 "$PROCESSES"); do
     port=$((PORT + number))
-    # shellcheck disable=SC2086  # the flags are words
-    "$BIN/uvicorn" supervision.asgi:application --host 127.0.0.1 --port "$port" \
-        $UVICORN_FLAGS &
+    HOST=127.0.0.1 PORT="$port" deploy/serve.sh &
     pids+=($!)
     ports+=("$port")
 done
 "$BIN/python" deploy/nginx_conf.py "$prefix" "$PORT" "${ports[@]}"
 echo "Portal: http://127.0.0.1:$PORT/admin/   OCPP: ws://127.0.0.1:$PORT/ocpp/<charge_point_id>"
-echo "($PROCESSES processes on ports $((PORT + 1))-$((PORT + PROCESSES)), nginx in front; Ctrl-C stops)"
+echo "($PROCESSES processes on ports $((PORT + 1))-$((PORT + PROCESSES)), nginx in front, a jobs worker; Ctrl-C stops)"
 nginx -p "$prefix" -c "$prefix/nginx.conf" -e stderr &
 pids+=($!)
 wait -n "${pids[@]}"  # any of them ending ends the whole

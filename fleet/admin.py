@@ -5,11 +5,21 @@ from django.utils.translation import gettext_lazy as _
 
 from fleet import services
 from fleet.models import AuthorizationGroup, Company, StaffMembership, Vehicle
-from supervision.admin import CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin
+from supervision.admin import (
+    ArchiveInsteadOfDeleteAdminMixin,
+    ChangeHistoryAdminMixin,
+    CompanyScopedAdminMixin,
+    WrittenThroughServicesAdminMixin,
+)
 
 
 @admin.register(Company)
-class CompanyAdmin(CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, admin.ModelAdmin):
+class CompanyAdmin(
+    ArchiveInsteadOfDeleteAdminMixin,
+    CompanyScopedAdminMixin,
+    WrittenThroughServicesAdminMixin,
+    admin.ModelAdmin,
+):
     list_display = ["name", "contact_email", "phone"]
     search_fields = ["name", "contact_email"]
 
@@ -21,7 +31,13 @@ class CompanyAdmin(CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, ad
 
 
 @admin.register(Vehicle)
-class VehicleAdmin(CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, admin.ModelAdmin):
+class VehicleAdmin(
+    ArchiveInsteadOfDeleteAdminMixin,
+    CompanyScopedAdminMixin,
+    ChangeHistoryAdminMixin,
+    WrittenThroughServicesAdminMixin,
+    admin.ModelAdmin,
+):
     list_display = ["license_plate", "make", "model", "company", "active"]
     list_filter = ["active", "company", "make"]
     search_fields = ["license_plate", "vin", "make", "model"]
@@ -36,7 +52,10 @@ class VehicleAdmin(CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, ad
 
 @admin.register(AuthorizationGroup)
 class AuthorizationGroupAdmin(
-    CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, admin.ModelAdmin
+    CompanyScopedAdminMixin,
+    ChangeHistoryAdminMixin,
+    WrittenThroughServicesAdminMixin,
+    admin.ModelAdmin,
 ):
     list_display = ["name", "company"]
     list_filter = ["company"]

@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from supervision.history import tracked
+
 
 def normalize_license_plate(plate: str) -> str:
     """Plates compare without case or surrounding blanks: 'ft-123-er ' is FT-123-ER."""
@@ -17,7 +19,16 @@ class Company(models.Model):
     address = models.TextField(_("address"), blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    archived_at = models.DateTimeField(
+        _("archived at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("An archived company's badges are refused everywhere; its history stays."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = tracked()
 
     class Meta:
         ordering = ["name"]
@@ -54,7 +65,18 @@ class Vehicle(models.Model):
     active = models.BooleanField(
         _("active"), default=True, help_text=_("An inactive vehicle is refused at every station.")
     )
+    archived_at = models.DateTimeField(
+        _("archived at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("An archived vehicle is inactive and offered nowhere; its sessions stay."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    # An archived vehicle is also inactive (``supervision.archiving``).
+    ARCHIVED_ALSO = {"active": False}
+    history = tracked()
 
     class Meta:
         ordering = ["license_plate"]
@@ -65,6 +87,11 @@ class Vehicle(models.Model):
             models.CheckConstraint(
                 condition=models.Q(license_plate=Upper("license_plate")),
                 name="vehicle_license_plate_upper",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(archived_at__isnull=True) | models.Q(active=False),
+                name="vehicle_archived_is_inactive",
+                violation_error_message=_("An archived vehicle stays inactive: restore it first."),
             ),
         ]
 
@@ -94,6 +121,8 @@ class AuthorizationGroup(models.Model):
         blank=True,
     )
     description = models.TextField(_("description"), blank=True)
+
+    history = tracked(m2m_fields=["stations"])
 
     class Meta:
         ordering = ["company__name", "name"]

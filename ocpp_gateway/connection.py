@@ -11,10 +11,12 @@ action, is logged with the action of our call.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ocpp_gateway import metrics
 from ocpp_gateway.log_writer import writer
 from ocpp_gateway.message_log import log_entry
 from ocpp_gateway.models import Direction, LogStatus, MessageType, OcppMessage
@@ -38,6 +40,7 @@ class LoggedConnection:
         # The frame being handled, queued for the log together with its answer (the process's
         # writer stores them in batches, see log_writer); the answer does not wait for it.
         self._pending: OcppMessage | None = None
+        self._pending_since = 0.0  # when the frame being handled arrived (monotonic)
         self._last_row = 0  # the writer's number of our last row
         # Our calls in flight: message id → action, then the station's answer, read by the
         # command that made the call (the library only hands over a converted payload).
@@ -58,7 +61,7 @@ class LoggedConnection:
                 self._answers[entry.unique_id] = (entry.message_type, entry.payload)
                 while len(self._answers) > _CALLS_REMEMBERED:  # late answers nobody reads
                     self._answers.popitem(last=False)
-        self._pending = entry
+        self._pending, self._pending_since = entry, time.monotonic()
         return entry
 
     @property
@@ -80,6 +83,7 @@ class LoggedConnection:
             self._pending.ocpp_status = ocpp_status
             self._pending.reason = reason
             self._pending.id_tag = id_tag
+            metrics.authorization_decisions.labels(self._pending.action, ocpp_status, reason).inc()
 
     async def send(self, text: str) -> None:
         entry = log_entry(
@@ -95,6 +99,9 @@ class LoggedConnection:
             self._remember_call(entry.unique_id, entry.action)
             entries = [entry]
         elif self._pending is not None and self._pending.unique_id == entry.unique_id:
+            metrics.handler_seconds.labels(metrics.action_label(self._pending.action)).observe(
+                time.monotonic() - self._pending_since
+            )
             entries = [*self._take_pending(), entry]
         else:
             entries = [entry]
@@ -113,6 +120,8 @@ class LoggedConnection:
             await self._log(entries)
 
     async def _log(self, entries: list[OcppMessage]) -> None:
+        for entry in entries:
+            metrics.frames.labels(entry.direction, metrics.action_label(entry.action)).inc()
         number = writer.put_nowait(entries)
         self._last_row = number if number is not None else await writer.put(entries)
 

@@ -33,7 +33,7 @@ from ocpp.exceptions import OCPPError
 from ocpp.messages import CallError, unpack
 from uvicorn.protocols.utils import ClientDisconnected
 
-from ocpp_gateway import procedures
+from ocpp_gateway import metrics, procedures
 from ocpp_gateway.charge_point import GatewayChargePoint
 from ocpp_gateway.connection import LoggedConnection
 from ocpp_gateway.handshake import CHARGE_POINTS, Refusal, admit
@@ -45,6 +45,7 @@ from ocpp_gateway.runner import StationRunner
 from ocpp_gateway.services import station_record_connection
 from stations.models import CloseReason
 from stations.services import station_connection_close
+from supervision.log_format import station_in_context
 
 logger = logging.getLogger(__name__)
 
@@ -85,12 +86,15 @@ class OcppConsumer(AsyncWebsocketConsumer):
     closed = False
     connection_id: str | None = None  # names this connection (takeovers, the station's row)
     finished = False
+    counted_as: str | None = None  # the OCPP version it counts for in the metrics
 
     async def __call__(self, scope, receive, send) -> None:
         # Channels' own loop gives each consumer a channel-layer channel and reads it and the
         # socket with two tasks and an asyncio.wait per message; the process's stations share
         # one channel instead, so only the socket is read here, one event after the other.
         self.scope, self.base_send = scope, send
+        # The server-log lines of this connection's task name its station (its id once known).
+        station_in_context(scope["url_route"]["kwargs"]["charge_point_id"])
         self.channel_layer = get_channel_layer()
         try:
             while True:
@@ -162,6 +166,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
         )
         self.charge_point.run_later = self.runner.submit
         self.station_id = station.pk
+        station_in_context(charge_point_id, station.pk)
+        self.counted_as = admission.subprotocol.removeprefix("ocpp")
+        metrics.stations_connected.labels(self.counted_as).inc()
         await local_stations().register(self)
         takeover = await database_sync_to_async(station_record_connection)(
             station=station,
@@ -205,6 +212,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
         if self.charge_point is None or self.finished:
             return
         self.finished = True
+        if self.counted_as is not None:
+            metrics.stations_connected.labels(self.counted_as).dec()
         await local_stations().unregister(self)
         await self.runner.stop(detail="The station disconnected before answering.")
         # Its log complete before it is called disconnected, including a call the runner

@@ -6,6 +6,7 @@
   restarted, failed over): commands are rows first, messages second, so none stays pending.
 - With Redis, it notices a Redis that restarted or came back (its ``run_id`` changes, or it
   could not be reached) and joins its stations' groups again: Redis forgot them.
+- It runs the scheduled jobs (supervision.jobs) unless ``JOBS_IN_SERVER`` is off.
 - At a graceful stop (SIGTERM), once uvicorn has closed every connection, it marks whatever
   stations it still holds disconnected, and writes the message-log rows it still holds.
 """
@@ -21,12 +22,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import close_old_connections, connections
 
-from ocpp_gateway import server_processes
+from ocpp_gateway import metrics, server_processes
 from ocpp_gateway.commands import commands_fail_unreachable, commands_undelivered
 from ocpp_gateway.local_stations import local_stations
 from ocpp_gateway.log_writer import writer
 from stations.models import CloseReason
 from stations.services import station_connection_reclaim
+from supervision import jobs
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +169,7 @@ class Housekeeping:
 async def application(scope, receive, send) -> None:
     """The ASGI lifespan protocol: startup, then shutdown."""
     housekeeping = Housekeeping()
+    sampling: asyncio.Task | None = None
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
@@ -176,10 +179,19 @@ async def application(scope, receive, send) -> None:
                 logger.exception("Startup failed")
                 await send({"type": "lifespan.startup.failed", "message": str(error)})
                 return
+            sampling = asyncio.create_task(metrics.sample_forever())
+            if settings.JOBS_IN_SERVER:  # the scheduled jobs, in threads of their own
+                jobs.runner = jobs.JobRunner()
+                jobs.runner.start()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            if sampling is not None:
+                sampling.cancel()
+            if jobs.runner is not None:
+                await asyncio.to_thread(jobs.runner.stop)
             try:
                 await housekeeping.stop()
             finally:
+                metrics.process_exited()
                 await send({"type": "lifespan.shutdown.complete"})
             return

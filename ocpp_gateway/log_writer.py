@@ -18,6 +18,7 @@ import atexit
 import logging
 import threading
 import time
+from collections import deque
 
 from django.conf import settings
 from django.db import (
@@ -47,6 +48,9 @@ class MessageLogWriter:
         self._stopping = False
         # Coroutines waiting for rows to be written: (row number, their loop, their future).
         self._waiters: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future]] = []
+        # When each queued batch of rows arrived (its last row's number, monotonic time): how
+        # far behind the writer is, for the health check and the metrics.
+        self._arrivals: deque[tuple[int, float]] = deque()
 
     def put_nowait(self, rows: list[OcppMessage]) -> int | None:
         """Queue ``rows``; the number of the last one, or None when the queue is full."""
@@ -60,6 +64,7 @@ class MessageLogWriter:
                 return None
             self._rows.extend(rows)
             self._queued += len(rows)
+            self._arrivals.append((self._queued, time.monotonic()))
             if len(self._rows) >= self.batch_rows:
                 self._condition.notify()
             return self._queued
@@ -96,6 +101,12 @@ class MessageLogWriter:
                     return
                 self._condition.wait(timeout=0.1)
 
+    def backlog(self) -> tuple[int, float]:
+        """Rows queued and not yet written, and how many seconds the oldest has waited."""
+        with self._condition:
+            waited = time.monotonic() - self._arrivals[0][1] if self._arrivals else 0.0
+            return len(self._rows), waited
+
     def stop(self) -> None:
         """Write what is queued, then stop the thread (it closes its database connection)."""
         self.flush()
@@ -129,6 +140,8 @@ class MessageLogWriter:
                 with self._condition:
                     del self._rows[: len(batch)]
                     self._written += len(batch)
+                    while self._arrivals and self._arrivals[0][0] <= self._written:
+                        self._arrivals.popleft()
                     self._urgent = self._urgent or bool(self._rows)
                     self._condition.notify_all()
                     waiting, self._waiters = self._waiters, []

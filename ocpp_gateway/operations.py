@@ -14,7 +14,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from badges.models import Badge, BadgeState
-from ocpp_gateway.commands import StationNotConnected, command_send, notify_station
+from ocpp_gateway.commands import (
+    StationNotConnected,
+    command_send,
+    commands_fail_stale,
+    notify_station,
+)
 from ocpp_gateway.models import (
     Command,
     CommandAction,
@@ -196,3 +201,19 @@ def expired_badges_revoke(*, now: datetime | None = None) -> list[Command]:
             since=badge.expires_at - window,
         )
     return sent
+
+
+def station_authorizations_refresh() -> dict[str, int]:
+    """The periodic check (job ``refresh_station_authorizations``, or the command of that name):
+    ClearCache to the stations that accepted a badge which has expired since, local lists
+    brought up to date, and commands no server process took failed. How many of each."""
+    cleared = expired_badges_revoke()
+    local_lists_refresh()
+    # A connection runs its commands one by one, each waiting at most the response timeout;
+    # a command pending far longer than that was delivered to a process that is gone.
+    stale = commands_fail_stale(
+        older_than=max(
+            timedelta(minutes=10), 20 * timedelta(seconds=settings.OCPP_RESPONSE_TIMEOUT)
+        )
+    )
+    return {"clear_cache_commands": len(cleared), "stale_commands_failed": stale}

@@ -22,8 +22,9 @@ from stations.services import meter_values_purge, purge_in_batches, station_conn
 
 
 def station_for_connection(*, charge_point_id: str) -> Station | None:
-    """The registered station with this identity; unknown identities are refused."""
-    return Station.objects.filter(charge_point_id=charge_point_id).first()
+    """The registered station with this identity; unknown identities, and archived stations,
+    are refused."""
+    return Station.objects.filter(charge_point_id=charge_point_id, archived_at__isnull=True).first()
 
 
 def station_record_connection(

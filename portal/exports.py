@@ -76,15 +76,15 @@ def _lines(report: Report) -> Iterator[tuple[list, bool]]:
     for row in report.rows:
         yield (
             [
-                row["company__name"] or "",
-                row["vehicle__license_plate"] or "",
-                usage_label(row["badge__usage"]),
+                row["company_name"],
+                row["vehicle_plate"],
+                usage_label(row["usage"]),
                 row["sessions"],
                 kwh(row["energy_wh"]),
             ],
             False,
         )
-    totals = [(usage_label(row["badge__usage"]), row) for row in report.per_usage]
+    totals = [(usage_label(row["usage"]), row) for row in report.per_usage]
     totals.append((_("All usages"), report.total))
     for label, row in totals:
         yield [_("Total"), "", label, row["sessions"], kwh(row["energy_wh"])], True

@@ -101,10 +101,7 @@ def dashboard(*, user, limit: int = 8) -> Dashboard:
         online=Count("pk", filter=Q(connection_state=ConnectionState.CONNECTED)),
     )
     charging = (
-        accepted_sessions(user=user)
-        .active()
-        .select_related("station", "vehicle")
-        .order_by("-started_at")
+        accepted_sessions(user=user).active().select_related("station").order_by("-started_at")
     )
     today = (
         accepted_sessions(user=user)
@@ -242,19 +239,21 @@ class Report:
 
 
 def energy_report(*, user, start: date, end: date) -> Report:
-    """Per company, vehicle and badge usage (professional / personal); sessions without a badge
-    (open-charge) have no usage. Totals are the database's sums, not sums of rounded rows."""
+    """Per company, vehicle and badge usage (professional / personal), as each session recorded
+    them at its start: later changes to badges, vehicles or companies, or their deletion, never
+    move a figure. Sessions without a badge (open-charge) have no usage. Totals are the
+    database's sums, not sums of rounded rows."""
     sessions = accepted_sessions(user=user).filter(
         started_at__gte=local_midnight(start),
         started_at__lt=local_midnight(end + timedelta(days=1)),
     )
     figures = {"sessions": Count("pk"), "energy_wh": _energy()}
     rows = (
-        sessions.values("company__name", "vehicle__license_plate", "badge__usage")
+        sessions.values("company_name", "vehicle_plate", "usage")
         .annotate(**figures)
-        .order_by("company__name", "vehicle__license_plate", "badge__usage")
+        .order_by("company_name", "vehicle_plate", "usage")
     )
-    per_usage = sessions.values("badge__usage").annotate(**figures).order_by("badge__usage")
+    per_usage = sessions.values("usage").annotate(**figures).order_by("usage")
     return Report(
         start=start,
         end=end,

@@ -74,10 +74,7 @@ class StationDetailView(PortalPage, DetailView):
         user, station = self.request.user, self.object
         context = super().get_context_data(
             connectors=Connector.objects.filter(station=station),
-            charging=selectors.accepted_sessions(user=user)
-            .filter(station=station)
-            .active()
-            .select_related("vehicle"),
+            charging=selectors.accepted_sessions(user=user).filter(station=station).active(),
             refusals=selectors.refusals(user=user).filter(station=station)[:10],
             **kwargs,
         )
@@ -114,9 +111,7 @@ class VehicleDetailView(PortalPage, DetailView):
         user, vehicle = self.request.user, self.object
         per_day, per_month = selectors.vehicle_energy(user=user, vehicle=vehicle)
         sessions = (
-            selectors.accepted_sessions(user=user)
-            .filter(vehicle=vehicle)
-            .select_related("station", "badge")
+            selectors.accepted_sessions(user=user).filter(vehicle=vehicle).select_related("station")
         )
         return super().get_context_data(
             badges=scope(Badge.objects.filter(vehicle=vehicle), user),

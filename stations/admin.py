@@ -54,6 +54,8 @@ from stations.services import (
 )
 from stations.sites_admin import charging_profiles_held  # and registers the site admin
 from supervision.admin import (
+    ArchiveInsteadOfDeleteAdminMixin,
+    ChangeHistoryAdminMixin,
     CompanyScopedAdminMixin,
     ReadOnlyAdminMixin,
     ReadOnlyInline,
@@ -156,7 +158,13 @@ PASSWORD_FIELDS = ["password_status", "new_password", "generate_password", "remo
 
 
 @admin.register(Station)
-class StationAdmin(CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, admin.ModelAdmin):
+class StationAdmin(
+    ArchiveInsteadOfDeleteAdminMixin,
+    CompanyScopedAdminMixin,
+    ChangeHistoryAdminMixin,
+    WrittenThroughServicesAdminMixin,
+    admin.ModelAdmin,
+):
     list_display = [
         "charge_point_id",
         "name",
@@ -460,7 +468,10 @@ class AutochargeSettingInline(CompanyScopedAdminMixin, admin.TabularInline):
 
 @admin.register(AutochargeProfile)
 class AutochargeProfileAdmin(
-    CompanyScopedAdminMixin, WrittenThroughServicesAdminMixin, admin.ModelAdmin
+    CompanyScopedAdminMixin,
+    ChangeHistoryAdminMixin,
+    WrittenThroughServicesAdminMixin,
+    admin.ModelAdmin,
 ):
     """Which configuration keys turn Autocharge on, per vendor (model, firmware)."""
 
@@ -561,22 +572,25 @@ class ChargingSessionAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.Mo
         "station",
         "connector_id",
         "id_tag",
-        "vehicle",
-        "company",
+        "vehicle_plate",
+        "company_name",
+        "usage",
         "auth_method",
         "authorization_status",
         "energy_wh",
         "started_at",
         "stopped_at",
     ]
-    list_filter = ["auth_method", "authorization_status", "company", "station"]
+    list_filter = ["auth_method", "authorization_status", "usage", "company", "station"]
     search_fields = [
         "id_tag",
         "station_transaction_id",
-        "vehicle__license_plate",
+        "vehicle_plate",
+        "company_name",
+        "badge_rfid",
         "station__charge_point_id",
     ]
-    list_select_related = ["station", "vehicle", "company"]
+    list_select_related = ["station"]
     date_hierarchy = "started_at"
     inlines = [MeterValueInline]
     actions = ["close_or_correct"]

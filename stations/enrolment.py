@@ -49,6 +49,7 @@ from stations.models import (
 )
 from stations.security import security_event_record
 from supervision import live
+from supervision.history import ChangeSource, change_source
 
 
 @dataclass(frozen=True)
@@ -174,14 +175,15 @@ def _armed_window(*, station: Station, connector_id: int | None, now: datetime):
 
 
 def _pair(*, window: PairingWindow, id_tag: str, station: Station, now: datetime) -> Decision:
-    enrolment = _enrol(
-        id_tag=id_tag,
-        vehicle=window.vehicle,
-        enrolled_by=window.opened_by,
-        via=EnrolledVia.PAIRING,
-        station_for_groups=station,
-        acknowledge_shared_mac=True,  # acknowledged when the window was opened
-    )
+    with change_source(ChangeSource.PAIRING, user=window.opened_by):
+        enrolment = _enrol(
+            id_tag=id_tag,
+            vehicle=window.vehicle,
+            enrolled_by=window.opened_by,
+            via=EnrolledVia.PAIRING,
+            station_for_groups=station,
+            acknowledge_shared_mac=True,  # acknowledged when the window was opened
+        )
     window.closed_at = now
     window.outcome = PairingOutcome.PAIRED
     window.badge = enrolment.badge
@@ -287,14 +289,15 @@ def badge_enrol(
 ) -> Enrolment:
     """Create a vehicle's Autocharge badge with the seed's values: RFID ``VID:<MAC>``, visual
     number = MAC, physical, enabled, professional, vehicle mode, the vehicle's company."""
-    return _enrol(
-        id_tag=id_tag,
-        vehicle=vehicle,
-        enrolled_by=enrolled_by,
-        via=via,
-        station_for_groups=None,
-        acknowledge_shared_mac=acknowledge_shared_mac,
-    )
+    with change_source(ChangeSource.ENROLMENT, user=enrolled_by):
+        return _enrol(
+            id_tag=id_tag,
+            vehicle=vehicle,
+            enrolled_by=enrolled_by,
+            via=via,
+            station_for_groups=None,
+            acknowledge_shared_mac=acknowledge_shared_mac,
+        )
 
 
 def _enrol(

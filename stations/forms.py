@@ -18,6 +18,7 @@ from badges.services import MAX_CONNECTOR_ID, EnrolmentError, check_shared_mac
 from fleet.models import Vehicle
 from stations.enrolment import MAX_PAIRING_MINUTES, pairing_open
 from stations.models import Station
+from supervision.archiving import unarchived
 from supervision.tenancy import scope
 
 ACTION_TEMPLATE = "admin/autocharge/action_form.html"
@@ -173,7 +174,7 @@ class SharedMacConfirmationForm(forms.Form):
         self.vehicle = vehicle
         for field in self.fields.values():
             if isinstance(field, forms.ModelChoiceField):
-                field.queryset = scope(field.queryset, user)
+                field.queryset = unarchived(scope(field.queryset, user))
 
     def chosen_vehicle(self) -> Vehicle | None:
         if self.vehicle is not None:
@@ -258,4 +259,4 @@ class VehiclePairingForm(SharedMacConfirmationForm):
         stations = Station.objects.filter(
             Q(company=vehicle.company_id) | Q(authorization_groups__company=vehicle.company_id)
         ).distinct()
-        self.fields["station"].queryset = scope(stations, self.user)
+        self.fields["station"].queryset = unarchived(scope(stations, self.user))

@@ -9,8 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from badges.authorization import AuthorizationStatus, Reason
+from badges.models import BadgeMode, BadgeUsage
 from stations import credentials
 from stations.identity import validate_charge_point_id
+from supervision.history import tracked
 
 
 class AuthMode(models.TextChoices):
@@ -57,6 +59,34 @@ class AuthMethod(models.TextChoices):
 
 # What load balancing assumes a connector draws at most when staff did not say (AC, 32 A x 3).
 DEFAULT_CONNECTOR_POWER_KW = Decimal(22)
+
+# Station fields the gateway writes (queryset updates on every boot, connection, heartbeat and
+# configuration read), left out of the station's change history.
+GATEWAY_FIELDS = [
+    "vendor",
+    "model",
+    "serial_number",
+    "firmware_version",
+    "ocpp_version",
+    "last_boot_reason",
+    "firmware_status",
+    "log_status",
+    "connection_state",
+    "connected_at",
+    "connection_id",
+    "server_process",
+    "last_address",
+    "last_boot_at",
+    "last_heartbeat_at",
+    "autocharge_readiness",
+    "autocharge_detail",
+    "autocharge_checked_at",
+    "configuration_read_at",
+    "local_list_version",
+    "local_list_synced_at",
+    "local_list_detail",
+    "rejects_profiles",  # sites: what the station answered to load balancing's profiles
+]
 
 
 class Station(models.Model):
@@ -189,7 +219,23 @@ class Station(models.Model):
             "maximum."
         ),
     )
+    archived_at = models.DateTimeField(
+        _("archived at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "An archived station is refused connection and offered nowhere; its sessions stay."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    # What staff set. What the gateway keeps up to date (boot identity, connection, heartbeat,
+    # configuration and local-list state) changes all the time and stays out, and so do the
+    # password hashes: a password change is recorded as such (``station_set_password``).
+    history = tracked(
+        excluded_fields=[*GATEWAY_FIELDS, "basic_auth_password_hash", "previous_password_hash"]
+    )
 
     class Meta:
         ordering = ["charge_point_id"]
@@ -344,6 +390,33 @@ class ChargingSession(models.Model):
         null=True,
         blank=True,
     )
+    # What the session was attributed to when it was authorized, recorded then: reports,
+    # exports and the API read these, so renaming, reclassifying or deleting the badge, vehicle
+    # or company later never changes the history (the relations above only link to what still
+    # exists, and are emptied when it is deleted).
+    company_name = models.CharField(_("company (recorded)"), max_length=200, blank=True)
+    vehicle_plate = models.CharField(_("vehicle (recorded)"), max_length=20, blank=True)
+    badge_rfid = models.CharField(_("badge RFID (recorded)"), max_length=64, blank=True)
+    badge_visual_number = models.CharField(
+        _("visual badge number (recorded)"), max_length=64, blank=True
+    )
+    usage = models.CharField(_("usage"), max_length=16, choices=BadgeUsage.choices, blank=True)
+    badge_mode = models.CharField(
+        _("badge mode"), max_length=16, choices=BadgeMode.choices, blank=True
+    )
+    # The station's owner when the session started: it sees the session while no company is
+    # attributed (open-charge, unknown tags), even if the station changes hands later.
+    station_company = models.ForeignKey(
+        "fleet.Company",
+        verbose_name=_("station's company"),
+        on_delete=models.SET_NULL,
+        related_name="station_sessions",
+        null=True,
+        blank=True,
+    )
+    station_company_name = models.CharField(
+        _("station's company (recorded)"), max_length=200, blank=True
+    )
     auth_method = models.CharField(
         _("authorization method"), max_length=16, choices=AuthMethod.choices, blank=True
     )
@@ -394,6 +467,16 @@ class ChargingSession(models.Model):
 
     objects = ChargingSessionQuerySet.as_manager()
 
+    # Copied from the badge, vehicle and company when the session is attributed.
+    RECORDED_ATTRIBUTION = (
+        "company_name",
+        "vehicle_plate",
+        "badge_rfid",
+        "badge_visual_number",
+        "usage",
+        "badge_mode",
+    )
+
     class Meta:
         ordering = ["-started_at"]
         verbose_name = _("charging session")
@@ -425,6 +508,25 @@ class ChargingSession(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.transaction_id} {self.station.charge_point_id}/{self.connector_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Whatever creates a session (the gateway's services, fixtures), it starts recorded.
+        if self._state.adding:
+            self.record_attribution()
+            self.station_company_id = self.station.company_id
+            self.station_company_name = self.station.company.name
+        super().save(*args, **kwargs)
+
+    def record_attribution(self) -> None:
+        """Record what the session's badge, vehicle and company are now (at its start, or
+        when an OCPP 2.0.1 token first attributes it): history reads this, never them."""
+        badge, vehicle, company = self.badge, self.vehicle, self.company
+        self.badge_rfid = badge.rfid if badge else ""
+        self.badge_visual_number = badge.visual_number if badge else ""
+        self.usage = badge.usage if badge else ""
+        self.badge_mode = badge.mode if badge else ""
+        self.vehicle_plate = vehicle.license_plate if vehicle else ""
+        self.company_name = company.name if company else ""
 
     @property
     def is_authorized(self) -> bool:
@@ -798,6 +900,8 @@ class AutochargeProfile(models.Model):
     )
     notes = models.TextField(_("notes"), blank=True)
 
+    history = tracked()
+
     class Meta:
         ordering = ["vendor", "model", "firmware_version"]
         verbose_name = _("Autocharge profile")
@@ -839,6 +943,8 @@ class AutochargeSetting(models.Model):
     mode = models.CharField(
         _("mode"), max_length=16, choices=SettingMode.choices, default=SettingMode.EQUALS
     )
+
+    history = tracked()
 
     class Meta:
         ordering = ["profile", "id"]

@@ -1,19 +1,18 @@
 """Security events: recorded, then mailed to the station company's contact, at most once per
 kind and station per hour so an attack does not become a mail flood. The mail says what the
-company's staff may read: ``details``, never ``other_companies_details``."""
+company's staff may read (``details``, never ``other_companies_details``); it is queued with the
+event (supervision.outbox) and sent by the job runner, never on the station's thread."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from stations.models import SecurityEvent, SecurityEventKind, Severity, Station
 from supervision import live
+from supervision.outbox import email_queue
 
 NOTIFY_AT_MOST_EVERY = timedelta(hours=1)
 
@@ -48,8 +47,7 @@ def security_event_record(
         notified=notify,
     )
     if notify:
-        # After commit: no mail about an event that was rolled back.
-        transaction.on_commit(lambda: _mail(event, recipient))
+        _queue_mail(event, recipient)  # queued in this transaction: none for an event rolled back
     live.publish(
         "security_event",
         company_id=station.company_id if station is not None else None,
@@ -59,7 +57,7 @@ def security_event_record(
     return event
 
 
-def _mail(event: SecurityEvent, recipient: str) -> None:
+def _queue_mail(event: SecurityEvent, recipient: str) -> None:
     subject = _("[Autocharge supervision] %(kind)s at %(station)s") % {
         "kind": event.get_kind_display(),
         "station": event.station,
@@ -75,4 +73,4 @@ def _mail(event: SecurityEvent, recipient: str) -> None:
         "details": event.details,
         "time": timezone.localtime(event.created_at).isoformat(timespec="seconds"),
     }
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient], fail_silently=True)
+    email_queue(subject=subject, body=body, recipients=[recipient])

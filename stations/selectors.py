@@ -144,6 +144,7 @@ def local_list_wanted(*, station: Station, limit: int) -> tuple[list[LocalListIt
         Badge.objects.enabled()
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .filter(Q(vehicle__isnull=True) | Q(vehicle__active=True))
+        .filter(company__archived_at__isnull=True)
         .filter(Q(company_id=station.company_id) | Q(pk__in=in_groups))
         .annotate(last_here=Subquery(last_here))
         .order_by(F("last_here").desc(nulls_last=True), "rfid")

@@ -47,6 +47,7 @@ from stations.models import (
 )
 from stations.selectors import LocalListItem, profile_vendors
 from supervision import live
+from supervision.history import PasswordChange, record_change
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
 
@@ -336,7 +337,7 @@ def _publish_session(
         station=station.charge_point_id,
         connector_id=session.connector_id,
         transaction_id=session.transaction_id,
-        vehicle=session.vehicle.license_plate if session.vehicle else "",
+        vehicle=session.vehicle_plate,
         **data,
     )
 
@@ -510,7 +511,8 @@ def session_start(
 
 
 def _attribution(decision: Decision) -> dict:
-    """A session's fields that say who charged, and what the station was told about it."""
+    """A session's fields that say who charged, and what the station was told about it (the
+    session records what the badge, vehicle and company are at that moment, for history)."""
     return {
         "badge": decision.badge,
         "vehicle": decision.vehicle,
@@ -948,7 +950,7 @@ def transaction_event_record(
     # charges, and must not make the authorization caches forget the badge.
     changed = ["started_at", "connector_id", "meter_start"]
     if attributing:
-        changed += ["id_tag", *_attribution(decision)]
+        changed += ["id_tag", *_attribution(decision), *ChargingSession.RECORDED_ATTRIBUTION]
     session.save(update_fields=changed)
     if attributing:
         _badge_sessions_changed(session)
@@ -997,6 +999,7 @@ def _decide_event_token(
     session.id_tag = token.id_tag[:64]
     for field, value in _attribution(decision).items():
         setattr(session, field, value)
+    session.record_attribution()
     if decision.accepted:  # as in 1.6: the session starts, for the portal, once authorized
         _publish_session("session_started", session=session, station=station)
     return decision
@@ -1331,6 +1334,10 @@ def station_set_password(*, station: Station, password: str | None) -> None:
         password_changed_at=now,
     )
     station.basic_auth_password_hash, station.password_changed_at = encoded, now
+    record_change(
+        station,
+        reason=PasswordChange.PASSWORD_REMOVED if password is None else PasswordChange.PASSWORD_SET,
+    )
 
 
 def station_password_push_outcome(*, station: Station, taken: bool, pushed_at: datetime) -> None:
@@ -1342,11 +1349,13 @@ def station_password_push_outcome(*, station: Station, taken: bool, pushed_at: d
     if taken:
         return
     unchanged = Station.objects.filter(pk=station.pk, password_changed_at__lte=pushed_at)
-    unchanged.exclude(previous_password_hash="").update(
+    restored = unchanged.exclude(previous_password_hash="").update(
         basic_auth_password_hash=F("previous_password_hash"),
         previous_password_hash="",
         password_changed_at=timezone.now(),
     )
+    if restored:
+        record_change(station, reason=PasswordChange.PASSWORD_RESTORED)
 
 
 def station_password_used(

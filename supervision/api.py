@@ -17,7 +17,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from supervision import tenancy
+from supervision import archiving, tenancy
 from supervision.security import ClientAddressThrottle
 
 
@@ -45,7 +45,8 @@ class CompanyScopedSerializerMixin:
             if field.read_only or getattr(relation, "queryset", None) is None:
                 continue
             keep = tenancy.current_pks(instance, field.source or name)
-            relation.queryset = tenancy.scope_choices(relation.queryset, user, keep=keep)
+            choices = archiving.unarchived(relation.queryset)  # unless already pointed at
+            relation.queryset = tenancy.scope_choices(choices, user, keep=keep)
         return fields
 
 

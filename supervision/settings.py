@@ -14,6 +14,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from supervision import log_format
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -66,7 +68,10 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI and ReDoc's files, served by the portal itself (no CDN): /api/v1/docs/.
+    "drf_spectacular_sidecar",
     "axes",
+    "simple_history",
     "supervision",
     "fleet",
     "badges",
@@ -76,6 +81,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Health checks and metrics, before the host check and the HTTPS redirect (ops block below).
+    "supervision.operator_endpoints.operator_endpoints",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -84,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Who changed what, through the admin or the API (after authentication).
+    "supervision.history.ChangeContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its answer.
     "axes.middleware.AxesMiddleware",
@@ -267,8 +276,21 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Companies, vehicles, badges, stations, charging sessions and OCPP logs.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    # One name for the refusal reasons, used by sessions and the message log alike.
-    "ENUM_NAME_OVERRIDES": {"ReasonEnum": "badges.authorization.Reason"},
+    # One name for the refusal reasons, used by sessions and the message log alike, and for a
+    # badge's usage and mode, which sessions record.
+    "ENUM_NAME_OVERRIDES": {
+        "ReasonEnum": "badges.authorization.Reason",
+        "BadgeUsageEnum": "badges.models.BadgeUsage",
+        "BadgeModeEnum": "badges.models.BadgeMode",
+    },
+    # /api/v1/docs/ (Swagger UI) and /api/v1/redoc/ load their files from this server.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "supervision.api_docs.add_field_examples",
+    ],
 }
 
 # --- Authorization -------------------------------------------------------------------------
@@ -349,12 +371,43 @@ AUTOCHARGE_PROBING_WINDOW_MINUTES = env.int("AUTOCHARGE_PROBING_WINDOW_MINUTES",
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="supervision@localhost")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # The ocpp library logs every frame at INFO; our own message log already keeps them.
-    # django-axes logs every start and failed login at INFO; lockouts are warnings.
-    "loggers": {"ocpp": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+# === Operations (issue 18): health, metrics, logs, scheduled jobs ===========================
+# /health/ready: each check answers within this many seconds; the message log is "not keeping
+# up" when its oldest unwritten row has waited longer than HEALTH_LOG_MAX_LAG_SECONDS.
+HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
+HEALTH_LOG_MAX_LAG_SECONDS = env.float("HEALTH_LOG_MAX_LAG_SECONDS", default=30.0)
+# /metrics (Prometheus): answered to these networks, or anywhere with the header
+# `Authorization: Bearer <METRICS_TOKEN>`. PROMETHEUS_MULTIPROC_DIR (read by prometheus-client):
+# several processes on one host report together (ocpp_gateway.metrics).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(network)
+    for network in env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+]
+# The server log: LOG_FORMAT=human (time, level, logger, message) or json (one object a line,
+# with the station's charge_point_id and station_id when a line concerns one); LOG_LEVEL for
+# everything, LOG_LEVELS="ocpp_gateway=DEBUG,django.db.backends=INFO" per logger.
+LOGGING_CONFIG = "supervision.log_format.configure"
+LOGGING = log_format.logging_config(
+    log_format=env.str("LOG_FORMAT", default="human"),
+    root_level=env.str("LOG_LEVEL", default="INFO"),
+    levels=env.str("LOG_LEVELS", default=""),
+)
+# Scheduled jobs (supervision.jobs): run inside the server process (the embedded default), or
+# by `manage.py run_jobs` with JOBS_IN_SERVER=false for the portal processes (run-scaled, the
+# compose file). One runner at a time: the holder of a database lease, renewed every third of
+# JOBS_LEASE_SECONDS, taken over by another runner when not renewed for that long.
+JOBS_IN_SERVER = env.bool("JOBS_IN_SERVER", default=True)
+JOBS_LEASE_SECONDS = env.float("JOBS_LEASE_SECONDS", default=30.0)
+# How often each job runs (seconds).
+JOBS_SECONDS = {
+    "refresh_station_authorizations": env.float(
+        "JOBS_REFRESH_STATION_AUTHORIZATIONS_SECONDS", default=300.0
+    ),
+    "purge_old_records": env.float("JOBS_PURGE_OLD_RECORDS_SECONDS", default=24 * 3600.0),
+    "prune_authorization_changes": env.float(
+        "JOBS_PRUNE_AUTHORIZATION_CHANGES_SECONDS", default=600.0
+    ),
+    "send_emails": env.float("JOBS_SEND_EMAILS_SECONDS", default=5.0),
 }
+# === End of operations ======================================================================

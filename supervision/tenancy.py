@@ -9,6 +9,7 @@ company. The admin (``supervision.admin``) and the API (``supervision.api``) bot
 Sessions follow one rule: a company sees the sessions attributed to it, wherever its vehicles
 charged, and the anonymous sessions at its own stations, but never another company's sessions
 at its stations (a station owner must not learn which vehicles of other companies charge there).
+Both read what the session recorded at its start, not the station's or the badge's owner now.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ def _at_own_station(company: Company) -> Q:
 
 
 def _sessions(company: Company) -> Q:
-    """Attributed to the company, or anonymous at its stations: a station owner never sees
-    which vehicles of other companies charge there."""
-    return Q(company=company) | Q(station__company=company, company__isnull=True)
+    """Attributed to the company, or anonymous at its stations, both as recorded when the
+    session started: a station owner never sees which vehicles of other companies charge there,
+    not even once that company is deleted (its name stays recorded, the session anonymous to
+    nobody)."""
+    return Q(company=company) | Q(station_company=company, company_name="")
 
 
 def _meter_values(company: Company) -> Q:
@@ -133,9 +136,10 @@ def scope(queryset: QuerySet, user) -> QuerySet:
 def scope_choices(queryset: QuerySet, user, *, keep: Iterable = ()) -> QuerySet:
     """The rows ``user`` may point a relation at: those they see, plus ``keep``, the rows the
     object already points at (a superuser may have linked a partner's station to a company's
-    group; its staff keep that link, or remove it, but cannot add another)."""
+    group; its staff keep that link, or remove it, but cannot add another; and anyone keeps a
+    link to a record archived since)."""
     if is_superuser(user):
-        return queryset
+        return including(queryset, keep)
     return including(scope(queryset, user), keep)
 
 

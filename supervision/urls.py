@@ -15,6 +15,7 @@ from stations.api.views import (
     UnknownVehicleViewSet,
 )
 from supervision.api import ObtainStaffToken
+from supervision.api_docs import Redoc, SwaggerUi
 
 router = DefaultRouter()
 router.register("companies", CompanyViewSet)
@@ -37,6 +38,8 @@ router.register("sites", SiteViewSet)
 api_v1 = [
     path("auth/token/", ObtainStaffToken.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SwaggerUi.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", Redoc.as_view(url_name="api-schema"), name="api-redoc"),
     *router.urls,
 ]
 

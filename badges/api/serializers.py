@@ -51,6 +51,7 @@ class BadgeSerializer(
             "mac",
             "enrolled_via",
             "enrolled_by",
+            "archived_at",
             "created_at",
             "updated_at",
             "acknowledge_shared_mac",

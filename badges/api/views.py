@@ -14,6 +14,8 @@ from supervision.api import (
     DeletedThroughServiceMixin,
     ProtectedDestroyMixin,
 )
+from supervision.archiving_api import ArchiveInsteadOfDestroyMixin
+from supervision.history_api import ChangeHistoryViewSetMixin
 
 
 def filter_id_tag(queryset, name: str, value: str):
@@ -35,6 +37,8 @@ class BadgeFilter(django_filters.FilterSet):
 
 class BadgeViewSet(
     CompanyScopedViewSetMixin,
+    ChangeHistoryViewSetMixin,
+    ArchiveInsteadOfDestroyMixin,
     ProtectedDestroyMixin,
     DeletedThroughServiceMixin,
     viewsets.ModelViewSet,

@@ -14,7 +14,15 @@ class CompanySerializer(
 ):
     class Meta:
         model = Company
-        fields = ["id", "name", "address", "contact_email", "phone", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "address",
+            "contact_email",
+            "phone",
+            "archived_at",
+            "created_at",
+        ]
 
     def save_through(self, instance, many_to_many):
         return services.company_save(company=instance)
@@ -38,6 +46,7 @@ class VehicleSerializer(
             "description",
             "charging_priority",
             "active",
+            "archived_at",
             "created_at",
         ]
 

@@ -8,10 +8,14 @@ from supervision.api import (
     DeletedThroughServiceMixin,
     ProtectedDestroyMixin,
 )
+from supervision.archiving_api import ArchiveInsteadOfDestroyMixin
+from supervision.history_api import ChangeHistoryViewSetMixin
 
 
 class CompanyViewSet(
     CompanyScopedViewSetMixin,
+    ChangeHistoryViewSetMixin,
+    ArchiveInsteadOfDestroyMixin,
     ProtectedDestroyMixin,
     DeletedThroughServiceMixin,
     viewsets.ModelViewSet,
@@ -26,6 +30,8 @@ class CompanyViewSet(
 
 class VehicleViewSet(
     CompanyScopedViewSetMixin,
+    ChangeHistoryViewSetMixin,
+    ArchiveInsteadOfDestroyMixin,
     ProtectedDestroyMixin,
     DeletedThroughServiceMixin,
     viewsets.ModelViewSet,
@@ -40,6 +46,7 @@ class VehicleViewSet(
 
 class AuthorizationGroupViewSet(
     CompanyScopedViewSetMixin,
+    ChangeHistoryViewSetMixin,
     ProtectedDestroyMixin,
     DeletedThroughServiceMixin,
     viewsets.ModelViewSet,

@@ -92,6 +92,7 @@ class StationSerializer(
             "max_power_kw",
             "rejects_profiles",
             "connectors",
+            "archived_at",
             "created_at",
         ]
         # The station itself reports these, at BootNotification and while connected, and the
@@ -216,6 +217,13 @@ class ChargingSessionSerializer(serializers.ModelSerializer):
             "badge",
             "vehicle",
             "company",
+            "badge_rfid",
+            "badge_visual_number",
+            "usage",
+            "badge_mode",
+            "vehicle_plate",
+            "company_name",
+            "station_company_name",
             "auth_method",
             "authorization_status",
             "authorization_reason",

@@ -50,10 +50,14 @@ from supervision.api import (
     action_permission,
     service_errors,
 )
+from supervision.archiving_api import ArchiveInsteadOfDestroyMixin
+from supervision.history_api import ChangeHistoryViewSetMixin
 
 
 class StationViewSet(
     CompanyScopedViewSetMixin,
+    ChangeHistoryViewSetMixin,
+    ArchiveInsteadOfDestroyMixin,
     ProtectedDestroyMixin,
     DeletedThroughServiceMixin,
     viewsets.ModelViewSet,
@@ -161,7 +165,10 @@ class SecurityEventViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelView
 
 
 class AutochargeProfileViewSet(
-    CompanyScopedViewSetMixin, DeletedThroughServiceMixin, viewsets.ModelViewSet
+    CompanyScopedViewSetMixin,
+    ChangeHistoryViewSetMixin,
+    DeletedThroughServiceMixin,
+    viewsets.ModelViewSet,
 ):
     """How each vendor's stations turn Autocharge on (product knowledge, the same for every
     company: staff read it, superusers change it). Its settings are their own resource."""
@@ -174,7 +181,9 @@ class AutochargeProfileViewSet(
         autocharge_profile_delete(profile=instance)
 
 
-class AutochargeSettingViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
+class AutochargeSettingViewSet(
+    CompanyScopedViewSetMixin, ChangeHistoryViewSetMixin, viewsets.ModelViewSet
+):
     """One configuration key (OCPP 1.6) or device-model component and variable (OCPP 2.0.1)
     that a profile sets."""
 

@@ -31,6 +31,7 @@ BADGE_FIELDS = {
     "mac",
     "enrolled_via",
     "enrolled_by",
+    "archived_at",
     "created_at",
     "updated_at",
 }

@@ -12,7 +12,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-COMPANY_FIELDS = {"id", "name", "address", "contact_email", "phone", "created_at"}
+COMPANY_FIELDS = {"id", "name", "address", "contact_email", "phone", "archived_at", "created_at"}
 VEHICLE_FIELDS = {
     "id",
     "company",
@@ -23,6 +23,7 @@ VEHICLE_FIELDS = {
     "description",
     "charging_priority",
     "active",
+    "archived_at",
     "created_at",
 }
 GROUP_FIELDS = {"id", "name", "company", "stations", "description"}

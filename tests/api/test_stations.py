@@ -41,6 +41,7 @@ STATION_FIELDS = {
     "rejects_profiles",
     "connectors",
     "has_password",
+    "archived_at",
     "created_at",
 }
 SESSION_FIELDS = {
@@ -52,6 +53,13 @@ SESSION_FIELDS = {
     "badge",
     "vehicle",
     "company",
+    "badge_rfid",
+    "badge_visual_number",
+    "usage",
+    "badge_mode",
+    "vehicle_plate",
+    "company_name",
+    "station_company_name",
     "auth_method",
     "authorization_status",
     "authorization_reason",
@@ -241,6 +249,9 @@ class TestSessions:
         assert rows[1]["badge"] == badge.pk
         assert rows[1]["vehicle"] == badge.vehicle_id
         assert rows[1]["company"] == badge.company_id
+        assert rows[1]["badge_rfid"] == badge.rfid
+        assert rows[1]["company_name"] == badge.company.name
+        assert rows[0]["station_company_name"] == station.company.name
         assert rows[1]["station"] == station.pk
         assert rows[1]["auth_method"] == "autocharge"
         assert rows[0]["auth_method"] == "open"

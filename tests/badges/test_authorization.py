@@ -217,6 +217,13 @@ def test_a_disabled_badge_is_blocked(station, owner):
     assert decision.expires_at is None
 
 
+def test_a_badge_of_an_archived_company_is_blocked(station, owner):
+    owner.archived_at = NOW - timedelta(days=1)
+    decision = decide(facts(station, vehicle_badge(owner)))
+    assert decision.status == AuthorizationStatus.BLOCKED
+    assert decision.reason == Reason.COMPANY_ARCHIVED
+
+
 @pytest.mark.parametrize(
     "expires_in",
     [timedelta(0), -timedelta(seconds=1), -timedelta(days=365)],

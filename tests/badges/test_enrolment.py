@@ -29,6 +29,7 @@ from stations.enrolment import (
 )
 from stations.models import ChargingSession, SecurityEvent
 from stations.services import connector_update_status
+from supervision.outbox import emails_send
 from tests.factories import (
     AuthorizationGroupFactory,
     BadgeFactory,
@@ -412,6 +413,9 @@ def test_a_vid_charging_elsewhere_is_concurrent_and_mailed_once_an_hour(station,
         ("concurrent_vid", "critical", False),
     ]
     assert events[0].details["charging_at"] == ["ELSEWHERE"]
+    # Queued with the event, sent by the job runner: not on the station's thread.
+    assert mail.outbox == []
+    assert emails_send() == 1
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [station.company.contact_email]
     assert TAG in mail.outbox[0].body

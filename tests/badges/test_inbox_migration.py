@@ -5,31 +5,16 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from badges.models import InboxStatus, UnknownVehicle, VehicleSighting
 from fleet.models import StaffMembership
 from tests.factories import BadgeFactory, CompanyFactory, StationFactory, VehicleFactory
+from tests.migrations import latest, migrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("badges", "0006_unknown_vehicle_company")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
-
-
-def latest():
-    return [
-        ("badges", name)
-        for _, name in MigrationExecutor(connection).loader.graph.leaf_nodes("badges")
-    ]
 
 
 @pytest.fixture

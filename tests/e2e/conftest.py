@@ -49,6 +49,9 @@ class Server:
             **os.environ,
             "DATABASE_URL": database_url,
             "DJANGO_SETTINGS_MODULE": "supervision.settings",
+            # No scheduled jobs unless a test asks: a runner in the suite's long-lived servers
+            # would hold the jobs' lease (and send the mails) in the place of the test's own.
+            "JOBS_IN_SERVER": "false",
             **settings,
         }
         self.process: subprocess.Popen | None = None

@@ -145,7 +145,7 @@ def test_invalid_frames_write_one_line_each_and_never_a_traceback(server_url, st
     assert answers[-1][:2] == [3, "ok"]
     lines = log.new_lines()
     assert not [line for line in lines if "Traceback" in line or "Exception in" in line]
-    station_lines = [line for line in lines if line.startswith("E2E-EDGE-1: ")]
+    station_lines = [line for line in lines if ": E2E-EDGE-1: " in line]
     assert len(station_lines) == len(INVALID_16), "\n".join(lines)
     assert "E2E-EDGE-1: Authorize i4 answered with TypeConstraintViolation: " in "\n".join(lines)
 
@@ -180,7 +180,7 @@ def test_invalid_ocpp_201_frames_write_one_line_each_and_never_a_traceback(serve
     ]
     lines = log.new_lines()
     assert not [line for line in lines if "Traceback" in line or "Exception in" in line]
-    assert len([line for line in lines if line.startswith("E2E-EDGE-1: ")]) == len(frames)
+    assert len([line for line in lines if ": E2E-EDGE-1: " in line]) == len(frames)
 
 
 def test_the_api_of_the_real_server_refuses_a_station_id_with_a_slash_or_non_ascii(server_url):

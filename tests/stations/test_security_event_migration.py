@@ -2,27 +2,14 @@
 read them, run for real (back to 0014, old rows, forward)."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from stations.models import SecurityEvent
 from tests.factories import BadgeFactory, CompanyFactory, StationFactory, VehicleFactory
+from tests.migrations import latest, migrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("stations", "0014_security_event_other_companies_details")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
-
-
-def latest():
-    graph = MigrationExecutor(connection).loader.graph
-    return [("stations", name) for _, name in graph.leaf_nodes("stations")]
 
 
 def test_old_events_keep_only_the_station_company_facts_in_their_details():

@@ -19,6 +19,17 @@ SUPERUSERS_ONLY = {
     "fleet.staffmembership",
     "badges.authorizationchange",  # the authorization caches' journal, never shown
     "ocpp_gateway.serverprocess",  # the server's own processes: no company's
+    # The change history's tables: read only through their object, as scoped as it
+    # (``supervision.history``), never listed on their own.
+    "fleet.historicalcompany",
+    "fleet.historicalvehicle",
+    "fleet.historicalauthorizationgroup",
+    "fleet.historicalauthorizationgroup_stations",
+    "badges.historicalbadge",
+    "badges.historicalbadge_groups",
+    "stations.historicalstation",
+    "stations.historicalautochargeprofile",
+    "stations.historicalautochargesetting",
 }
 
 
