@@ -19,6 +19,7 @@ from stations.models import (
     ChargingSession,
     ConnectionState,
     LoadBalancingDecision,
+    MeterValue,
     Site,
     Station,
     StationChargingProfile,
@@ -234,8 +235,6 @@ def held_limits(*, site: Site, purpose: str) -> dict[tuple[int, int], Decimal | 
 def site_power_now(*, site: Site) -> dict[str, Any]:
     """The site's power now against its limit, per charging connector: the last power reading
     of each open session (W), and the limit it holds."""
-    from stations.models import MeterValue  # the big table: only this read needs it
-
     rows = []
     limits = held_limits(site=site, purpose=ChargingProfilePurpose.TX)
     for connector in site_charging_connectors(site=site):

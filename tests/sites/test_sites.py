@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
+from ocpp_gateway.smart_charging import site_rebalance
 from stations import sites
 from stations.models import LoadBalancingDecision, Site, Station
 from stations.services import session_start
@@ -145,8 +146,6 @@ def test_portal_site_page_shows_power_and_decisions_in_english_and_french(
         meter_start=0,
         started_at=timezone.now() - timedelta(minutes=5),
     )
-    from ocpp_gateway.smart_charging import site_rebalance
-
     site_rebalance(site_id=alpha_site.pk, trigger="test")
     page = alpha_client.get(f"/sites/{alpha_site.pk}/").content.decode()
     assert "Load balancing decisions" in page and "100000 W" in page
