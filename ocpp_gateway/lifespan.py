@@ -26,6 +26,7 @@ from ocpp_gateway.commands import commands_fail_unreachable, commands_undelivere
 from ocpp_gateway.local_stations import local_stations
 from ocpp_gateway.log_writer import writer
 from stations.models import CloseReason
+from stations.reservations import reservations_expire
 from stations.services import station_connection_reclaim
 
 logger = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ class Housekeeping:
             if connection is not None:
                 connection.runner.submit_command(command_id)
         await _in_thread(commands_fail_unreachable, older_than=_UNREACHABLE_AFTER)
+        await _in_thread(reservations_expire)  # they stopped holding already; this says so
 
     async def _watch_redis(self) -> None:
         import redis.asyncio as redis
