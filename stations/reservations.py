@@ -14,7 +14,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,9 +34,10 @@ _ANSWERED = {
 _HOLDING = (ReservationStatus.REQUESTED, ReservationStatus.ACCEPTED)
 
 
-def stations_chargeable_by(company) -> Q:
+def stations_chargeable_by(company) -> QuerySet[Station]:
     """The stations where ``company``'s badges may charge: its own, and its groups'."""
-    return Q(company=company) | Q(authorization_groups__company=company)
+    chargeable = Q(company=company) | Q(authorization_groups__company=company)
+    return Station.objects.filter(pk__in=Station.objects.filter(chargeable).values("pk"))
 
 
 def _check(
@@ -49,7 +50,7 @@ def _check(
         errors["connector_id"] = _("A connector id is 0 (any connector) or more.")
     if badge.state != BadgeState.ENABLED or badge.is_expired(timezone.now()):
         errors["badge"] = _("Only an enabled badge that has not expired can reserve.")
-    elif not Station.objects.filter(stations_chargeable_by(badge.company), pk=station.pk).exists():
+    elif not stations_chargeable_by(badge.company).filter(pk=station.pk).exists():
         errors["badge"] = _("This badge may not charge at this station.")
     if connector_type and station.ocpp_version != OcppVersion.V201:
         errors["connector_type"] = _("Only OCPP 2.0.1 stations reserve by connector type.")
