@@ -135,7 +135,7 @@ def reservation_ended_by_station(*, station: Station, reservation_id: int, updat
     where = Q(station=station, reservation_id=reservation_id)
     if update == "Expired":
         return bool(_move(where, to=ReservationStatus.EXPIRED))
-    return bool(_move(where, to=ReservationStatus.CANCELLED, detail=_("Removed by the station.")))
+    return bool(_move(where, to=ReservationStatus.CANCELLED, detail="Removed by the station."))
 
 
 @transaction.atomic
