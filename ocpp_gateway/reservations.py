@@ -6,13 +6,14 @@ Synchronous services, like ``operations``: the admin and the REST API call them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from badges.identifiers import mac_of
-from badges.models import Badge, Reservation
+from badges.models import Badge, Reservation, ReservationStatus
 from ocpp_gateway.commands import StationNotConnected, command_send, protocol_of
 from ocpp_gateway.models import Command, CommandAction, CommandState
 from ocpp_gateway.v16.conversions import format_timestamp
@@ -20,6 +21,8 @@ from stations import reservations
 from stations.models import OcppVersion, Station
 
 RESERVATION_ACTIONS = {CommandAction.RESERVE_NOW, CommandAction.CANCEL_RESERVATION}
+# The ReserveNow of a reservation is among the station's first few after the reservation.
+RESERVE_NOW_SEARCHED = 20
 
 
 def _id_token(badge: Badge) -> dict[str, str]:
@@ -98,6 +101,32 @@ def cancel(*, reservation: Reservation, requested_by=None) -> Command | None:
         )
     except StationNotConnected:
         return None
+
+
+def reservations_settle_lost(*, older_than: timedelta) -> int:
+    """Fail the reservations still ``requested`` after ``older_than`` whose ReserveNow ended
+    without going through ``record_answer``: failed because the station left, or never
+    delivered. Their reservation would otherwise hold until its end. Reads first: the sweep
+    runs every few seconds."""
+    waiting = list(
+        Reservation.objects.filter(
+            status=ReservationStatus.REQUESTED, created_at__lt=timezone.now() - older_than
+        ).values_list("station_id", "reservation_id", "created_at")
+    )
+    settled = 0
+    for station_id, reservation_id, created_at in waiting:
+        sent = Command.objects.filter(
+            station_id=station_id,
+            action=CommandAction.RESERVE_NOW,
+            created_at__gte=created_at,
+        ).order_by("created_at", "pk")[:RESERVE_NOW_SEARCHED]
+        for command in sent.select_related("station"):
+            if reservation_id in (command.payload.get("reservationId"), command.payload.get("id")):
+                if command.state in (CommandState.FAILED, CommandState.TIMEOUT):
+                    record_answer(command)
+                    settled += 1
+                break
+    return settled
 
 
 def record_answer(command: Command) -> None:

@@ -11,7 +11,8 @@ from rest_framework.test import APIClient
 
 from badges.models import Reservation, ReservationStatus
 from ocpp_gateway.models import Command, CommandState
-from ocpp_gateway.reservations import record_answer, reserve
+from ocpp_gateway.commands import commands_fail
+from ocpp_gateway.reservations import record_answer, reservations_settle_lost, reserve
 from stations.models import ConnectionState, OcppVersion
 from stations.reservations import reservations_expire
 from tests.factories import AuthorizationGroupFactory, BadgeFactory, StationFactory
@@ -189,6 +190,19 @@ def test_a_reservation_with_no_answer_is_failed(station, badge):
     record_answer(command)
     reservation.refresh_from_db()
     assert (reservation.status, reservation.detail) == ("failed", "No answer within 30 s.")
+
+
+def test_a_reserve_now_lost_with_its_connection_fails_its_reservation(station, badge):
+    reservation = reserve(
+        station=station, badge=badge, connector_id=1, expires_at=timezone.now() + timedelta(hours=1)
+    )
+    # Still on its way: the reservation waits for the answer.
+    assert reservations_settle_lost(older_than=timedelta(0)) == 0
+    commands_fail(command_ids=[Command.objects.get().pk], detail="The station disconnected.")
+    assert reservations_settle_lost(older_than=timedelta(minutes=1)) == 0  # not yet that old
+    assert reservations_settle_lost(older_than=timedelta(0)) == 1
+    reservation.refresh_from_db()
+    assert (reservation.status, reservation.detail) == ("failed", "The station disconnected.")
 
 
 def test_the_sweep_marks_reservations_past_their_end_expired(station, badge):
