@@ -14,10 +14,15 @@ from ocpp_gateway.reservations import cancel, reserve
 from stations.models import Station
 from stations.reservations import stations_chargeable_by
 from supervision import tenancy
-from supervision.api import CompanyScopedViewSetMixin, action_permission, service_errors
+from supervision.api import (
+    CompanyScopedSerializerMixin,
+    CompanyScopedViewSetMixin,
+    action_permission,
+    service_errors,
+)
 
 
-class ReservationSerializer(serializers.ModelSerializer):
+class ReservationSerializer(CompanyScopedSerializerMixin, serializers.ModelSerializer):
     """A reservation. Written: ``station`` (one where the badge's company may charge),
     ``connector_id`` (0: any connector), ``badge`` (one of the company's), ``expires_at``
     and, for OCPP 2.0.1 stations, ``connector_type``; the rest is read-only."""
@@ -53,10 +58,10 @@ class ReservationSerializer(serializers.ModelSerializer):
         extra_kwargs = {"connector_id": {"min_value": 0}}
 
     def get_fields(self):
-        fields = super().get_fields()
+        fields = super().get_fields()  # the company's badges and stations
         user = getattr(self.context.get("request"), "user", None)
-        fields["badge"].queryset = tenancy.scope(Badge.objects.all(), user)
         if not tenancy.is_superuser(user):
+            # Not only its own stations: also those its groups may charge at.
             fields["station"].queryset = stations_chargeable_by(tenancy.company_of(user))
         return fields
 
