@@ -24,6 +24,7 @@ from badges.models import (
     BadgeUsage,
     autocharge_description_prefix,
 )
+from ocpp_gateway import reservations_admin  # noqa: F401  (registers the reservations admin)
 from ocpp_gateway.commands import (
     CommandInvalid,
     StationNotConnected,

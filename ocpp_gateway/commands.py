@@ -55,6 +55,9 @@ ACTIONS: dict[str, list[CommandAction]] = {
         CommandAction.SEND_LOCAL_LIST,
         CommandAction.GET_LOCAL_LIST_VERSION,
         CommandAction.DATA_TRANSFER,
+        # Reservations
+        CommandAction.RESERVE_NOW,
+        CommandAction.CANCEL_RESERVATION,
     ],
     OcppVersion.V201: [
         CommandAction.GET_VARIABLES,
@@ -71,6 +74,9 @@ ACTIONS: dict[str, list[CommandAction]] = {
         CommandAction.GET_LOCAL_LIST_VERSION,
         CommandAction.CHANGE_AVAILABILITY,
         CommandAction.DATA_TRANSFER,
+        # Reservations
+        CommandAction.RESERVE_NOW,
+        CommandAction.CANCEL_RESERVATION,
     ],
 }
 

@@ -127,6 +127,10 @@ class CommandAction(models.TextChoices):
     REQUEST_START_TRANSACTION = "RequestStartTransaction", "RequestStartTransaction"
     REQUEST_STOP_TRANSACTION = "RequestStopTransaction", "RequestStopTransaction"
     GET_TRANSACTION_STATUS = "GetTransactionStatus", "GetTransactionStatus"
+    # --- Reservations (1.6 Reservation profile, 2.0.1 block H): both protocols. ---
+    RESERVE_NOW = "ReserveNow", "ReserveNow"
+    CANCEL_RESERVATION = "CancelReservation", "CancelReservation"
+    # --- end of reservations ---
 
 
 class CommandState(models.TextChoices):

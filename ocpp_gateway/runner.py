@@ -21,7 +21,7 @@ from channels.db import database_sync_to_async
 from django.db import transaction
 from ocpp.charge_point import camel_to_snake_case
 
-from ocpp_gateway import commands, procedures
+from ocpp_gateway import commands, procedures, reservations
 from ocpp_gateway.charge_point import GatewayChargePoint
 from ocpp_gateway.configuration import ConfigurationDialect
 from ocpp_gateway.connection import LoggedConnection
@@ -224,6 +224,8 @@ def finish_and_record(
                 taken=state == CommandState.ACCEPTED,
                 pushed_at=command.created_at,
             )
+    if finished and command.action in reservations.RESERVATION_ACTIONS:
+        reservations.record_answer(command)
     if not finished or state != CommandState.ACCEPTED:
         return finished
     if command.action == CommandAction.GET_CONFIGURATION:

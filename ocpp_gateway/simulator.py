@@ -87,6 +87,7 @@ class SimulatedStation(ChargePoint):
         configuration: dict[str, str] | None = None,
         reject_changes: bool = False,
         reboot_required: bool = False,
+        reservation_answer: str = "Accepted",
         **options,
     ) -> None:
         super().__init__(id, connection, **options)
@@ -96,6 +97,8 @@ class SimulatedStation(ChargePoint):
         self.configuration.update({key: (value, True) for key, value in READ_ONLY_KEYS.items()})
         self.reject_changes = reject_changes
         self.reboot_required = reboot_required
+        self.reservation_answer = reservation_answer  # to ReserveNow: Accepted, Occupied…
+        self.reservations: set[int] = set()
         self.local_list_version = 0
         self.local_list: dict[str, dict] = {}
         self.received: list[tuple[str, dict[str, Any]]] = []
@@ -197,6 +200,20 @@ class SimulatedStation(ChargePoint):
     def on_data_transfer(self, **payload):
         self.received.append((Action.data_transfer, payload))
         return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)
+
+    @on(Action.reserve_now)
+    def on_reserve_now(self, reservation_id: int, **payload):
+        self.received.append((Action.reserve_now, {"reservation_id": reservation_id, **payload}))
+        if self.reservation_answer == "Accepted":
+            self.reservations.add(reservation_id)
+        return call_result.ReserveNow(status=self.reservation_answer)
+
+    @on(Action.cancel_reservation)
+    def on_cancel_reservation(self, reservation_id: int):
+        self.received.append((Action.cancel_reservation, {"reservation_id": reservation_id}))
+        known = reservation_id in self.reservations
+        self.reservations.discard(reservation_id)
+        return call_result.CancelReservation(status="Accepted" if known else "Rejected")
 
 
 class OnlineStation:

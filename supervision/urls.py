@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from badges.api.views import BadgeViewSet, PairingWindowViewSet, SharedMacModelViewSet
 from fleet.api.views import AuthorizationGroupViewSet, CompanyViewSet, VehicleViewSet
+from ocpp_gateway.api.reservations import ReservationViewSet
 from ocpp_gateway.api.views import CommandViewSet, OcppMessageViewSet, OperatedStationViewSet
 from stations.api.views import (
     AutochargeProfileViewSet,
@@ -32,6 +33,7 @@ router.register("shared-mac-models", SharedMacModelViewSet)
 router.register("commands", CommandViewSet)
 router.register("autocharge-profiles", AutochargeProfileViewSet)
 router.register("autocharge-settings", AutochargeSettingViewSet)
+router.register("reservations", ReservationViewSet)
 
 api_v1 = [
     path("auth/token/", ObtainStaffToken.as_view(), name="api-token"),

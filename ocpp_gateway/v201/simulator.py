@@ -57,11 +57,14 @@ class SimulatedStation201(ChargePoint):
         *,
         variables: dict[tuple[str, str], tuple[str | None, str]] | None = None,
         reject_changes: bool = False,
+        reservation_answer: str = "Accepted",
         **options,
     ) -> None:
         super().__init__(id, connection, **options)
         self.variables = {**DEVICE_MODEL, **(variables or {})}
         self.reject_changes = reject_changes
+        self.reservation_answer = reservation_answer  # to ReserveNow: Accepted, Occupied…
+        self.reservations: set[int] = set()
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.seq_no = itertools.count()
         self._tasks: set[asyncio.Task] = set()
@@ -198,6 +201,20 @@ class SimulatedStation201(ChargePoint):
     def on_data_transfer(self, **payload):
         self.received.append((Action.data_transfer, payload))
         return call_result.DataTransfer(status="UnknownVendorId")
+
+    @on(Action.reserve_now)
+    def on_reserve_now(self, id: int, **payload):
+        self.received.append((Action.reserve_now, {"id": id, **payload}))
+        if self.reservation_answer == "Accepted":
+            self.reservations.add(id)
+        return call_result.ReserveNow(status=self.reservation_answer)
+
+    @on(Action.cancel_reservation)
+    def on_cancel_reservation(self, reservation_id: int):
+        self.received.append((Action.cancel_reservation, {"reservation_id": reservation_id}))
+        known = reservation_id in self.reservations
+        self.reservations.discard(reservation_id)
+        return call_result.CancelReservation(status="Accepted" if known else "Rejected")
 
     # --- What a station sends -----------------------------------------------------------------
 

@@ -49,6 +49,14 @@ MINIMAL_PAYLOADS = {
     "SendLocalList": {"listVersion": 3, "updateType": "Full", "localAuthorizationList": []},
     "GetLocalListVersion": {},
     "DataTransfer": {"vendorId": "com.example", "messageId": "ping", "data": "{}"},
+    # Reservations
+    "ReserveNow": {
+        "connectorId": 1,
+        "expiryDate": "2030-01-01T00:00:00Z",
+        "idTag": "VID:A014310E004E",
+        "reservationId": 1,
+    },
+    "CancelReservation": {"reservationId": 1},
 }
 MINIMAL_PAYLOADS_201 = {
     "GetVariables": {
@@ -80,6 +88,13 @@ MINIMAL_PAYLOADS_201 = {
     "GetLocalListVersion": {},
     "ChangeAvailability": {"operationalStatus": "Inoperative"},
     "DataTransfer": {"vendorId": "com.example"},
+    # Reservations
+    "ReserveNow": {
+        "id": 1,
+        "expiryDateTime": "2030-01-01T00:00:00Z",
+        "idToken": {"idToken": "A014310E004E", "type": "MacAddress"},
+    },
+    "CancelReservation": {"reservationId": 1},
 }
 
 
