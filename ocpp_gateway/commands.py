@@ -55,6 +55,9 @@ ACTIONS: dict[str, list[CommandAction]] = {
         CommandAction.SEND_LOCAL_LIST,
         CommandAction.GET_LOCAL_LIST_VERSION,
         CommandAction.DATA_TRANSFER,
+        # firmware and diagnostics (issue #17)
+        CommandAction.UPDATE_FIRMWARE,
+        CommandAction.GET_DIAGNOSTICS,
     ],
     OcppVersion.V201: [
         CommandAction.GET_VARIABLES,
@@ -71,6 +74,9 @@ ACTIONS: dict[str, list[CommandAction]] = {
         CommandAction.GET_LOCAL_LIST_VERSION,
         CommandAction.CHANGE_AVAILABILITY,
         CommandAction.DATA_TRANSFER,
+        # firmware and diagnostics (issue #17)
+        CommandAction.UPDATE_FIRMWARE,
+        CommandAction.GET_LOG,
     ],
 }
 
@@ -82,6 +88,9 @@ _SUCCESS_STATUSES = {
     CommandAction.CHANGE_CONFIGURATION: {"Accepted", "RebootRequired"},
     CommandAction.SET_VARIABLES: {"Accepted", "RebootRequired"},
     CommandAction.RESET: {"Accepted", "Scheduled"},  # 2.0.1: after the running transaction
+    # 2.0.1: accepted, cancelling the update or upload under way (L01.FR.24, N01.FR.12).
+    CommandAction.UPDATE_FIRMWARE: {"Accepted", "AcceptedCanceled"},
+    CommandAction.GET_LOG: {"Accepted", "AcceptedCanceled"},
 }
 _ACCEPTED = {"Accepted"}
 # RemoteStartTransaction's charging profile has decimals the schema checks to one digit.
