@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from ocpp_gateway.commands import (
     CommandInvalid,
@@ -146,7 +147,7 @@ def firmware_campaign_start(
     Raises CommandInvalid, nothing saved, when a station's protocol refuses the order."""
     stations = list(stations)
     if not stations:
-        raise CommandInvalid("The campaign names no station.", field="stations")
+        raise CommandInvalid(gettext("The campaign names no station."), field="stations")
     order = FirmwareOrder.of_campaign(campaign)
     order.check()
     campaign.created_by = requested_by

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from fleet.models import AuthorizationGroup
@@ -36,18 +37,20 @@ class FirmwareCampaignForm(forms.ModelForm):
     and/or an authorization group."""
 
     location = forms.URLField(
-        label=_("firmware location"),
+        label=capfirst(_("firmware location")),
         max_length=512,
         assume_scheme="https",
         help_text=_("Where the stations download it."),
     )
-    vendor = forms.CharField(label=_("vendor"), required=False)
-    model = forms.CharField(label=_("model"), required=False)
+    vendor = forms.CharField(label=capfirst(_("vendor")), required=False)
+    model = forms.CharField(label=capfirst(_("model")), required=False)
     group = forms.ModelChoiceField(
-        label=_("authorization group"), queryset=AuthorizationGroup.objects.all(), required=False
+        label=capfirst(_("authorization group")),
+        queryset=AuthorizationGroup.objects.all(),
+        required=False,
     )
     stations = forms.ModelMultipleChoiceField(
-        label=_("stations"),
+        label=capfirst(_("stations")),
         queryset=Station.objects.all(),
         required=False,
         help_text=_("Chosen stations; if none, those of the vendor, model and group above."),
@@ -91,14 +94,14 @@ class FirmwareCampaignForm(forms.ModelForm):
                 _("No station matches: choose stations, a vendor or a group.")
             )
         if cleaned.get("location") and cleaned.get("retrieve_at"):
+            order = FirmwareOrder(
+                **{field: cleaned.get(field) for field in FirmwareOrder.__dataclass_fields__}
+            )
             try:
-                FirmwareOrder.of_campaign(FirmwareCampaign(**self._order_fields(cleaned))).check()
+                order.check()
             except CommandInvalid as invalid:
                 raise forms.ValidationError(invalid.message) from None
         return cleaned
-
-    def _order_fields(self, cleaned: dict) -> dict:
-        return {name: cleaned.get(name) for name in self.Meta.fields if name != "company"}
 
 
 @admin.register(FirmwareCampaign)
@@ -131,7 +134,9 @@ class FirmwareCampaignAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     def progress_summary(self, campaign: FirmwareCampaign) -> str:
         counts = campaign_progress(campaign)
         return ", ".join(
-            f"{FirmwareProgress(step).label}: {count}" for step, count in counts.items() if count
+            _("%(step)s: %(count)d") % {"step": FirmwareProgress(step).label, "count": count}
+            for step, count in counts.items()
+            if count
         )
 
     @admin.display(description=_("stations"))

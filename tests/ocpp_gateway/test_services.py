@@ -49,6 +49,11 @@ MINIMAL_PAYLOADS = {
     "SendLocalList": {"listVersion": 3, "updateType": "Full", "localAuthorizationList": []},
     "GetLocalListVersion": {},
     "DataTransfer": {"vendorId": "com.example", "messageId": "ping", "data": "{}"},
+    "UpdateFirmware": {
+        "location": "https://example.com/fw.bin",
+        "retrieveDate": "2026-01-01T00:00:00Z",
+    },
+    "GetDiagnostics": {"location": "https://example.com/upload/"},
 }
 MINIMAL_PAYLOADS_201 = {
     "GetVariables": {
@@ -80,6 +85,18 @@ MINIMAL_PAYLOADS_201 = {
     "GetLocalListVersion": {},
     "ChangeAvailability": {"operationalStatus": "Inoperative"},
     "DataTransfer": {"vendorId": "com.example"},
+    "UpdateFirmware": {
+        "requestId": 1,
+        "firmware": {
+            "location": "https://example.com/fw.bin",
+            "retrieveDateTime": "2026-01-01T00:00:00Z",
+        },
+    },
+    "GetLog": {
+        "log": {"remoteLocation": "https://example.com/up/"},
+        "logType": "SecurityLog",
+        "requestId": 1,
+    },
 }
 
 
