@@ -221,3 +221,74 @@ def test_get_diagnostics_of_a_16_station_lands_by_multipart_post_and_the_url_is_
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(again, timeout=10)
     assert refused.value.code == 404
+
+
+class RefusingLogStation(simulator201.SimulatedStation201):
+    @on(Action.get_log)
+    def on_get_log(self, **payload):
+        self.received.append((Action.get_log, payload))
+        return call_result.GetLog(status="Rejected")
+
+    @after(Action.get_log)
+    def after_get_log(self, **_):
+        pass  # refused: nothing to upload
+
+
+def test_tc_n_34_cs_a_refused_log_request_shows_failed(server_url, api):
+    station = StationFactory(charge_point_id="LOG-REFUSED")
+    online = Online201(server_url, station, station_class=RefusingLogStation)
+    try:
+        code, body = api.post("/log-uploads/", {"station": station.pk})
+        assert code == 201, body
+        wait_for(lambda: LogRequest.objects.filter(pk=body["id"], command__state="rejected"))
+    finally:
+        online.close()
+    code, shown = api.request("GET", f"/log-uploads/{body['id']}/")
+    assert (shown["progress"], shown["downloadable"]) == ("failed", False)
+
+
+def test_tc_n_35_cs_a_security_log_lands(server_url, api):
+    station = StationFactory(charge_point_id="LOG-SECURITY")
+    online = Online201(server_url, station)
+    try:
+        code, body = api.post("/log-uploads/", {"station": station.pk, "log_type": "SecurityLog"})
+        assert code == 201, body
+        wait_for(lambda: LogRequest.objects.filter(pk=body["id"], ocpp_status="Uploaded"))
+        (sent,) = online.station.calls(Action.get_log)
+    finally:
+        online.close()
+    assert sent["log_type"] == "SecurityLog"
+    assert LogRequest.objects.get(pk=body["id"]).file_size == len(b"log of LOG-SECURITY\n")
+
+
+class BusyLogStation(simulator201.SimulatedStation201):
+    """Keeps its first upload pending; a second request cancels it (AcceptedCanceled) and is
+    uploaded instead."""
+
+    @on(Action.get_log)
+    def on_get_log(self, **payload):
+        self.received.append((Action.get_log, payload))
+        status = "AcceptedCanceled" if len(self.calls(Action.get_log)) > 1 else "Accepted"
+        return call_result.GetLog(status=status)
+
+    @after(Action.get_log)
+    def after_get_log(self, log: dict, request_id: int, **_):
+        if len(self.calls(Action.get_log)) > 1:
+            self._spawn(self._upload_log(log["remote_location"], request_id))
+
+
+def test_tc_n_36_cs_a_second_request_cancelling_the_first_is_accepted_and_lands(server_url, api):
+    station = StationFactory(charge_point_id="LOG-SECOND")
+    online = Online201(server_url, station, station_class=BusyLogStation)
+    try:
+        _, first = api.post("/log-uploads/", {"station": station.pk})
+        wait_for(lambda: LogRequest.objects.filter(pk=first["id"], command__state="accepted"))
+        _, second = api.post("/log-uploads/", {"station": station.pk})
+        wait_for(lambda: LogRequest.objects.filter(pk=second["id"], ocpp_status="Uploaded"))
+    finally:
+        online.close()
+    second_request = LogRequest.objects.get(pk=second["id"])
+    assert second_request.command.ocpp_status == "AcceptedCanceled"
+    assert second_request.command.state == "accepted" and second_request.file_path
+    _, shown = api.request("GET", f"/log-uploads/{first['id']}/")
+    assert (shown["progress"], shown["downloadable"]) == ("sent", False)
