@@ -162,14 +162,16 @@ def firmware_campaign_start(
 def campaign_stations(
     stations: QuerySet[Station],
     *,
+    company,
     vendor: str = "",
     model: str = "",
     group=None,
     chosen: Iterable[Station] = (),
 ) -> QuerySet[Station]:
-    """The stations a campaign goes to, among ``stations`` (those the user may operate): the
-    chosen ones if any, else those of the vendor (and model) and/or of the authorization
-    group."""
+    """The stations a campaign of ``company`` goes to, among ``stations`` (those the user may
+    operate) of that company: the chosen ones if any, else those of the vendor (and model)
+    and/or of the authorization group."""
+    stations = stations.filter(company=company)
     chosen = [station.pk for station in chosen]
     if chosen:
         return stations.filter(pk__in=chosen)
@@ -214,7 +216,6 @@ def update_progress(update: FirmwareUpdate) -> str:
 
 def campaign_progress(campaign: FirmwareCampaign) -> dict[str, int]:
     """How many of the campaign's stations are at each step, every step named."""
-    counts = Counter(
-        update_progress(update) for update in campaign.updates.select_related("command")
-    )
+    # .all(): the updates and their commands prefetched by the list, when they are.
+    counts = Counter(update_progress(update) for update in campaign.updates.all())
     return {progress.value: counts.get(progress.value, 0) for progress in FirmwareProgress}

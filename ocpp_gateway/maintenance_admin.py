@@ -80,9 +80,12 @@ class FirmwareCampaignForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("company") is None:
+            return cleaned  # the field's own error says so
         self.targets = list(
             campaign_stations(
                 tenancy.scope(Station.objects.all(), self.user),
+                company=cleaned["company"],
                 vendor=cleaned.get("vendor", ""),
                 model=cleaned.get("model", ""),
                 group=cleaned.get("group"),
@@ -91,7 +94,7 @@ class FirmwareCampaignForm(forms.ModelForm):
         )
         if not self.targets:
             raise forms.ValidationError(
-                _("No station matches: choose stations, a vendor or a group.")
+                _("No station of the company matches: choose stations, a vendor or a group.")
             )
         if cleaned.get("location") and cleaned.get("retrieve_at"):
             order = FirmwareOrder(
@@ -111,6 +114,9 @@ class FirmwareCampaignAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["company"]
     search_fields = ["name", "location"]
     readonly_fields = ["progress_summary", "station_progress", "created_by", "created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("updates__command")
 
     def has_add_permission(self, request) -> bool:
         return super().has_add_permission(request) and request.user.has_perm(OPERATE_PERMISSION)

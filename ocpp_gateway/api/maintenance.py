@@ -96,6 +96,7 @@ class FirmwareCampaignSerializer(CompanyScopedSerializerMixin, serializers.Model
                 raise serializers.ValidationError({"company": [_("This field is required.")]})
         targets = campaign_stations(
             tenancy.scope(Station.objects.all(), user),
+            company=attrs["company"],
             vendor=attrs.pop("vendor", ""),
             model=attrs.pop("model", ""),
             group=attrs.pop("group", None),
@@ -104,7 +105,11 @@ class FirmwareCampaignSerializer(CompanyScopedSerializerMixin, serializers.Model
         attrs["targets"] = list(targets)
         if not attrs["targets"]:
             raise serializers.ValidationError(
-                {"stations": [_("No station matches: name stations, a vendor or a group.")]}
+                {
+                    "stations": [
+                        _("No station of the company matches: name stations, a vendor or a group.")
+                    ]
+                }
             )
         return attrs
 

@@ -69,7 +69,7 @@ def test_a_campaign_matching_no_station_is_refused_in_the_form(french_client, co
         },
     )
     assert response.status_code == 200
-    assert "Aucune borne ne correspond" in response.content.decode()
+    assert "Aucune borne de l’entreprise ne correspond" in response.content.decode()
     assert not FirmwareCampaign.objects.exists()
 
 

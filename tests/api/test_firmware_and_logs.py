@@ -54,7 +54,7 @@ def test_a_campaign_for_a_group_goes_to_the_group_s_stations(api, company):
 def test_a_campaign_naming_no_station_is_a_400_that_says_so(api, company):
     response = api.post(CAMPAIGNS, campaign_body(company=company.pk), format="json")
     assert response.status_code == 400
-    assert "No station matches" in response.json()["stations"][0]
+    assert "No station of the company matches" in response.json()["stations"][0]
     assert not FirmwareCampaign.objects.exists()
 
 
@@ -123,3 +123,11 @@ def test_an_unknown_log_type_is_a_400(api):
     station = StationFactory()
     response = api.post(LOGS, {"station": station.pk, "log_type": "Everything"}, format="json")
     assert response.status_code == 400 and "log_type" in response.json()
+
+
+def test_a_campaign_goes_only_to_stations_of_its_company_even_for_a_superuser(api, company):
+    own = StationFactory(company=company, vendor="Alfen")
+    StationFactory(vendor="Alfen")  # another company's
+    response = api.post(CAMPAIGNS, campaign_body(company=company.pk, vendor="Alfen"), format="json")
+    assert response.status_code == 201, response.json()
+    assert [update["station"] for update in response.json()["updates"]] == [own.pk]
