@@ -23,10 +23,10 @@ from ocpp_gateway.commands import (
 )
 from ocpp_gateway.models import (
     CommandAction,
-    CommandState,
     FirmwareCampaign,
     FirmwareProgress,
     FirmwareUpdate,
+    progress_before_report,
 )
 from ocpp_gateway.v16.conversions import format_timestamp
 from stations import services as station_services
@@ -49,7 +49,6 @@ _PROGRESS_OF_STATUS = {
     "InstallVerificationFailed": FirmwareProgress.FAILED,
     "InvalidSignature": FirmwareProgress.FAILED,
 }
-_COMMAND_FAILED = {CommandState.REJECTED, CommandState.FAILED, CommandState.TIMEOUT}
 
 
 @dataclass(frozen=True)
@@ -205,13 +204,9 @@ def firmware_status_record(*, station: Station, status: str, request_id: int | N
 
 def update_progress(update: FirmwareUpdate) -> str:
     """The update's progress, the command's fate included until the station reports."""
-    if update.progress != FirmwareProgress.PENDING or update.command is None:
+    if update.progress != FirmwareProgress.PENDING:
         return update.progress
-    if update.command.state == CommandState.ACCEPTED:
-        return FirmwareProgress.SENT
-    if update.command.state in _COMMAND_FAILED:
-        return FirmwareProgress.FAILED
-    return FirmwareProgress.PENDING
+    return progress_before_report(update.command)
 
 
 def campaign_progress(campaign: FirmwareCampaign) -> dict[str, int]:

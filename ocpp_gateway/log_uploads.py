@@ -18,7 +18,13 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from ocpp_gateway.commands import StationNotConnected, command_send, protocol_of
-from ocpp_gateway.models import CommandAction, CommandState, LogProgress, LogRequest, LogType
+from ocpp_gateway.models import (
+    CommandAction,
+    LogProgress,
+    LogRequest,
+    LogType,
+    progress_before_report,
+)
 from stations import services as station_services
 from stations.models import OcppVersion, Station
 
@@ -32,7 +38,6 @@ _PROGRESS_OF_STATUS = {
     "NotSupportedOperation": LogProgress.FAILED,
     "PermissionDenied": LogProgress.FAILED,
 }
-_COMMAND_FAILED = {CommandState.REJECTED, CommandState.FAILED, CommandState.TIMEOUT}
 # The path the station is given: /ocpp-uploads/<token>/ (supervision.urls).
 UPLOAD_PATH = "/ocpp-uploads/{token}/"
 
@@ -151,10 +156,6 @@ def log_upload_receive(*, token: str, file_name: str, content: File) -> LogReque
 
 def log_progress(request: LogRequest) -> str:
     """The request's progress, the command's fate included until the station reports."""
-    if request.progress != LogProgress.PENDING or request.command is None:
+    if request.progress != LogProgress.PENDING:
         return request.progress
-    if request.command.state == CommandState.ACCEPTED:
-        return LogProgress.SENT
-    if request.command.state in _COMMAND_FAILED:
-        return LogProgress.FAILED
-    return LogProgress.PENDING
+    return progress_before_report(request.command)

@@ -256,6 +256,15 @@ class ServerProcess(models.Model):
 # --- Firmware updates and diagnostics uploads (issue #17, branch firmware) -----------------
 
 
+def progress_before_report(command: Command | None) -> str:
+    """What a command says of the work it asked for, until the station reports on it:
+    ``pending``, ``sent`` (accepted) or ``failed`` (refused, errored, unanswered), the values
+    FirmwareProgress and LogProgress share."""
+    if command is None or command.state in (CommandState.PENDING, CommandState.SENT):
+        return "pending"
+    return "sent" if command.state == CommandState.ACCEPTED else "failed"
+
+
 class FirmwareProgress(models.TextChoices):
     """Where one station's firmware update stands: the command's fate until the station
     reports, then what its FirmwareStatusNotifications say."""
