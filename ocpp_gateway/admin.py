@@ -478,3 +478,6 @@ class OperatedStationAdmin(StationAdmin):
 # The gateway extends the stations' own admin: the stations app does not know about OCPP.
 admin.site.unregister(Station)
 admin.site.register(Station, OperatedStationAdmin)
+
+# Firmware campaigns and log uploads (issue #17): their own module.
+from ocpp_gateway import maintenance_admin  # noqa: E402, F401

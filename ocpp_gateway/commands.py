@@ -58,6 +58,9 @@ ACTIONS: dict[str, list[CommandAction]] = {
         # Reservations
         CommandAction.RESERVE_NOW,
         CommandAction.CANCEL_RESERVATION,
+        # firmware and diagnostics (issue #17)
+        CommandAction.UPDATE_FIRMWARE,
+        CommandAction.GET_DIAGNOSTICS,
     ],
     OcppVersion.V201: [
         CommandAction.GET_VARIABLES,
@@ -77,6 +80,9 @@ ACTIONS: dict[str, list[CommandAction]] = {
         # Reservations
         CommandAction.RESERVE_NOW,
         CommandAction.CANCEL_RESERVATION,
+        # firmware and diagnostics (issue #17)
+        CommandAction.UPDATE_FIRMWARE,
+        CommandAction.GET_LOG,
     ],
 }
 
@@ -88,6 +94,9 @@ _SUCCESS_STATUSES = {
     CommandAction.CHANGE_CONFIGURATION: {"Accepted", "RebootRequired"},
     CommandAction.SET_VARIABLES: {"Accepted", "RebootRequired"},
     CommandAction.RESET: {"Accepted", "Scheduled"},  # 2.0.1: after the running transaction
+    # 2.0.1: accepted, cancelling the update or upload under way (L01.FR.24, N01.FR.12).
+    CommandAction.UPDATE_FIRMWARE: {"Accepted", "AcceptedCanceled"},
+    CommandAction.GET_LOG: {"Accepted", "AcceptedCanceled"},
 }
 _ACCEPTED = {"Accepted"}
 # RemoteStartTransaction's charging profile has decimals the schema checks to one digit.

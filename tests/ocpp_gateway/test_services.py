@@ -57,6 +57,11 @@ MINIMAL_PAYLOADS = {
         "reservationId": 1,
     },
     "CancelReservation": {"reservationId": 1},
+    "UpdateFirmware": {
+        "location": "https://example.com/fw.bin",
+        "retrieveDate": "2026-01-01T00:00:00Z",
+    },
+    "GetDiagnostics": {"location": "https://example.com/upload/"},
 }
 MINIMAL_PAYLOADS_201 = {
     "GetVariables": {
@@ -95,6 +100,18 @@ MINIMAL_PAYLOADS_201 = {
         "idToken": {"idToken": "A014310E004E", "type": "MacAddress"},
     },
     "CancelReservation": {"reservationId": 1},
+    "UpdateFirmware": {
+        "requestId": 1,
+        "firmware": {
+            "location": "https://example.com/fw.bin",
+            "retrieveDateTime": "2026-01-01T00:00:00Z",
+        },
+    },
+    "GetLog": {
+        "log": {"remoteLocation": "https://example.com/up/"},
+        "logType": "SecurityLog",
+        "requestId": 1,
+    },
 }
 
 
