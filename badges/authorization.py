@@ -1,8 +1,9 @@
 """The one authorization decision, for Authorize and StartTransaction, RFID and Autocharge alike.
 
 ``decide`` is pure: it looks only at facts already loaded. ``authorize`` loads those facts in at
-most three queries. The domain speaks in its own terms (a status and a reason); the statuses are
-OCPP 1.6's ``idTagInfo.status`` strings so the gateway maps them without a table.
+most four queries (five while another badge's reservation holds at the station). The domain
+speaks in its own terms (a status and a reason); the statuses are OCPP 1.6's
+``idTagInfo.status`` strings so the gateway maps them without a table.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from badges.identifiers import IdTagError, is_autocharge_tag, normalize_id_tag
-from badges.models import Badge, BadgeState
+from badges.models import Badge, BadgeState, Reservation
 
 if TYPE_CHECKING:
     from fleet.models import Company, Vehicle
@@ -49,6 +50,44 @@ class Reason(models.TextChoices):
     VEHICLE_INACTIVE = "vehicle_inactive", _("Vehicle inactive")
     NOT_PERMITTED_AT_STATION = "not_permitted_at_station", _("Badge not permitted at this station")
     CONCURRENT_SESSION = "concurrent_session", _("Badge already charging at another station")
+    # Reservations.
+    RESERVED_FOR_ANOTHER = "reserved_for_another", _("Connector reserved for another badge")
+
+
+# --- Reservations ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeldConnector:
+    """A reservation holding at the station: its connector (0: any one) for a badge, until."""
+
+    connector_id: int
+    badge_id: int
+    expires_at: datetime
+
+
+def reserved_for_another(facts: AuthorizationFacts) -> bool:
+    """Whether the station's reservations leave no connector to this tag: one reserved for
+    another badge is taken, and each of their "any connector" reservations takes one more of
+    the free ones (OCPP 2.0.1 H01.FR.xx: an unspecified reservation keeps one EVSE free).
+    ``connector_id`` unknown (Authorize): refused only when no connector is left at all. The
+    badge's own reservation there is what it uses. Past their expiry, reservations hold
+    nothing."""
+    holding = [held for held in facts.reservations if held.expires_at > facts.now]
+    badge_id = facts.badge.pk if facts.badge is not None else None
+    own = [held for held in holding if held.badge_id == badge_id]
+    connector = facts.connector_id or None
+    if any(connector is None or held.connector_id in (0, connector) for held in own):
+        return False
+    others = [held for held in holding if held.badge_id != badge_id]
+    if not others:
+        return False
+    taken = {held.connector_id for held in others if held.connector_id}
+    if connector is not None and connector in taken:
+        return True
+    free = max([facts.connector_count, *taken]) - len(taken)
+    anywhere = sum(1 for held in others if not held.connector_id)
+    return anywhere >= free
 
 
 @dataclass(frozen=True)
@@ -65,6 +104,12 @@ class AuthorizationFacts:
     now: datetime
     identifier_unsupported: bool = False
     """The station named a kind of identifier no badge can be (an OCPP 2.0.1 eMAID, say)."""
+    connector_id: int | None = None
+    """Where the tag is presented, when the station says (StartTransaction, TransactionEvent)."""
+    reservations: tuple[HeldConnector, ...] = ()
+    """The station's reservations holding when the facts were loaded (expiry checked again)."""
+    connector_count: int = 1
+    """The station's connectors, loaded only while others' reservations hold there."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +148,10 @@ def decide(facts: AuthorizationFacts) -> Decision:
         return Decision(status=status, reason=reason, id_tag=facts.id_tag, badge=badge)
 
     if facts.station.auth_mode == "open":
-        # Open-charge accepts everyone; a known badge still gets the session attributed.
+        # Open-charge accepts everyone (but on what others reserved); a known badge still gets
+        # the session attributed.
+        if reserved_for_another(facts):
+            return refuse(AuthorizationStatus.INVALID, Reason.RESERVED_FOR_ANOTHER)
         return Decision(
             status=AuthorizationStatus.ACCEPTED,
             reason=Reason.OPEN_CHARGE,
@@ -127,6 +175,8 @@ def decide(facts: AuthorizationFacts) -> Decision:
     permitted = badge.company_id == facts.station.company_id or facts.station_in_badge_groups
     if not permitted:
         return refuse(AuthorizationStatus.INVALID, Reason.NOT_PERMITTED_AT_STATION)
+    if reserved_for_another(facts):
+        return refuse(AuthorizationStatus.INVALID, Reason.RESERVED_FOR_ANOTHER)
     if facts.active_session_elsewhere:
         return refuse(AuthorizationStatus.CONCURRENT_TX, Reason.CONCURRENT_SESSION)
     return Decision(
@@ -144,8 +194,11 @@ def load_facts(
     station: Station,
     now: datetime | None = None,
     identifier_unsupported: bool = False,
+    connector_id: int | None = None,
 ) -> AuthorizationFacts:
-    """Load what ``decide`` needs: at most three queries, each on an index."""
+    """Load what ``decide`` needs: at most four queries, each on an index, and a fifth while
+    another badge's reservation holds at the station."""
+    now = now or timezone.now()
     try:
         canonical, malformed = normalize_id_tag(id_tag), False
     except IdTagError:
@@ -165,6 +218,16 @@ def load_facts(
             .exclude(station=station)
             .exists()
         )
+    reservations, connector_count = (), 1
+    if badge is not None or station.auth_mode == "open":  # else refused whatever is reserved
+        reservations = tuple(
+            HeldConnector(connector_id=connector, badge_id=badge_id, expires_at=expires_at)
+            for connector, badge_id, expires_at in Reservation.objects.holding(now)
+            .filter(station=station)
+            .values_list("connector_id", "badge_id", "expires_at")
+        )
+        if any(held.badge_id != getattr(badge, "pk", None) for held in reservations):
+            connector_count = station.connectors.filter(connector_id__gt=0).count()
     return AuthorizationFacts(
         station=station,
         id_tag=canonical,
@@ -172,21 +235,34 @@ def load_facts(
         badge=badge,
         station_in_badge_groups=in_groups,
         active_session_elsewhere=elsewhere,
-        now=now or timezone.now(),
+        now=now,
         identifier_unsupported=identifier_unsupported,
+        connector_id=connector_id,
+        reservations=reservations,
+        connector_count=connector_count,
     )
 
 
-def authorize(*, id_tag: str, station: Station, identifier_unsupported: bool = False) -> Decision:
-    """The decision for ``id_tag`` presented at ``station``, now. ``identifier_unsupported``:
-    the station said the identifier is of a kind no badge can be. An acceptance is remembered
+def authorize(
+    *,
+    id_tag: str,
+    station: Station,
+    identifier_unsupported: bool = False,
+    connector_id: int | None = None,
+) -> Decision:
+    """The decision for ``id_tag`` presented at ``station`` (on ``connector_id`` when the
+    station says), now. ``identifier_unsupported``: the station said the identifier is of a
+    kind no badge can be. An acceptance is remembered
     by the process's cache (``authorization_cache``), for the next Authorize to be answered
     from memory."""
     from badges.authorization_cache import cache  # it decides with ``decide``, from here
 
     generation = cache.generation()
     facts = load_facts(
-        id_tag=id_tag, station=station, identifier_unsupported=identifier_unsupported
+        id_tag=id_tag,
+        station=station,
+        identifier_unsupported=identifier_unsupported,
+        connector_id=connector_id,
     )
     decision = decide(facts)
     if decision.accepted:

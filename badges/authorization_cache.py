@@ -68,7 +68,9 @@ class AuthorizationCache:
         entry = self._entries.get((id_tag, station_id))
         if entry is None or now > entry[1]:
             return None
-        decision = decide(dataclasses.replace(entry[0], now=timezone.now()))
+        # Remembered from a StartTransaction maybe: an Authorize names no connector.
+        facts = dataclasses.replace(entry[0], now=timezone.now(), connector_id=None)
+        decision = decide(facts)
         return decision if decision.accepted else None
 
     def generation(self) -> int:

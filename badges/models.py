@@ -459,3 +459,103 @@ class AuthorizationChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.badge_id or 'all'} at {self.created_at:%H:%M:%S.%f}"
+
+
+# --- Reservations (OCPP 1.6 Reservation profile, 2.0.1 block H) ------------------------------
+
+
+class ReservationStatus(models.TextChoices):
+    """Where a reservation stands. The station's ReserveNow answers are OCPP's words in lower
+    case (accepted, faulted, occupied, rejected, unavailable)."""
+
+    REQUESTED = "requested", _("Requested, waiting for the station")
+    ACCEPTED = "accepted", _("Accepted by the station")
+    FAULTED = "faulted", _("Refused: connector faulted")
+    OCCUPIED = "occupied", _("Refused: connector occupied")
+    REJECTED = "rejected", _("Refused by the station")
+    UNAVAILABLE = "unavailable", _("Refused: connector unavailable")
+    FAILED = "failed", _("Not delivered (station offline or no answer)")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+    USED = "used", _("Used: the badge started charging")
+
+
+class ReservationQuerySet(models.QuerySet):
+    def holding(self, now=None) -> "ReservationQuerySet":
+        """Reservations that keep their connector for their badge now: requested (the station
+        may already hold it) or accepted, and not past their expiry."""
+        return self.filter(
+            status__in=[ReservationStatus.REQUESTED, ReservationStatus.ACCEPTED],
+            expires_at__gt=now or timezone.now(),
+        )
+
+
+class Reservation(models.Model):
+    """A connector of a station (0: any connector of it) kept for one badge until
+    ``expires_at``. While it holds, other badges are refused there; the badge's own start uses
+    it. ``reservation_id`` is the id the station knows it by, unique per station."""
+
+    station = models.ForeignKey(
+        "stations.Station",
+        verbose_name=_("station"),
+        on_delete=models.CASCADE,
+        related_name="reservations",
+    )
+    connector_id = models.PositiveIntegerField(
+        _("connector id"),
+        default=0,
+        help_text=_("0: any connector of the station (OCPP 2.0.1: no EVSE named)."),
+    )
+    connector_type = models.CharField(
+        _("connector type"),
+        max_length=20,
+        blank=True,
+        help_text=_("OCPP 2.0.1 only: reserve a connector of this type (cType2, cCCS2…)."),
+    )
+    badge = models.ForeignKey(
+        Badge,
+        verbose_name=_("badge"),
+        on_delete=models.CASCADE,
+        related_name="reservations",
+    )
+    reservation_id = models.PositiveIntegerField(_("reservation id"))
+    expires_at = models.DateTimeField(_("expires at"))
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ReservationStatus.choices,
+        default=ReservationStatus.REQUESTED,
+    )
+    detail = models.CharField(_("detail"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    objects = ReservationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "reservation_id"], name="reservation_id_unique_per_station"
+            )
+        ]
+        indexes = [models.Index(fields=["station", "status", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.reservation_id} {self.badge} @ {self.station_id}:{self.connector_id}"
+
+    def holds(self, now=None) -> bool:
+        return self.status in (
+            ReservationStatus.REQUESTED,
+            ReservationStatus.ACCEPTED,
+        ) and self.expires_at > (now or timezone.now())

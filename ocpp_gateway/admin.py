@@ -24,6 +24,7 @@ from badges.models import (
     BadgeUsage,
     autocharge_description_prefix,
 )
+from ocpp_gateway import reservations_admin  # noqa: F401  (registers the reservations admin)
 from ocpp_gateway.commands import (
     CommandInvalid,
     StationNotConnected,
@@ -477,3 +478,6 @@ class OperatedStationAdmin(StationAdmin):
 # The gateway extends the stations' own admin: the stations app does not know about OCPP.
 admin.site.unregister(Station)
 admin.site.register(Station, OperatedStationAdmin)
+
+# Firmware campaigns and log uploads (issue #17): their own module.
+from ocpp_gateway import maintenance_admin  # noqa: E402, F401

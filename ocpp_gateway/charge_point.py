@@ -23,6 +23,7 @@ from ocpp.messages import Call
 from ocpp.routing import after, create_route_map, on
 
 from badges.authorization import Decision
+from ocpp_gateway import firmware
 from ocpp_gateway.configuration import ConfigurationDialect
 from ocpp_gateway.connection import LoggedConnection
 from ocpp_gateway.protocol_errors import ProtocolErrorLog
@@ -167,11 +168,13 @@ class GatewayChargePoint:
         self.after_boot()
 
     @on("FirmwareStatusNotification")
-    async def on_firmware_status_notification(self, status: str, **_):
-        # The same action in 1.6 (Firmware Management) and 2.0.1 (block L); each version's
-        # schema has already checked the status.
-        await database_sync_to_async(services.station_record_firmware_status)(
-            station=self.station, status=status
+    async def on_firmware_status_notification(
+        self, status: str, request_id: int | None = None, **_
+    ):
+        # The same action in 1.6 (Firmware Management) and 2.0.1 (block L, which names the
+        # update by requestId); each version's schema has already checked the status.
+        await database_sync_to_async(firmware.firmware_status_record)(
+            station=self.station, status=status, request_id=request_id
         )
         return self.CALL_RESULTS.FirmwareStatusNotification()
 

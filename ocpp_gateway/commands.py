@@ -59,6 +59,12 @@ ACTIONS: dict[str, list[CommandAction]] = {
         CommandAction.SET_CHARGING_PROFILE,
         CommandAction.CLEAR_CHARGING_PROFILE,
         CommandAction.GET_COMPOSITE_SCHEDULE,
+        # Reservations
+        CommandAction.RESERVE_NOW,
+        CommandAction.CANCEL_RESERVATION,
+        # firmware and diagnostics (issue #17)
+        CommandAction.UPDATE_FIRMWARE,
+        CommandAction.GET_DIAGNOSTICS,
     ],
     OcppVersion.V201: [
         CommandAction.GET_VARIABLES,
@@ -80,6 +86,12 @@ ACTIONS: dict[str, list[CommandAction]] = {
         CommandAction.CLEAR_CHARGING_PROFILE,
         CommandAction.GET_CHARGING_PROFILES,
         CommandAction.GET_COMPOSITE_SCHEDULE,
+        # Reservations
+        CommandAction.RESERVE_NOW,
+        CommandAction.CANCEL_RESERVATION,
+        # firmware and diagnostics (issue #17)
+        CommandAction.UPDATE_FIRMWARE,
+        CommandAction.GET_LOG,
     ],
 }
 
@@ -91,6 +103,9 @@ _SUCCESS_STATUSES = {
     CommandAction.CHANGE_CONFIGURATION: {"Accepted", "RebootRequired"},
     CommandAction.SET_VARIABLES: {"Accepted", "RebootRequired"},
     CommandAction.RESET: {"Accepted", "Scheduled"},  # 2.0.1: after the running transaction
+    # 2.0.1: accepted, cancelling the update or upload under way (L01.FR.24, N01.FR.12).
+    CommandAction.UPDATE_FIRMWARE: {"Accepted", "AcceptedCanceled"},
+    CommandAction.GET_LOG: {"Accepted", "AcceptedCanceled"},
 }
 _ACCEPTED = {"Accepted"}
 # Charging profiles (RemoteStartTransaction's, SetChargingProfile's) have decimals the schema

@@ -26,7 +26,9 @@ from ocpp_gateway import metrics, server_processes
 from ocpp_gateway.commands import commands_fail_unreachable, commands_undelivered
 from ocpp_gateway.local_stations import local_stations
 from ocpp_gateway.log_writer import writer
+from ocpp_gateway.reservations import reservations_settle_lost
 from stations.models import CloseReason
+from stations.reservations import reservations_expire
 from stations.services import station_connection_reclaim
 from supervision import jobs
 
@@ -130,6 +132,8 @@ class Housekeeping:
             if connection is not None:
                 connection.runner.submit_command(command_id)
         await _in_thread(commands_fail_unreachable, older_than=_UNREACHABLE_AFTER)
+        await _in_thread(reservations_expire)  # they stopped holding already; this says so
+        await _in_thread(reservations_settle_lost, older_than=_UNREACHABLE_AFTER)
 
     async def _watch_redis(self) -> None:
         import redis.asyncio as redis

@@ -133,6 +133,15 @@ class CommandAction(models.TextChoices):
     GET_COMPOSITE_SCHEDULE = "GetCompositeSchedule", "GetCompositeSchedule"
     GET_CHARGING_PROFILES = "GetChargingProfiles", "GetChargingProfiles"  # 2.0.1 only
     # --- end sites ---
+    # --- Reservations (1.6 Reservation profile, 2.0.1 block H): both protocols. ---
+    RESERVE_NOW = "ReserveNow", "ReserveNow"
+    CANCEL_RESERVATION = "CancelReservation", "CancelReservation"
+    # --- end of reservations ---
+    # --- Firmware and diagnostics (issue #17, branch firmware) ---
+    UPDATE_FIRMWARE = "UpdateFirmware", "UpdateFirmware"  # 1.6 and 2.0.1
+    GET_DIAGNOSTICS = "GetDiagnostics", "GetDiagnostics"  # 1.6
+    GET_LOG = "GetLog", "GetLog"  # 2.0.1
+    # --- end firmware ---
 
 
 class CommandState(models.TextChoices):
@@ -253,3 +262,194 @@ class ServerProcess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.host}:{self.pid}"
+
+
+# --- Firmware updates and diagnostics uploads (issue #17, branch firmware) -----------------
+
+
+def progress_before_report(command: Command | None) -> str:
+    """What a command says of the work it asked for, until the station reports on it:
+    ``pending``, ``sent`` (accepted) or ``failed`` (refused, errored, unanswered), the values
+    FirmwareProgress and LogProgress share."""
+    if command is None or command.state in (CommandState.PENDING, CommandState.SENT):
+        return "pending"
+    return "sent" if command.state == CommandState.ACCEPTED else "failed"
+
+
+class FirmwareProgress(models.TextChoices):
+    """Where one station's firmware update stands: the command's fate until the station
+    reports, then what its FirmwareStatusNotifications say."""
+
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent, accepted by the station")
+    DOWNLOADING = "downloading", _("Downloading")
+    DOWNLOADED = "downloaded", _("Downloaded")
+    INSTALLING = "installing", _("Installing")
+    INSTALLED = "installed", _("Installed")
+    FAILED = "failed", _("Failed")
+
+
+class FirmwareCampaign(models.Model):
+    """One firmware, sent to a set of stations (a vendor's model, a group, or a list) at once;
+    each station's progress is a FirmwareUpdate."""
+
+    company = models.ForeignKey(
+        "fleet.Company",
+        verbose_name=_("company"),
+        on_delete=models.PROTECT,
+        related_name="firmware_campaigns",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    location = models.URLField(
+        _("firmware location"), max_length=512, help_text=_("Where the stations download it.")
+    )
+    retrieve_at = models.DateTimeField(_("retrieve from"))
+    install_at = models.DateTimeField(
+        _("install from"), null=True, blank=True, help_text=_("OCPP 2.0.1 stations only.")
+    )
+    retries = models.PositiveSmallIntegerField(_("retries"), null=True, blank=True)
+    retry_interval = models.PositiveIntegerField(
+        _("retry interval (seconds)"), null=True, blank=True
+    )
+    signing_certificate = models.TextField(
+        _("signing certificate (PEM)"), blank=True, help_text=_("OCPP 2.0.1 signed firmware.")
+    )
+    signature = models.TextField(
+        _("signature (base64)"), blank=True, help_text=_("OCPP 2.0.1 signed firmware.")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("firmware campaign")
+        verbose_name_plural = _("firmware campaigns")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FirmwareUpdate(models.Model):
+    """One UpdateFirmware sent to one station (alone or in a campaign) and how far the station
+    got. Its primary key is the 2.0.1 ``requestId`` the station's notifications name; a 1.6
+    station's notifications go to its latest update."""
+
+    station = models.ForeignKey(
+        "stations.Station",
+        verbose_name=_("station"),
+        on_delete=models.CASCADE,
+        related_name="firmware_updates",
+    )
+    campaign = models.ForeignKey(
+        FirmwareCampaign,
+        verbose_name=_("campaign"),
+        on_delete=models.CASCADE,
+        related_name="updates",
+        null=True,
+        blank=True,
+    )
+    command = models.OneToOneField(
+        Command,
+        verbose_name=_("command"),
+        on_delete=models.SET_NULL,
+        related_name="firmware_update",
+        null=True,
+        blank=True,
+    )
+    location = models.URLField(_("firmware location"), max_length=512)
+    progress = models.CharField(
+        _("progress"),
+        max_length=16,
+        choices=FirmwareProgress.choices,
+        default=FirmwareProgress.PENDING,
+    )
+    ocpp_status = models.CharField(_("last status reported"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("firmware update")
+        verbose_name_plural = _("firmware updates")
+        indexes = [models.Index(fields=["station", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.station} {self.location} ({self.progress})"
+
+
+class LogType(models.TextChoices):
+    """What the station uploads: OCPP 2.0.1's two log types (1.6's diagnostics are the first)."""
+
+    DIAGNOSTICS = "DiagnosticsLog", _("Diagnostics")
+    SECURITY = "SecurityLog", _("Security log")
+
+
+class LogProgress(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent, accepted by the station")
+    UPLOADING = "uploading", _("Uploading")
+    UPLOADED = "uploaded", _("Uploaded")
+    FAILED = "failed", _("Failed")
+
+
+class LogRequest(models.Model):
+    """A GetDiagnostics (1.6) or GetLog (2.0.1) asking a station to upload its log to the
+    portal, at a URL holding a one-time token (the station has no login); the file it sent.
+    Its primary key is the 2.0.1 ``requestId``."""
+
+    station = models.ForeignKey(
+        "stations.Station",
+        verbose_name=_("station"),
+        on_delete=models.CASCADE,
+        related_name="log_requests",
+    )
+    log_type = models.CharField(
+        _("log type"), max_length=16, choices=LogType.choices, default=LogType.DIAGNOSTICS
+    )
+    command = models.OneToOneField(
+        Command,
+        verbose_name=_("command"),
+        on_delete=models.SET_NULL,
+        related_name="log_request",
+        null=True,
+        blank=True,
+    )
+    # The token's SHA-256: the token itself is only in the URL given to the station.
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField(_("upload accepted until"))
+    progress = models.CharField(
+        _("progress"), max_length=16, choices=LogProgress.choices, default=LogProgress.PENDING
+    )
+    ocpp_status = models.CharField(_("last status reported"), max_length=32, blank=True)
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    file_path = models.CharField(max_length=512, blank=True, editable=False)
+    file_size = models.PositiveBigIntegerField(_("size (bytes)"), null=True, blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"), null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("log upload")
+        verbose_name_plural = _("log uploads")
+        indexes = [models.Index(fields=["station", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.station} {self.get_log_type_display()} ({self.progress})"
+
+
+# --- end firmware ---

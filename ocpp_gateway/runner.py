@@ -21,7 +21,7 @@ from channels.db import database_sync_to_async
 from django.db import transaction
 from ocpp.charge_point import camel_to_snake_case
 
-from ocpp_gateway import commands, procedures, smart_charging
+from ocpp_gateway import commands, procedures, reservations, smart_charging
 from ocpp_gateway.charge_point import GatewayChargePoint
 from ocpp_gateway.configuration import ConfigurationDialect
 from ocpp_gateway.connection import LoggedConnection
@@ -226,6 +226,8 @@ def finish_and_record(
             )
     if finished and command.action in smart_charging.PROFILE_ACTIONS:  # sites
         smart_charging.command_outcome_record(command=command)
+    if finished and command.action in reservations.RESERVATION_ACTIONS:
+        reservations.record_answer(command)
     if not finished or state != CommandState.ACCEPTED:
         return finished
     if command.action == CommandAction.GET_CONFIGURATION:

@@ -10,6 +10,9 @@ charger.
 from __future__ import annotations
 
 import asyncio
+import urllib.error
+import urllib.request
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,7 +20,7 @@ from typing import Any
 
 import websockets
 from ocpp.charge_point import ChargePoint as BaseChargePoint
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import (
     Action,
@@ -49,6 +52,42 @@ COMMON_CONFIGURATION = {
     "SendLocalListMaxLength": "20",
 }
 READ_ONLY_KEYS = {"NumberOfConnectors": "1"}
+# What a simulated station reports of a firmware update, in order, and of one whose download
+# fails (``firmware_download_fails``): the statuses 1.6 and 2.0.1 share.
+FIRMWARE_STEPS = ["Downloading", "Downloaded", "Installing", "Installed"]
+FIRMWARE_FAILED_STEPS = ["Downloading", "DownloadFailed"]
+
+
+def upload_log(url: str, *, content: bytes, file_name: str, multipart: bool) -> int:
+    """Upload a log the way stations do: a multipart POST of the file, or a PUT of it; the
+    HTTP status. Blocking: run it in a thread."""
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"The simulator uploads by HTTP only, not to {url!r}.")
+    if multipart:
+        boundary = uuid.uuid4().hex
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="{file_name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+            ).encode()
+            + content
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        request = urllib.request.Request(  # noqa: S310 (HTTP checked above)
+            url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+    else:
+        request = urllib.request.Request(  # noqa: S310 (HTTP checked above)
+            f"{url}{file_name}", data=content, method="PUT"
+        )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def ocpp_now(offset_seconds: int = 0) -> str:
@@ -88,15 +127,22 @@ class SimulatedStation(ChargePoint):
         reject_changes: bool = False,
         reboot_required: bool = False,
         reject_profiles: bool = False,
+        reservation_answer: str = "Accepted",
+        firmware_download_fails: bool = False,
         **options,
     ) -> None:
         super().__init__(id, connection, **options)
+        self.firmware_download_fails = firmware_download_fails
+        self.upload_statuses: list[int] = []  # the HTTP answers to its diagnostics uploads
+        self._tasks: set[asyncio.Task] = set()
         values = {**COMMON_CONFIGURATION, **VENDOR_CONFIGURATION.get(vendor, {})}
         values.update(configuration or {})
         self.configuration = {key: (value, False) for key, value in values.items()}
         self.configuration.update({key: (value, True) for key, value in READ_ONLY_KEYS.items()})
         self.reject_changes = reject_changes
         self.reboot_required = reboot_required
+        self.reservation_answer = reservation_answer  # to ReserveNow: Accepted, Occupied…
+        self.reservations: set[int] = set()
         self.local_list_version = 0
         self.local_list: dict[str, dict] = {}
         self.received: list[tuple[str, dict[str, Any]]] = []
@@ -249,6 +295,62 @@ class SimulatedStation(ChargePoint):
                 "chargingSchedulePeriod": [{"startPeriod": 0, "limit": float(min(limits))}],
             },
         )
+
+    @on(Action.reserve_now)
+    def on_reserve_now(self, reservation_id: int, **payload):
+        self.received.append((Action.reserve_now, {"reservation_id": reservation_id, **payload}))
+        if self.reservation_answer == "Accepted":
+            self.reservations.add(reservation_id)
+        return call_result.ReserveNow(status=self.reservation_answer)
+
+    @on(Action.cancel_reservation)
+    def on_cancel_reservation(self, reservation_id: int):
+        self.received.append((Action.cancel_reservation, {"reservation_id": reservation_id}))
+        known = reservation_id in self.reservations
+        self.reservations.discard(reservation_id)
+        return call_result.CancelReservation(status="Accepted" if known else "Rejected")
+
+    @on(Action.update_firmware)
+    def on_update_firmware(self, **payload):
+        self.received.append((Action.update_firmware, payload))
+        return call_result.UpdateFirmware()
+
+    @after(Action.update_firmware)
+    def after_update_firmware(self, **_):
+        self._spawn(self._report_firmware())
+
+    async def _report_firmware(self) -> None:
+        steps = FIRMWARE_FAILED_STEPS if self.firmware_download_fails else FIRMWARE_STEPS
+        for status in steps:
+            await self.call(call.FirmwareStatusNotification(status=status))
+
+    @on(Action.get_diagnostics)
+    def on_get_diagnostics(self, location: str, **payload):
+        self.received.append((Action.get_diagnostics, {"location": location, **payload}))
+        return call_result.GetDiagnostics(file_name=f"{self.id}-diagnostics.log")
+
+    @after(Action.get_diagnostics)
+    def after_get_diagnostics(self, location: str, **_):
+        self._spawn(self._upload_diagnostics(location))
+
+    async def _upload_diagnostics(self, location: str) -> None:
+        await self.call(call.DiagnosticsStatusNotification(status="Uploading"))
+        status = await asyncio.to_thread(
+            upload_log,
+            location,
+            content=f"diagnostics of {self.id}\n".encode(),
+            file_name=f"{self.id}-diagnostics.log",
+            multipart=True,
+        )
+        self.upload_statuses.append(status)
+        uploaded = "Uploaded" if status == 201 else "UploadFailed"
+        await self.call(call.DiagnosticsStatusNotification(status=uploaded))
+
+    def _spawn(self, coroutine) -> None:
+        # A task: the library awaits an @after handler before it reads the next frame.
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
 
 class OnlineStation:

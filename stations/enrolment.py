@@ -79,7 +79,10 @@ def authorization_request(
     take the database's write lock and queue behind the message log's inserts).
     """
     decision = authorize(
-        id_tag=id_tag, station=station, identifier_unsupported=identifier_unsupported
+        id_tag=id_tag,
+        station=station,
+        identifier_unsupported=identifier_unsupported,
+        connector_id=connector_id,
     )
     mac = mac_of(decision.id_tag) if not decision.accepted else None
     if mac is None or decision.reason in (Reason.MALFORMED_ID_TAG, Reason.UNSUPPORTED_IDENTIFIER):

@@ -45,6 +45,7 @@ from stations.models import (
     TransactionAnomaly,
     TransactionEvent,
 )
+from stations.reservations import reservation_use
 from stations.selectors import LocalListItem, profile_vendors
 from supervision import live
 from supervision.history import PasswordChange, record_change
@@ -445,8 +446,10 @@ def session_start(
     meter_start: int,
     started_at: datetime,
     log_entry_id: UUID | None = None,
+    reservation_id: int | None = None,
 ) -> tuple[ChargingSession, Decision]:
-    """Open a session and decide, again, whether the tag may charge.
+    """Open a session and decide, again, whether the tag may charge. An accepted start uses
+    the badge's reservation there (the one ``reservation_id`` names, if the station says).
 
     Stations that cached a tag skip Authorize, so this re-checks the badge's *current* state.
     The session is stored whatever the decision: the station may already be delivering energy,
@@ -506,6 +509,12 @@ def session_start(
             merge=True,
         )
     if decision.accepted:  # a refused start is published as the refusal it is
+        reservation_use(
+            station=station,
+            badge=decision.badge,
+            connector_id=connector_id,
+            reservation_id=reservation_id,
+        )
         _publish_session("session_started", session=session, station=station)
     return session, decision
 
@@ -857,6 +866,7 @@ def transaction_event_record(
     stopped_reason: str = "",
     samples: Sequence[SampledValue] = (),
     log_entry_id: UUID | None = None,
+    reservation_id: int | None = None,
 ) -> tuple[ChargingSession, Decision | None]:
     """Apply one OCPP 2.0.1 TransactionEvent (``event``: Started, Updated or Ended) to the
     session of the station's transaction; the decision on the token it carries, if any.
@@ -940,7 +950,9 @@ def transaction_event_record(
     if evse_id and not session.connector_id:
         session.connector_id = evse_id
     attributing = token is not None and session.authorization_status != AuthorizationStatus.ACCEPTED
-    decision = _decide_event_token(session=session, token=token, log_entry_id=log_entry_id)
+    decision = _decide_event_token(
+        session=session, token=token, log_entry_id=log_entry_id, reservation_id=reservation_id
+    )
     _store_samples(
         station=station, connector_id=session.connector_id, session=session, samples=samples
     )
@@ -978,7 +990,11 @@ def transaction_event_record(
 
 
 def _decide_event_token(
-    *, session: ChargingSession, token: PresentedToken | None, log_entry_id: UUID | None
+    *,
+    session: ChargingSession,
+    token: PresentedToken | None,
+    log_entry_id: UUID | None,
+    reservation_id: int | None = None,
 ) -> Decision | None:
     if token is None:
         return None
@@ -987,7 +1003,10 @@ def _decide_event_token(
         # Already attributed: the station asks about this token now (the same one again, or
         # one that ends the transaction).
         return authorize(
-            id_tag=token.id_tag, station=station, identifier_unsupported=token.unsupported
+            id_tag=token.id_tag,
+            station=station,
+            identifier_unsupported=token.unsupported,
+            connector_id=session.connector_id or None,
         )
     decision = authorization_request(
         id_tag=token.id_tag,
@@ -1001,6 +1020,12 @@ def _decide_event_token(
         setattr(session, field, value)
     session.record_attribution()
     if decision.accepted:  # as in 1.6: the session starts, for the portal, once authorized
+        reservation_use(
+            station=station,
+            badge=decision.badge,
+            connector_id=session.connector_id or None,
+            reservation_id=reservation_id,
+        )
         _publish_session("session_started", session=session, station=station)
     return decision
 

@@ -360,6 +360,14 @@ OCPP_MAX_SAMPLES_PER_FRAME = env.int("OCPP_MAX_SAMPLES_PER_FRAME", default=10_00
 # of sessions closed this many days ago. Sessions themselves are kept.
 OCPP_LOG_RETENTION_DAYS = env.int("OCPP_LOG_RETENTION_DAYS", default=90)
 METER_VALUE_RETENTION_DAYS = env.int("METER_VALUE_RETENTION_DAYS", default=400)
+# Diagnostics and logs stations upload (ocpp_gateway.log_uploads): stored under
+# OCPP_UPLOAD_ROOT, at most OCPP_UPLOAD_MAX_BYTES each, to a one-time URL valid
+# OCPP_UPLOAD_VALID_HOURS. OCPP_UPLOAD_BASE_URL is how stations reach the portal
+# (https://portal.example.com); empty, the address staff used to ask for the upload.
+OCPP_UPLOAD_ROOT = Path(env.str("OCPP_UPLOAD_ROOT", default=str(BASE_DIR / "uploads")))
+OCPP_UPLOAD_MAX_BYTES = env.int("OCPP_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+OCPP_UPLOAD_VALID_HOURS = env.float("OCPP_UPLOAD_VALID_HOURS", default=24.0)
+OCPP_UPLOAD_BASE_URL = env.str("OCPP_UPLOAD_BASE_URL", default="")
 
 # --- Autocharge -----------------------------------------------------------------------------
 AUTOCHARGE_PAIRING_MINUTES = env.int("AUTOCHARGE_PAIRING_MINUTES", default=10)

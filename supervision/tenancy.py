@@ -85,8 +85,13 @@ RULES: dict[str, Callable[[Company], Q]] = {
     "stations.transactionanomaly": _at_own_station,
     "ocpp_gateway.ocppmessage": _at_own_station,
     "ocpp_gateway.command": _at_own_station,
+    "ocpp_gateway.firmwarecampaign": _owned,
+    "ocpp_gateway.firmwareupdate": _at_own_station,
+    "ocpp_gateway.logrequest": _at_own_station,
     "badges.vehiclesighting": _at_own_station,
     "badges.pairingwindow": _at_own_station,
+    # A company's reservations are its badges': a station's owner does not learn who reserved.
+    "badges.reservation": lambda company: Q(badge__company=company),
     "badges.unknownvehicle": _owned,
     # The list of model lines sharing a MAC is common knowledge: every staff user reads it.
     "badges.sharedmacmodel": _everyone,

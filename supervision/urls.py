@@ -5,7 +5,10 @@ from rest_framework.routers import DefaultRouter
 
 from badges.api.views import BadgeViewSet, PairingWindowViewSet, SharedMacModelViewSet
 from fleet.api.views import AuthorizationGroupViewSet, CompanyViewSet, VehicleViewSet
+from ocpp_gateway.api.maintenance import FirmwareCampaignViewSet, LogRequestViewSet
+from ocpp_gateway.api.reservations import ReservationViewSet
 from ocpp_gateway.api.views import CommandViewSet, OcppMessageViewSet, OperatedStationViewSet
+from ocpp_gateway.views import log_upload
 from stations.api.sites import SiteViewSet
 from stations.api.views import (
     AutochargeProfileViewSet,
@@ -34,6 +37,9 @@ router.register("commands", CommandViewSet)
 router.register("autocharge-profiles", AutochargeProfileViewSet)
 router.register("autocharge-settings", AutochargeSettingViewSet)
 router.register("sites", SiteViewSet)
+router.register("reservations", ReservationViewSet)
+router.register("firmware-campaigns", FirmwareCampaignViewSet)
+router.register("log-uploads", LogRequestViewSet)
 
 api_v1 = [
     path("auth/token/", ObtainStaffToken.as_view(), name="api-token"),
@@ -47,5 +53,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Stations upload the logs they were asked for here (ocpp_gateway.log_uploads).
+    path("ocpp-uploads/<str:token>/", log_upload, name="log-upload"),
+    path("ocpp-uploads/<str:token>/<str:file_name>", log_upload, name="log-upload-named"),
     path("", include("portal.urls")),
 ]

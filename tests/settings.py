@@ -5,7 +5,10 @@ tests inherit it."""
 
 import os
 import secrets
+import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", f"test-suite-{secrets.token_urlsafe(32)}")
+# Stations' log uploads land outside the source tree (the e2e servers inherit it).
+os.environ.setdefault("OCPP_UPLOAD_ROOT", tempfile.mkdtemp(prefix="ocpp-uploads-"))
 
 from supervision.settings import *  # noqa: F403

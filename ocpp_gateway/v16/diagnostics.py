@@ -1,21 +1,21 @@
 """Firmware Management profile: what the station reports of a diagnostics upload
-(DiagnosticsStatusNotification), shown with the station as 2.0.1's log upload is
-(``v201.diagnostics``). FirmwareStatusNotification is shared by both versions
-(``ocpp_gateway.charge_point``)."""
+(DiagnosticsStatusNotification), recorded with the station and on its latest GetDiagnostics
+(``ocpp_gateway.log_uploads``; 1.6 names no request). FirmwareStatusNotification is shared by
+both versions (``ocpp_gateway.charge_point``)."""
 
 from channels.db import database_sync_to_async
 from ocpp.routing import on
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
 
-from stations import services
+from ocpp_gateway import log_uploads
 
 
 class DiagnosticsHandlers:
     @on(Action.diagnostics_status_notification)
     async def on_diagnostics_status_notification(self, status: str, **_):
         # 1.6's diagnostics upload is 2.0.1's log upload: one field for both.
-        await database_sync_to_async(services.station_record_log_status)(
-            station=self.station, status=status
+        await database_sync_to_async(log_uploads.log_status_record)(
+            station=self.station, status=status, request_id=None
         )
         return call_result.DiagnosticsStatusNotification()

@@ -17,7 +17,13 @@ from stations import services
 class TransactionHandlers:
     @on(Action.start_transaction)
     async def on_start_transaction(
-        self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_
+        self,
+        connector_id: int,
+        id_tag: str,
+        meter_start: int,
+        timestamp: str,
+        reservation_id: int | None = None,
+        **_,
     ):
         station = await self.current_station()
         session, decision = await database_sync_to_async(services.session_start)(
@@ -27,6 +33,7 @@ class TransactionHandlers:
             meter_start=meter_start,
             started_at=parse_timestamp(timestamp),
             log_entry_id=self._connection.request_id,
+            reservation_id=reservation_id,
         )
         self.record_decision(decision)
         return call_result.StartTransaction(

@@ -1,7 +1,7 @@
 """The supervision's side of one OCPP 2.0.1 connection: the library's ChargePoint plus our
 handlers, one mixin per functional block of the 2.0.1 specification (A security, B
-provisioning, C authorization, E transactions, J meter values, L firmware, N diagnostics,
-P data transfer). They call the same services as the 1.6 handlers."""
+provisioning, C authorization, E transactions, H reservations, J meter values, L firmware,
+N diagnostics, P data transfer). They call the same services as the 1.6 handlers."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from ocpp_gateway.v201.authorization import AuthorizationHandlers
 from ocpp_gateway.v201.data_transfer import DataTransferHandlers
 from ocpp_gateway.v201.diagnostics import DiagnosticsHandlers
 from ocpp_gateway.v201.provisioning import ProvisioningHandlers
+from ocpp_gateway.v201.reservations import ReservationHandlers
 from ocpp_gateway.v201.security import SecurityHandlers
 from ocpp_gateway.v201.smart_charging import SmartChargingHandlers
 from ocpp_gateway.v201.transactions import TransactionHandlers
@@ -54,6 +55,7 @@ class CsmsChargePoint(
     ProvisioningHandlers,
     AuthorizationHandlers,
     TransactionHandlers,
+    ReservationHandlers,
     DiagnosticsHandlers,
     DataTransferHandlers,
     SmartChargingHandlers,  # sites

@@ -19,6 +19,7 @@ MAC_ADDRESS_KIND = "MacAddress"
 _STATUS_BY_REASON = {
     Reason.UNKNOWN_BADGE: "Unknown",
     Reason.NOT_PERMITTED_AT_STATION: "NotAtThisLocation",
+    Reason.RESERVED_FOR_ANOTHER: "NotAtThisTime",  # usable here, once the reservation ends
 }
 # The groupIdToken of an accepted badge: its company, so that badges of one fleet may end each
 # other's transactions (OCPP 2.0.1 C01.FR.xx: stopping with a token of the same group).

@@ -17,7 +17,13 @@ from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
 
-from ocpp_gateway.simulator import OnlineStation, ocpp_now
+from ocpp_gateway.simulator import (
+    FIRMWARE_FAILED_STEPS,
+    FIRMWARE_STEPS,
+    OnlineStation,
+    ocpp_now,
+    upload_log,
+)
 
 # The device model every simulated station reports: (component, variable) → (value, mutability).
 DEVICE_MODEL = {
@@ -57,11 +63,17 @@ class SimulatedStation201(ChargePoint):
         *,
         variables: dict[tuple[str, str], tuple[str | None, str]] | None = None,
         reject_changes: bool = False,
+        reservation_answer: str = "Accepted",
+        firmware_download_fails: bool = False,
         **options,
     ) -> None:
         super().__init__(id, connection, **options)
+        self.firmware_download_fails = firmware_download_fails
+        self.upload_statuses: list[int] = []  # the HTTP answers to its log uploads
         self.variables = {**DEVICE_MODEL, **(variables or {})}
         self.reject_changes = reject_changes
+        self.reservation_answer = reservation_answer  # to ReserveNow: Accepted, Occupied…
+        self.reservations: set[int] = set()
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.seq_no = itertools.count()
         self._tasks: set[asyncio.Task] = set()
@@ -119,10 +131,7 @@ class SimulatedStation201(ChargePoint):
 
     @after(Action.get_base_report)
     def after_get_base_report(self, request_id: int, **_):
-        # A task: the library awaits this before it reads the next frame, our answer.
-        task = asyncio.create_task(self._report(request_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._report(request_id))
 
     async def _report(self, request_id: int) -> None:
         await self.call(
@@ -270,6 +279,62 @@ class SimulatedStation201(ChargePoint):
     def on_get_composite_schedule(self, duration: int, evse_id: int, **payload):
         self.received.append((Action.get_composite_schedule, {"evse_id": evse_id}))
         return call_result.GetCompositeSchedule(status="Rejected")
+
+    @on(Action.reserve_now)
+    def on_reserve_now(self, id: int, **payload):
+        self.received.append((Action.reserve_now, {"id": id, **payload}))
+        if self.reservation_answer == "Accepted":
+            self.reservations.add(id)
+        return call_result.ReserveNow(status=self.reservation_answer)
+
+    @on(Action.cancel_reservation)
+    def on_cancel_reservation(self, reservation_id: int):
+        self.received.append((Action.cancel_reservation, {"reservation_id": reservation_id}))
+        known = reservation_id in self.reservations
+        self.reservations.discard(reservation_id)
+        return call_result.CancelReservation(status="Accepted" if known else "Rejected")
+
+    @on(Action.update_firmware)
+    def on_update_firmware(self, **payload):
+        self.received.append((Action.update_firmware, payload))
+        return call_result.UpdateFirmware(status="Accepted")
+
+    @after(Action.update_firmware)
+    def after_update_firmware(self, request_id: int, **_):
+        self._spawn(self._report_firmware(request_id))
+
+    async def _report_firmware(self, request_id: int) -> None:
+        steps = FIRMWARE_FAILED_STEPS if self.firmware_download_fails else FIRMWARE_STEPS
+        for status in steps:
+            await self.call(call.FirmwareStatusNotification(status=status, request_id=request_id))
+
+    @on(Action.get_log)
+    def on_get_log(self, **payload):
+        self.received.append((Action.get_log, payload))
+        return call_result.GetLog(status="Accepted", filename=f"{self.id}.log")
+
+    @after(Action.get_log)
+    def after_get_log(self, log: dict, request_id: int, **_):
+        self._spawn(self._upload_log(log["remote_location"], request_id))
+
+    async def _upload_log(self, location: str, request_id: int) -> None:
+        await self.call(call.LogStatusNotification(status="Uploading", request_id=request_id))
+        status = await asyncio.to_thread(
+            upload_log,
+            location,
+            content=f"log of {self.id}\n".encode(),
+            file_name=f"{self.id}.log",
+            multipart=False,
+        )
+        self.upload_statuses.append(status)
+        uploaded = "Uploaded" if status == 201 else "UploadFailure"
+        await self.call(call.LogStatusNotification(status=uploaded, request_id=request_id))
+
+    def _spawn(self, coroutine) -> None:
+        # A task: the library awaits an @after handler before it reads the next frame.
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # --- What a station sends -----------------------------------------------------------------
 

@@ -35,6 +35,7 @@ class TransactionHandlers:
         offline: bool = False,
         evse: dict | None = None,
         id_token: dict | None = None,
+        reservation_id: int | None = None,
         **_,
     ):
         station = await self.current_station()
@@ -62,6 +63,7 @@ class TransactionHandlers:
             stopped_reason=transaction_info.get("stopped_reason", ""),
             samples=sampled_values(meter_value or []),
             log_entry_id=self._connection.request_id,
+            reservation_id=reservation_id,
         )
         if decision is None or id_token is None:
             # E01.FR.xx: idTokenInfo answers a token the request carried, not ours.

@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import websockets
@@ -38,7 +39,9 @@ def render(folder, port: int, process_ports: list[int]) -> str:
         cwd=ROOT,
         check=True,
     )
-    return (folder / "nginx.conf").read_text()
+    # With the locations it includes, as nginx reads it.
+    conf = (folder / "nginx.conf").read_text()
+    return re.sub(r"include (\S+);", lambda included: Path(included[1]).read_text(), conf)
 
 
 def location(conf: str, path: str) -> str:

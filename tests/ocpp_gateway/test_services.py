@@ -65,6 +65,19 @@ MINIMAL_PAYLOADS = {
     },
     "ClearChargingProfile": {},
     "GetCompositeSchedule": {"connectorId": 0, "duration": 3600},
+    # Reservations
+    "ReserveNow": {
+        "connectorId": 1,
+        "expiryDate": "2030-01-01T00:00:00Z",
+        "idTag": "VID:A014310E004E",
+        "reservationId": 1,
+    },
+    "CancelReservation": {"reservationId": 1},
+    "UpdateFirmware": {
+        "location": "https://example.com/fw.bin",
+        "retrieveDate": "2026-01-01T00:00:00Z",
+    },
+    "GetDiagnostics": {"location": "https://example.com/upload/"},
 }
 MINIMAL_PAYLOADS_201 = {
     "GetVariables": {
@@ -116,6 +129,25 @@ MINIMAL_PAYLOADS_201 = {
     "ClearChargingProfile": {"chargingProfileId": 1},
     "GetChargingProfiles": {"requestId": 1, "chargingProfile": {"stackLevel": 0}},
     "GetCompositeSchedule": {"duration": 3600, "evseId": 0},
+    # Reservations
+    "ReserveNow": {
+        "id": 1,
+        "expiryDateTime": "2030-01-01T00:00:00Z",
+        "idToken": {"idToken": "A014310E004E", "type": "MacAddress"},
+    },
+    "CancelReservation": {"reservationId": 1},
+    "UpdateFirmware": {
+        "requestId": 1,
+        "firmware": {
+            "location": "https://example.com/fw.bin",
+            "retrieveDateTime": "2026-01-01T00:00:00Z",
+        },
+    },
+    "GetLog": {
+        "log": {"remoteLocation": "https://example.com/up/"},
+        "logType": "SecurityLog",
+        "requestId": 1,
+    },
 }
 
 
