@@ -379,9 +379,13 @@ class StationAdmin(
         )
         if window is None:
             return gettext("Not armed")
+        until = timezone.localtime(window.expires_at).strftime("%H:%M")
+        if window.vehicle.company_id != station.company_id:
+            # A partner's window: its vehicle is that company's business (the window's tenancy).
+            return gettext("Armed by another company until %(time)s") % {"time": until}
         text = gettext("Armed for %(vehicle)s until %(time)s, %(connector)s") % {
             "vehicle": window.vehicle.license_plate,
-            "time": timezone.localtime(window.expires_at).strftime("%H:%M"),
+            "time": until,
             "connector": (
                 gettext("connector %(id)d") % {"id": window.connector_id}
                 if window.connector_id is not None

@@ -89,7 +89,9 @@ RULES: dict[str, Callable[[Company], Q]] = {
     "ocpp_gateway.firmwareupdate": _at_own_station,
     "ocpp_gateway.logrequest": _at_own_station,
     "badges.vehiclesighting": _at_own_station,
-    "badges.pairingwindow": _at_own_station,
+    # A window is the company's whose vehicle it pairs: a partner station's owner does not
+    # learn which vehicle of another company is being paired there.
+    "badges.pairingwindow": lambda company: Q(vehicle__company=company),
     # A company's reservations are its badges': a station's owner does not learn who reserved.
     "badges.reservation": lambda company: Q(badge__company=company),
     "badges.unknownvehicle": _owned,

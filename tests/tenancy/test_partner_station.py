@@ -379,3 +379,26 @@ def test_a_vehicle_paired_at_a_partner_station_is_not_told_to_the_station_compan
     listed = alpha_api.get(events_api()).content.decode()
     assert beta.vehicle.license_plate not in listed
     assert alpha_api.get(events_api(changed.pk)).status_code == 404
+
+
+def test_a_pairing_window_at_a_partner_station_is_its_vehicles_companys(partners, alpha_api):
+    """Beta pairs its vehicle at Alpha's partner station: the window, and the plate it names,
+    are Beta's; Alpha, the station's owner, finds neither in the API nor in the admin."""
+    alpha, beta = partners
+    window = pairing_open(station=alpha.station, vehicle=beta.vehicle, opened_by=beta.staff)
+
+    listed = alpha_api.get("/api/v1/pairings/").json()["results"]
+    detail = alpha_api.get(f"/api/v1/pairings/{window.pk}/")
+    changelist = admin_client_of(alpha.staff).get(reverse("admin:badges_pairingwindow_changelist"))
+    station_page = admin_client_of(alpha.staff).get(
+        reverse("admin:stations_station_change", args=[alpha.station.pk]),
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    beta_listed = api_client(beta.staff).get("/api/v1/pairings/").json()["results"]
+
+    assert (listed, detail.status_code) == ([], 404)
+    assert window not in changelist.context["cl"].result_list
+    assert beta.vehicle.license_plate not in changelist.content.decode()
+    assert beta.vehicle.license_plate not in station_page.content.decode()
+    assert "Armé par une autre entreprise jusqu’à" in station_page.content.decode()
+    assert [row["id"] for row in beta_listed] == [window.pk]
