@@ -23,7 +23,7 @@ from ocpp.messages import Call
 from ocpp.routing import after, create_route_map, on
 
 from badges.authorization import Decision
-from ocpp_gateway import firmware
+from ocpp_gateway import firmware, smart_charging
 from ocpp_gateway.configuration import ConfigurationDialect
 from ocpp_gateway.connection import LoggedConnection
 from ocpp_gateway.protocol_errors import ProtocolErrorLog
@@ -106,6 +106,13 @@ class GatewayChargePoint:
         # A station never accepted at boot gets no other service until it is. Stations need
         # not boot again on every reconnect, so an earlier accepted boot counts.
         self.booted = station.last_boot_at is not None
+
+    def site_rebalance_later(self, trigger: str) -> None:
+        """Have the station's site share its power again, once the station has been answered
+        (a session started or stopped, a connector's status: both versions' ``@after``)."""
+        rebalance = database_sync_to_async(smart_charging.station_changed)
+        station_id, trigger = self.station.pk, f"{self.station.charge_point_id}: {trigger}"
+        self.run_later(lambda: rebalance(station_id=station_id, trigger=trigger))
 
     # What the library makes for every connection, made once per class or when first needed.
 

@@ -11,7 +11,6 @@ from ocpp.routing import after, on
 from ocpp.v201 import call_result
 from ocpp.v201.enums import Action
 
-from ocpp_gateway import smart_charging
 from ocpp_gateway.v16.conversions import parse_timestamp
 from stations import sites
 
@@ -19,19 +18,16 @@ logger = logging.getLogger(__name__)
 
 
 class SmartChargingHandlers:
-    def _rebalance(self, trigger: str) -> None:
-        rebalance = database_sync_to_async(smart_charging.station_changed)
-        station_id, trigger = self.station.pk, f"{self.station.charge_point_id}: {trigger}"
-        self.run_later(lambda: rebalance(station_id=station_id, trigger=trigger))
-
     @after(Action.transaction_event)
     def after_transaction_event(self, event_type: str, transaction_info: dict, **_):
         if event_type in ("Started", "Ended"):
-            self._rebalance(f"transaction {transaction_info['transaction_id']} {event_type}")
+            self.site_rebalance_later(
+                f"transaction {transaction_info['transaction_id']} {event_type}"
+            )
 
     @after(Action.status_notification)
     def after_status_notification(self, evse_id: int, connector_status: str, **_):
-        self._rebalance(f"EVSE {evse_id} is {connector_status}")
+        self.site_rebalance_later(f"EVSE {evse_id} is {connector_status}")
 
     @on(Action.report_charging_profiles)
     async def on_report_charging_profiles(
@@ -83,7 +79,7 @@ class SmartChargingHandlers:
 
     @after(Action.notify_ev_charging_needs)
     def after_notify_ev_charging_needs(self, evse_id: int, **_):
-        self._rebalance(f"EVSE {evse_id} reported the vehicle's needs")
+        self.site_rebalance_later(f"EVSE {evse_id} reported the vehicle's needs")
 
     @on(Action.notify_ev_charging_schedule)
     async def on_notify_ev_charging_schedule(self, evse_id: int, **_):
