@@ -212,19 +212,23 @@ class OcppConsumer(AsyncWebsocketConsumer):
         if self.charge_point is None or self.finished:
             return
         self.finished = True
-        if self.counted_as is not None:
-            metrics.stations_connected.labels(self.counted_as).dec()
-        await local_stations().unregister(self)
-        await self.runner.stop(detail="The station disconnected before answering.")
-        # Its log complete before it is called disconnected, including a call the runner
-        # made while this was on its way (a test's flush raced such a row on PostgreSQL).
-        await self.connection.written()
-        await database_sync_to_async(station_connection_close)(
-            station=self.charge_point.station,
-            connection_id=self.connection_id,
-            reason=_close_reason(code, replaced=self.replaced),
-            code=code,
-        )
+        try:
+            await local_stations().unregister(self)
+            await self.runner.stop(detail="The station disconnected before answering.")
+            # Its log complete before it is called disconnected, including a call the runner
+            # made while this was on its way (a test's flush raced such a row on PostgreSQL).
+            await self.connection.written()
+            await database_sync_to_async(station_connection_close)(
+                station=self.charge_point.station,
+                connection_id=self.connection_id,
+                reason=_close_reason(code, replaced=self.replaced),
+                code=code,
+            )
+        finally:
+            # Counted until its last write is done: a connected count of 0 means this process
+            # has nothing more to write for its stations (what a test waits for, on PostgreSQL).
+            if self.counted_as is not None:
+                metrics.stations_connected.labels(self.counted_as).dec()
 
     # --- Channel-layer messages (see ocpp_gateway.commands and .operations) -----------------
 

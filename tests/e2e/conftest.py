@@ -12,7 +12,7 @@ import pytest
 from django.conf import global_settings
 from django.db import connection
 
-from tests.e2e.stations import PRODUCTION, server_let_go
+from tests.e2e.stations import PRODUCTION, server_idle, server_let_go
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,15 +119,21 @@ def serve(django_db_blocker, log_name: str, **settings: str):
 
 @pytest.fixture(autouse=True)
 def server_let_go_of_the_test(request):
-    """A test's stations are closed when it ends; the server finishes their connections a
-    moment later. Its database is emptied only after that (the database fixture, requested
+    """A test's stations are closed when it ends; the servers finish their connections a
+    moment later. The database is emptied only after that (the database fixture, requested
     first, is torn down after this one)."""
-    if "server_url" not in request.fixturenames:
+    servers = [name for name in SHARED_SERVERS if name in request.fixturenames]
+    if not servers:
         yield
         return
     request.getfixturevalue("_django_db_helper")
     yield
     server_let_go()
+    for name in servers:
+        server_idle(request.getfixturevalue(name))
+
+
+SHARED_SERVERS = ("server_url", "second_server_url")
 
 
 @pytest.fixture

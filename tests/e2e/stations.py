@@ -148,6 +148,28 @@ def server_let_go(charge_point_id: str | None = None, timeout: float = 5) -> Non
         time.sleep(0.05)
 
 
+def connected_count(server_url: str) -> float:
+    """How many stations the server process counts as connected (its metrics gauge): it counts
+    a connection until the last write for it is done."""
+    metrics_url = server_url.replace("ws://", "http://", 1) + "/metrics"
+    with urllib.request.urlopen(metrics_url, timeout=5) as response:
+        exposition = response.read().decode()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in exposition.splitlines()
+        if line.startswith("ocpp_stations_connected{")
+    )
+
+
+def server_idle(server_url: str, timeout: float = 5) -> None:
+    """Wait (bounded) until the server process has finished every connection it had, including
+    one whose station left before the server recorded it as connected, which
+    ``server_let_go`` cannot see in the database."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and connected_count(server_url):
+        time.sleep(0.05)
+
+
 class Online201:
     """A booted 2.0.1 station in a thread of its own (the test uses the ORM meanwhile)."""
 
