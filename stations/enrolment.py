@@ -39,6 +39,7 @@ from badges.models import (
 )
 from badges.services import EnrolmentError, check_shared_mac
 from fleet.models import AuthorizationGroup, Vehicle
+from stations import events
 from stations.models import (
     ChargingSession,
     Connector,
@@ -227,7 +228,7 @@ def _record_sighting(
             # A dismissed entry stays dismissed (the visitor came back; staff already decided).
             entry.status, entry.badge = InboxStatus.OPEN, None
         entry.save(update_fields=["attempts", "last_seen_at", "last_reason", "status", "badge"])
-    VehicleSighting.objects.create(
+    sighting = VehicleSighting.objects.create(
         mac=mac,
         id_tag=sent_id_tag[:64],
         station=station,
@@ -244,6 +245,7 @@ def _record_sighting(
         id_tag=decision.id_tag,
         reason=decision.reason,
     )
+    events.vehicle_refused.send(sender=VehicleSighting, sighting=sighting)
     _detect_probing(mac=mac, id_tag=decision.id_tag, station=station, now=now)
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from stations import events
 from stations.models import SecurityEvent, SecurityEventKind, Severity, Station
 from supervision import live
 from supervision.outbox import email_queue
@@ -54,6 +55,7 @@ def security_event_record(
         station=station.charge_point_id if station is not None else "",
         security_kind=event.kind,
     )
+    events.security_event_recorded.send(sender=SecurityEvent, event=event)
     return event
 
 

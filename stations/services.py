@@ -131,6 +131,7 @@ def station_connection_open(
     live.publish(
         "station_connected", company_id=station.company_id, station=station.charge_point_id
     )
+    events.station_connected.send(sender=Station, station=station)
     return PreviousConnection(
         connected=before["connection_state"] == ConnectionState.CONNECTED,
         connection_id=before["connection_id"],
@@ -155,6 +156,7 @@ def station_connection_close(
         live.publish(
             "station_disconnected", company_id=station.company_id, station=station.charge_point_id
         )
+        events.station_disconnected.send(sender=Station, station=station)
     return bool(released)
 
 
@@ -175,22 +177,21 @@ def station_connection_reclaim(
 def stations_release(*, server_process: str, reason: CloseReason) -> list[int]:
     """Every station ``server_process`` held is disconnected (it stopped, or died): returns
     their ids."""
-    held = list(
-        Station.objects.filter(server_process=server_process).values_list(
-            "pk", "company_id", "charge_point_id"
-        )
-    )
+    held = list(Station.objects.filter(server_process=server_process))
     if not held:
         return []
-    ids = [pk for pk, _, _ in held]
+    ids = [station.pk for station in held]
     Station.objects.filter(pk__in=ids, server_process=server_process).update(
         connection_state=ConnectionState.DISCONNECTED, connection_id="", server_process=""
     )
     StationConnection.objects.filter(server_process=server_process, closed_at__isnull=True).update(
         closed_at=timezone.now(), close_reason=reason
     )
-    for _, company_id, charge_point_id in held:
-        live.publish("station_disconnected", company_id=company_id, station=charge_point_id)
+    for station in held:
+        live.publish(
+            "station_disconnected", company_id=station.company_id, station=station.charge_point_id
+        )
+        events.station_disconnected.send(sender=Station, station=station)
     return ids
 
 
@@ -326,6 +327,13 @@ def connector_update_status(
         connector_id=connector_id,
         status=status,
     )
+    events.connector_status_changed.send(
+        sender=Station,
+        station=station,
+        connector_id=connector_id,
+        status=status,
+        error_code=error_code,
+    )
 
 
 def _publish_session(
@@ -341,6 +349,13 @@ def _publish_session(
         vehicle=session.vehicle_plate,
         **data,
     )
+    _SESSION_EVENTS[kind].send(sender=ChargingSession, session=session)
+
+
+_SESSION_EVENTS = {
+    "session_started": events.session_started,
+    "session_stopped": events.session_stopped,
+}
 
 
 # OCPP 1.6 transaction ids are integers; anything outside a database bigint cannot be ours.
