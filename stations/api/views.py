@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import F, Prefetch, Window
 from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -17,7 +18,7 @@ from badges.api.serializers import (
     UnknownVehicleSerializer,
 )
 from badges.api.views import filter_id_tag
-from badges.models import PairingOutcome, UnknownVehicle, VehicleSighting
+from badges.models import BadgeUsage, PairingOutcome, UnknownVehicle, VehicleSighting
 from badges.services import unknown_vehicle_dismiss
 from stations.api.serializers import (
     AutochargeProfileSerializer,
@@ -31,6 +32,7 @@ from stations.api.serializers import (
 )
 from stations.enrolment import pairing_cancel, pairing_open, unknown_vehicle_enrol
 from stations.models import (
+    AuthMethod,
     AutochargeProfile,
     AutochargeSetting,
     ChargingSession,
@@ -52,6 +54,7 @@ from supervision.api import (
 )
 from supervision.archiving_api import ArchiveInsteadOfDestroyMixin
 from supervision.history_api import ChangeHistoryViewSetMixin
+from supervision.pagination import BoundedPageSizePagination
 
 
 class StationViewSet(
@@ -96,14 +99,83 @@ class StationViewSet(
         return Response(PairingWindowSerializer(window).data, status=status.HTTP_201_CREATED)
 
 
+def _moment_filter(field_name: str, lookup_expr: str, help_text) -> django_filters.Filter:
+    return django_filters.IsoDateTimeFilter(
+        field_name=field_name,
+        lookup_expr=lookup_expr,
+        help_text=help_text,
+        error_messages={
+            "invalid": _lazy(
+                "Enter an ISO 8601 date or date-time, e.g. 2026-03-01 or 2026-03-01T08:00:00+01:00."
+            )
+        },
+    )
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """The client's order, sessions without the value (an open one's ``stopped_at``) last on
+    every database, then the transaction id: pages never share or skip a session whose sort
+    value ties with another's."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        ordering = []
+        for param in value:
+            name = self.get_ordering_value(param)
+            if name.startswith("-"):
+                ordering.append(F(name[1:]).desc(nulls_last=True))
+            else:
+                ordering.append(F(name).asc(nulls_last=True))
+        return qs.order_by(*ordering, "-transaction_id")
+
+
+class ChargingSessionFilter(django_filters.FilterSet):
+    """Moments are ISO 8601; a date alone is its midnight, and a moment without an offset is
+    the server's time zone. ``started_after`` and ``stopped_after`` include their bound,
+    ``started_before`` excludes it: ``started_after=2026-03-01&started_before=2026-04-01`` is
+    March."""
+
+    started_after = _moment_filter(
+        "started_at", "gte", _lazy("Sessions started at or after this moment (included).")
+    )
+    started_before = _moment_filter(
+        "started_at", "lt", _lazy("Sessions started before this moment (excluded).")
+    )
+    stopped_after = _moment_filter(
+        "stopped_at", "gte", _lazy("Sessions stopped at or after this moment (included).")
+    )
+    usage = django_filters.ChoiceFilter(
+        choices=BadgeUsage.choices, help_text=_lazy("The usage recorded from the badge.")
+    )
+    auth_method = django_filters.ChoiceFilter(choices=AuthMethod.choices)
+    ordering = StableOrderingFilter(
+        fields=["started_at", "stopped_at", "energy_wh", "transaction_id"],
+        help_text=_lazy(
+            "Sort by started_at, stopped_at, energy_wh or transaction_id, several separated by "
+            "commas; a leading - reverses; sessions without the value come last. Default: "
+            "-started_at."
+        ),
+    )
+
+    class Meta:
+        model = ChargingSession
+        fields = ["station", "vehicle", "company", "badge"]
+
+
 class ChargingSessionViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Sessions, as the stations reported them. ``close`` (a session the station never
     ended) and ``correct`` (a closed session's energy) need
     ``stations.correct_chargingsession``; each is recorded in the session's ``corrections``
-    with who, when and why, and the station's readings stay as they were."""
+    with who, when and why, and the station's readings stay as they were.
+
+    The list filters by period (``started_after``, ``started_before``, ``stopped_after``),
+    ``usage`` and ``auth_method``, sorts by ``ordering`` and pages by ``page_size`` (1 to 500):
+    a value it cannot read is a 400 naming the parameter, never ignored."""
 
     queryset = ChargingSession.objects.prefetch_related("corrections__corrected_by")
-    filterset_fields = ["station", "vehicle", "company", "badge", "auth_method"]
+    filterset_class = ChargingSessionFilter
+    pagination_class = BoundedPageSizePagination
 
     def get_serializer_class(self):
         if self.action == "retrieve":
