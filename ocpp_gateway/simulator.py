@@ -10,12 +10,14 @@ charger.
 from __future__ import annotations
 
 import asyncio
+import base64
+import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import websockets
@@ -90,9 +92,41 @@ def upload_log(url: str, *, content: bytes, file_name: str, multipart: bool) -> 
         return error.code
 
 
-def ocpp_now(offset_seconds: int = 0) -> str:
-    moment = datetime.now(UTC) + timedelta(seconds=offset_seconds)
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+def ocpp_now() -> str:
+    """Now, as a station stamps what it sends: every message is stamped when it is sent."""
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def basic_auth(charge_point_id: str, password: str | None) -> dict[str, str]:
+    """The HTTP Basic header a station presents its password with (none without one)."""
+    if not password:
+        return {}
+    token = base64.b64encode(f"{charge_point_id}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+async def hold_charging(
+    hold: asyncio.Event,
+    *,
+    meter_start: int,
+    power_w: float,
+    interval: float,
+    send_reading: Callable[[int], Awaitable[None]],
+) -> int:
+    """Charge until ``hold`` is set: a reading every ``interval`` seconds, the register rising
+    at ``power_w`` over the time actually elapsed; the register when it is set."""
+    began = time.monotonic()
+
+    def register() -> int:
+        return meter_start + int(power_w * (time.monotonic() - began) / 3600)
+
+    while True:
+        try:
+            await asyncio.wait_for(hold.wait(), timeout=interval)
+        except TimeoutError:
+            await send_reading(register())
+        else:
+            return register()
 
 
 @dataclass
@@ -104,6 +138,7 @@ class ChargingReport:
     start_status: str | None = None
     transaction_id: int | None = None
     stop_answer: dict | None = None
+    energy_wh: int = 0  # what the station reported delivered at its stop
     steps: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -374,10 +409,11 @@ async def online(
     vendor: str = "Simulator",
     model: str = "DC-150",
     firmware_version: str | None = None,
+    headers: dict[str, str] | None = None,
     **station_options,
 ) -> OnlineStation:
     """Connect, boot, and keep answering the supervision's calls in the background."""
-    websocket = await connect(url, charge_point_id)
+    websocket = await connect(url, charge_point_id, headers)
     station = SimulatedStation(charge_point_id, websocket, vendor=vendor, **station_options)
     listener = asyncio.create_task(station.start())
     await station.call(
@@ -390,10 +426,12 @@ async def online(
     return OnlineStation(station, websocket, listener)
 
 
-async def connect(url: str, charge_point_id: str):
-    """Open the WebSocket the way a station does."""
+async def connect(url: str, charge_point_id: str, headers: dict[str, str] | None = None):
+    """Open the WebSocket the way a station does (``headers``: its credentials)."""
     return await websockets.connect(
-        f"{url.rstrip('/')}/{charge_point_id}", subprotocols=["ocpp1.6"]
+        f"{url.rstrip('/')}/{charge_point_id}",
+        subprotocols=["ocpp1.6"],
+        additional_headers=headers or {},
     )
 
 
@@ -408,17 +446,24 @@ async def charge(
     skip_authorize: bool = False,
     vendor: str = "Simulator",
     model: str = "DC-150",
+    headers: dict[str, str] | None = None,
+    hold: asyncio.Event | None = None,
+    power_w: float = 11_000,
+    interval: float = 10,
     report: Callable[[str, str], None] = lambda step, answer: None,
 ) -> ChargingReport:
-    """One plug-in: boot, (authorize), start, three meter values, stop. Stops early when the
-    supervision refuses the tag, as a station would."""
+    """One plug-in: boot, (authorize), start, meter values, stop. Stops early when the
+    supervision refuses the tag, as a station would. Without ``hold``: three readings of
+    ``energy_wh`` at once; with it, once the start is accepted: a reading every ``interval``
+    seconds at ``power_w`` until ``hold`` is set (Ctrl-C, for the command), then the stop.
+    Every message is stamped when it is sent."""
     result = ChargingReport()
 
     def note(step: str, answer: str) -> None:
         result.steps.append((step, answer))
         report(step, answer)
 
-    async with await connect(url, charge_point_id) as websocket:
+    async with await connect(url, charge_point_id, headers) as websocket:
         station = SimulatedStation(charge_point_id, websocket)
         listener = asyncio.create_task(station.start())
         try:
@@ -454,16 +499,14 @@ async def charge(
             result.start_status = start.id_tag_info["status"]
             note("StartTransaction", f"{result.start_status}, transaction {start.transaction_id}")
 
-            steps = 3
-            for step in range(1, steps + 1):
-                register = meter_start + energy_wh * step // (steps + 1)
+            async def send_reading(register: int) -> None:
                 await station.call(
                     call.MeterValues(
                         connector_id=connector_id,
                         transaction_id=start.transaction_id,
                         meter_value=[
                             {
-                                "timestamp": ocpp_now(step * 60),
+                                "timestamp": ocpp_now(),
                                 "sampledValue": [
                                     {
                                         "value": str(register),
@@ -476,19 +519,42 @@ async def charge(
                         ],
                     )
                 )
-            note("MeterValues", f"{steps} readings sent")
 
-            stop_reason = "Local" if result.start_status == "Accepted" else "DeAuthorized"
+            accepted = result.start_status == "Accepted"
+            if hold is None:
+                steps = 3
+                for step in range(1, steps + 1):
+                    await send_reading(meter_start + energy_wh * step // (steps + 1))
+                note("MeterValues", f"{steps} readings sent")
+                meter_stop = meter_start + energy_wh
+            elif accepted:
+                note("MeterValues", f"a reading every {interval:g} s until stopped (Ctrl-C)")
+
+                async def send_and_note(register: int) -> None:
+                    await send_reading(register)
+                    note("MeterValues", f"{register - meter_start} Wh so far")
+
+                meter_stop = await hold_charging(
+                    hold,
+                    meter_start=meter_start,
+                    power_w=power_w,
+                    interval=interval,
+                    send_reading=send_and_note,
+                )
+            else:
+                meter_stop = meter_start  # refused: the station stops at once
+
             stop = await station.call(
                 call.StopTransaction(
-                    meter_stop=meter_start + energy_wh,
-                    timestamp=ocpp_now(steps * 60 + 60),
+                    meter_stop=meter_stop,
+                    timestamp=ocpp_now(),
                     transaction_id=start.transaction_id,
-                    reason=stop_reason,
+                    reason="Local" if accepted else "DeAuthorized",
                 )
             )
             result.stop_answer = stop.id_tag_info or {}
-            note("StopTransaction", f"stored, {energy_wh} Wh delivered")
+            result.energy_wh = meter_stop - meter_start
+            note("StopTransaction", f"stored, {result.energy_wh} Wh delivered")
             await _status(station, connector_id, ChargePointStatus.available)
         finally:
             listener.cancel()

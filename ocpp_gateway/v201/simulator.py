@@ -21,6 +21,7 @@ from ocpp_gateway.simulator import (
     FIRMWARE_FAILED_STEPS,
     FIRMWARE_STEPS,
     OnlineStation,
+    hold_charging,
     ocpp_now,
     upload_log,
 )
@@ -45,6 +46,7 @@ class ChargingReport:
     started: dict = field(default_factory=dict)
     ended: dict = field(default_factory=dict)
     transaction_id: str = ""
+    energy_wh: int = 0  # what the station reported delivered at its end
     steps: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -444,18 +446,23 @@ async def charge(
     skip_authorize: bool = False,
     vendor: str = "Simulator",
     model: str = "DC-150",
+    headers: dict[str, str] | None = None,
+    hold: asyncio.Event | None = None,
+    power_w: float = 11_000,
+    interval: float = 10,
     report: Callable[[str, str], None] = lambda step, answer: None,
 ) -> ChargingReport:
     """One plug-in: boot, EVSE occupied, (authorize), TransactionEvent Started, Updated with
     meter values, Ended. Stops early when the supervision refuses the token, as a station
-    would."""
+    would. ``hold``, ``power_w`` and ``interval`` as ``ocpp_gateway.simulator.charge`` takes
+    them; every message is stamped when it is sent."""
     result = ChargingReport(transaction_id=str(uuid.uuid4()))
 
     def note(step: str, answer: str) -> None:
         result.steps.append((step, answer))
         report(step, answer)
 
-    async with await connect(url, charge_point_id) as websocket:
+    async with await connect(url, charge_point_id, headers) as websocket:
         station = SimulatedStation201(charge_point_id, websocket)
         listener = asyncio.create_task(station.start())
         try:
@@ -482,27 +489,50 @@ async def charge(
             )
             result.started = started.id_token_info or {}
             note("TransactionEvent", f"Started: {result.started.get('status')}")
-            steps = 3
-            for step in range(1, steps + 1):
+
+            async def send_reading(register: int) -> None:
                 await station.transaction_event(
                     "Updated",
                     result.transaction_id,
                     trigger_reason="MeterValuePeriodic",
-                    energy_wh=meter_start + energy_wh * step // (steps + 1),
-                    timestamp=ocpp_now(step * 60),
+                    energy_wh=register,
+                    timestamp=ocpp_now(),
                 )
-            note("TransactionEvent", f"Updated: {steps} readings sent")
+
+            if hold is None:
+                steps = 3
+                for step in range(1, steps + 1):
+                    await send_reading(meter_start + energy_wh * step // (steps + 1))
+                note("TransactionEvent", f"Updated: {steps} readings sent")
+                meter_stop = meter_start + energy_wh
+            elif result.started.get("status") == "Accepted":
+                note("TransactionEvent", f"Updated every {interval:g} s until stopped (Ctrl-C)")
+
+                async def send_and_note(register: int) -> None:
+                    await send_reading(register)
+                    note("TransactionEvent", f"Updated: {register - meter_start} Wh so far")
+
+                meter_stop = await hold_charging(
+                    hold,
+                    meter_start=meter_start,
+                    power_w=power_w,
+                    interval=interval,
+                    send_reading=send_and_note,
+                )
+            else:
+                meter_stop = meter_start  # refused: the station ends it at once
             ended = await station.transaction_event(
                 "Ended",
                 result.transaction_id,
                 trigger_reason="StopAuthorized",
                 id_token=id_token,
-                energy_wh=meter_start + energy_wh,
-                timestamp=ocpp_now(steps * 60 + 60),
+                energy_wh=meter_stop,
+                timestamp=ocpp_now(),
                 stopped_reason="Local",
             )
             result.ended = ended.id_token_info or {}
-            note("TransactionEvent", f"Ended: {energy_wh} Wh delivered")
+            result.energy_wh = meter_stop - meter_start
+            note("TransactionEvent", f"Ended: {result.energy_wh} Wh delivered")
             await station.status(evse_id, "Available")
         finally:
             listener.cancel()
