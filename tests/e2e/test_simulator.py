@@ -8,6 +8,7 @@ import sys
 from datetime import timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from stations.models import ChargingSession, MeterValue
@@ -135,3 +136,9 @@ def test_hold_keeps_the_session_open_with_meter_values_until_interrupted(
     # The register rose with the time charged, and the stop counts it all.
     assert 0 < session.energy_wh == session.meter_stop - session.meter_start
     assert_stamped_now(session, began, ended)
+
+
+@pytest.mark.parametrize("option", ["--interval=0", "--interval=-1", "--power=0", "--power=x"])
+def test_hold_needs_a_positive_interval_and_power(option):
+    with pytest.raises(CommandError, match=option.split("=")[0]):
+        call_command("simulate_station", "CP-1", "--hold", option)

@@ -89,11 +89,14 @@ class Command(BaseCommand):
         options["url"] = options["url"] or default_url()
         try:
             if options["serve"]:
-                asyncio.run(self._serve(options))
+                try:
+                    asyncio.run(self._serve(options))
+                except KeyboardInterrupt:
+                    pass  # how one stops serving
                 return
             charged = asyncio.run(self._charge(options))
-        except KeyboardInterrupt:
-            return
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            raise CommandError("Interrupted before the session was stopped.") from None
         except (OSError, simulator.websockets.InvalidHandshake) as error:
             raise CommandError(
                 f"Could not connect to {options['url']}/{options['charge_point_id']}: {error}. "
@@ -113,8 +116,17 @@ class Command(BaseCommand):
         if options["hold"]:
             hold = asyncio.Event()
             loop = asyncio.get_running_loop()
+            charging = asyncio.current_task()
+
+            def on_signal() -> None:
+                # The first one stops the session cleanly; a second gives up at once (a
+                # supervision that no longer answers).
+                if hold.is_set():
+                    charging.cancel()
+                hold.set()
+
             for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, hold.set)
+                loop.add_signal_handler(signum, on_signal)
         common = {
             "url": options["url"],
             "charge_point_id": options["charge_point_id"],
