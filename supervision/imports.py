@@ -247,7 +247,9 @@ class ScopedImportResource(resources.ModelResource):
         # about the same field left empty ("must name its vehicle"), which only confuses.
         cell_errors = import_validation_errors or {}
         try:
-            super().validate_instance(instance, cell_errors, validate_unique)
+            # Copies: the library extends the lists it is given.
+            copies = {name: list(errors) for name, errors in cell_errors.items()}
+            super().validate_instance(instance, copies, validate_unique)
         except ValidationError as error:
             raise ValidationError(
                 {name: cell_errors.get(name, errors) for name, errors in error.error_dict.items()}

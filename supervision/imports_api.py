@@ -93,7 +93,8 @@ class ImportViewSetMixin:
         resource = self.import_resource_class(user=request.user)
         result = resource.import_data(dataset, dry_run=dry_run, user=request.user)
         written = is_valid(result) and not dry_run
-        rows = row_outcomes(result, resource, written=written)
+        # A file wrong as a whole (a missing key column) makes every row wrong: say it once.
+        rows = [] if result.base_errors else row_outcomes(result, resource, written=written)
         return self._import_answer(
             dry_run, written=written, rows=rows, errors=base_errors(result), valid=is_valid(result)
         )
