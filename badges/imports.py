@@ -18,6 +18,7 @@ from fleet.models import AuthorizationGroup, Company, Vehicle, normalize_license
 from supervision import tenancy
 from supervision.imports import (
     ChoiceWidget,
+    DateTimeWidget,
     ScopedForeignKeyWidget,
     ScopedImportResource,
     TextWidget,
@@ -54,6 +55,7 @@ class BadgeImportResource(ScopedImportResource):
         ),
     )
     description = Field(attribute="description", column_name="description", widget=TextWidget())
+    expires_at = Field(attribute="expires_at", column_name="expires_at", widget=DateTimeWidget())
     usage = _choice("usage", BadgeUsage.choices)
     mode = _choice("mode", BadgeMode.choices)
     company = company_field()

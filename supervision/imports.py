@@ -19,12 +19,13 @@ does not know, and this module adds for every import (the admin's and the API's 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 
 import tablib
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext, pgettext_lazy
 from import_export import resources, widgets
 from import_export.formats.base_formats import CSV, XLSX
@@ -151,6 +152,56 @@ class YesNoWidget(widgets.Widget):
 
     def render(self, value, obj=None, **kwargs):
         return "yes" if value else "no"
+
+
+class DateTimeWidget(widgets.Widget):
+    """A date and time as Excel gives it, or written ``2027-01-31 14:30`` or ``31/01/2027 14:30``
+    (the time optional: midnight), in the portal's time zone; empty is none."""
+
+    FORMATS = (
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d",
+        "%d/%m/%Y %H:%M:%S",
+        "%d/%m/%Y %H:%M",
+        "%d/%m/%Y",
+    )
+
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, date):
+            moment = datetime.combine(value, time())
+        else:
+            moment = self._parse(cell_text(value))
+            if moment is None:
+                return None
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return moment
+
+    def _parse(self, text: str) -> datetime | None:
+        if not text:
+            return None
+        for pattern in self.FORMATS:
+            try:
+                # zoneinfo zones are attached as they are: the local time on that day.
+                return datetime.strptime(text, pattern).replace(
+                    tzinfo=timezone.get_current_timezone()
+                )
+            except ValueError:
+                continue
+        raise ValueError(
+            gettext(
+                "Write a date as 2027-01-31 or 31/01/2027, with a time if needed, not “%(value)s”."
+            )
+            % {"value": text}
+        )
+
+    def render(self, value, obj=None, **kwargs):
+        return value.isoformat() if value else ""
 
 
 class ScopedForeignKeyWidget(widgets.ForeignKeyWidget):

@@ -196,3 +196,40 @@ def test_the_schema_documents_the_import_routes(api):
         assert set(operation["responses"]) == {"200", "400"}
     request = schema["components"]["schemas"]["ImportRequest"]
     assert set(request["properties"]) == {"file", "dry_run"}
+
+
+def test_badge_cells_as_people_write_them(api, company):
+    from zoneinfo import ZoneInfo
+
+    from badges.models import BadgeMode, BadgeState, SharedMacModel
+    from tests.factories import AuthorizationGroupFactory
+
+    group = AuthorizationGroupFactory(company=company, name="Dépôts partenaires")
+    AuthorizationGroupFactory(company=company, name="Nuit")
+    VehicleFactory(company=company, license_plate="GH-001-JK", make="Renault", model="Zoe")
+    SharedMacModel.objects.create(make="Renault", model="Zoe")
+    headers = ["rfid", "mode", "state", "company", "vehicle_plate", "expires_at", "groups"]
+    headers.append("acknowledge_shared_mac")
+    card = ["card-7", "Entreprise – Badge partagé de l’entreprise", "Désactivé", company.name]
+    card += ["", "31/01/2027 14:30", " Dépôts partenaires | Nuit ", ""]
+    rows = [card, ["VID:A014310F0001", "", "", company.name, "GH-001-JK", "", "", ""]]
+    response = post(api, BADGES, files.csv_file(headers, rows), "false")
+    assert errors_of(response.json()) == {
+        2: {
+            "acknowledge_shared_mac": [
+                "Renault Zoe vehicles are known to send a shared or changing MAC address: a badge "
+                "for it could let every car of the model charge. Confirm to enrol anyway."
+            ]
+        }
+    }
+    rows[1][-1] = "oui"
+    response = post(api, BADGES, files.xlsx_file(headers, rows), "false")
+    assert response.status_code == 200, response.json()
+    card = Badge.objects.get(rfid="CARD-7")
+    assert (card.mode, card.state, card.vehicle) == (BadgeMode.COMPANY, BadgeState.DISABLED, None)
+    assert card.expires_at.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y %H:%M") == (
+        "31/01/2027 14:30"
+    )
+    assert sorted(card.groups.values_list("name", flat=True)) == ["Dépôts partenaires", "Nuit"]
+    assert group.badges.count() == 1
+    assert Badge.objects.get(rfid="VID:A014310F0001").vehicle.license_plate == "GH-001-JK"
