@@ -200,3 +200,35 @@ def test_company_staff_import_into_their_company_only(client, company, django_us
         2: {"company": ["You import into your company, Transports Martin, not “Autre Flotte”."]}
     }
     assert Vehicle.objects.count() == 0
+
+
+def test_a_confirmation_that_no_longer_passes_writes_nothing(admin_client, company):
+    vehicle = VehicleFactory(company=company, license_plate=files.plate(1))
+    rows = files.badge_rows(company.name, count=1)
+    response = preview(admin_client, BADGE_IMPORT, "csv", files.csv_file(files.BADGE_HEADERS, rows))
+    assert errors_of(response) == {}
+    vehicle.delete()  # meanwhile, in another tab
+    response = confirm(admin_client, BADGE_IMPORT, response)
+    assert response.status_code == 302 and response["Location"] == BADGE_IMPORT
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert messages == ["Nothing was imported: rows no longer pass validation. Preview it again."]
+    assert Badge.objects.count() == 0
+
+
+def test_the_import_button_needs_add_and_change(client, company, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    from fleet.models import StaffMembership
+
+    user = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
+    StaffMembership.objects.create(user=user, company=company)
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_vehicle", "add_vehicle"])
+    )
+    client.force_login(user)
+    assert VEHICLE_IMPORT.encode() not in client.get("/admin/fleet/vehicle/").content
+    assert client.get(VEHICLE_IMPORT).status_code == 403
+    assert client.get(VEHICLE_IMPORT + "template.csv").status_code == 403
+    user.user_permissions.add(Permission.objects.get(codename="change_vehicle"))
+    assert VEHICLE_IMPORT.encode() in client.get("/admin/fleet/vehicle/").content
+    assert client.get(VEHICLE_IMPORT + "template.csv").status_code == 200
