@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from badges import access
 from badges.identifiers import is_autocharge_tag
+from badges.imports import BadgeImportResource
 from badges.models import (
     Badge,
     SharedMacModel,
@@ -20,6 +21,7 @@ from supervision.admin import (
     CompanyScopedAdminMixin,
     WrittenThroughServicesAdminMixin,
 )
+from supervision.imports_admin import ImportAdminMixin
 from supervision.tenancy import scope
 
 
@@ -91,6 +93,7 @@ class BadgeAdmin(
     CompanyScopedAdminMixin,
     ChangeHistoryAdminMixin,
     WrittenThroughServicesAdminMixin,
+    ImportAdminMixin,
     admin.ModelAdmin,
 ):
     """The seed's "Add a badge" form: the badge itself, then "Attribution and usage"."""
@@ -130,6 +133,8 @@ class BadgeAdmin(
     filter_horizontal = ["groups"]
     list_select_related = ["company", "vehicle"]
     readonly_fields = ["enrolled_via", "enrolled_by"]
+    resource_classes = [BadgeImportResource]
+    import_filename = "badges-import"
 
     def get_fieldsets(self, request, obj=None):
         """The confirmation box appears with a vehicle whose model shares its MAC (the one

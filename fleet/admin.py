@@ -4,6 +4,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from fleet import services
+from fleet.imports import VehicleImportResource
 from fleet.models import AuthorizationGroup, Company, StaffMembership, Vehicle
 from supervision.admin import (
     ArchiveInsteadOfDeleteAdminMixin,
@@ -11,6 +12,7 @@ from supervision.admin import (
     CompanyScopedAdminMixin,
     WrittenThroughServicesAdminMixin,
 )
+from supervision.imports_admin import ImportAdminMixin
 
 
 @admin.register(Company)
@@ -36,12 +38,15 @@ class VehicleAdmin(
     CompanyScopedAdminMixin,
     ChangeHistoryAdminMixin,
     WrittenThroughServicesAdminMixin,
+    ImportAdminMixin,
     admin.ModelAdmin,
 ):
     list_display = ["license_plate", "make", "model", "company", "active"]
     list_filter = ["active", "company", "make"]
     search_fields = ["license_plate", "vin", "make", "model"]
     autocomplete_fields = ["company"]
+    resource_classes = [VehicleImportResource]
+    import_filename = "vehicles-import"
 
     def save_through(self, obj, form) -> None:
         services.vehicle_save(vehicle=obj)

@@ -25,6 +25,7 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 from simple_history.utils import get_history_manager_for_model, get_m2m_reverse_field_name
 
@@ -34,6 +35,7 @@ class ChangeSource(models.TextChoices):
     API = "api", _("API")
     ENROLMENT = "enrolment", _("enrolment")
     PAIRING = "pairing", _("OCPP pairing")
+    IMPORT = "import", pgettext_lazy("change source", "import")
     SYSTEM = "system", _("system")
 
 

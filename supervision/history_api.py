@@ -38,9 +38,9 @@ class HistoryEntrySerializer(serializers.Serializer):
 
 class ChangeHistoryViewSetMixin:
     """``GET …/{id}/history/``: the object's recorded changes, newest first, paginated, each with
-    who, when, through what (``admin``, ``api``, ``enrolment``, ``pairing``, ``system``) and
-    every field's old and new value. The object is found as by the detail route: another
-    company's is a 404; reading needs the model's view permission."""
+    who, when, through what (``admin``, ``api``, ``enrolment``, ``pairing``, ``import``,
+    ``system``) and every field's old and new value. The object is found as by the detail
+    route: another company's is a 404; reading needs the model's view permission."""
 
     @extend_schema(responses=HistoryEntrySerializer(many=True))
     @action(

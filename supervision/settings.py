@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "simple_history",
+    # Bulk imports of vehicles and badges (supervision.imports): the admin's pages.
+    "import_export",
     "supervision",
     "fleet",
     "badges",

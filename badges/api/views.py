@@ -8,6 +8,7 @@ from badges.api.serializers import (
     SharedMacModelSerializer,
 )
 from badges.identifiers import IdTagError, normalize_id_tag
+from badges.imports import BadgeImportResource
 from badges.models import Badge, PairingWindow, SharedMacModel
 from supervision.api import (
     CompanyScopedViewSetMixin,
@@ -16,6 +17,7 @@ from supervision.api import (
 )
 from supervision.archiving_api import ArchiveInsteadOfDestroyMixin
 from supervision.history_api import ChangeHistoryViewSetMixin
+from supervision.imports_api import ImportViewSetMixin
 
 
 def filter_id_tag(queryset, name: str, value: str):
@@ -38,6 +40,7 @@ class BadgeFilter(django_filters.FilterSet):
 class BadgeViewSet(
     CompanyScopedViewSetMixin,
     ChangeHistoryViewSetMixin,
+    ImportViewSetMixin,
     ArchiveInsteadOfDestroyMixin,
     ProtectedDestroyMixin,
     DeletedThroughServiceMixin,
@@ -46,6 +49,7 @@ class BadgeViewSet(
     queryset = Badge.objects.select_related("enrolled_by").prefetch_related("groups")
     serializer_class = BadgeSerializer
     filterset_class = BadgeFilter
+    import_resource_class = BadgeImportResource
 
     def delete_through(self, instance):
         access.badge_delete(badge=instance)

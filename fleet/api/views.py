@@ -2,6 +2,7 @@ from rest_framework import viewsets
 
 from fleet import services
 from fleet.api.serializers import AuthorizationGroupSerializer, CompanySerializer, VehicleSerializer
+from fleet.imports import VehicleImportResource
 from fleet.models import AuthorizationGroup, Company, Vehicle
 from supervision.api import (
     CompanyScopedViewSetMixin,
@@ -10,6 +11,7 @@ from supervision.api import (
 )
 from supervision.archiving_api import ArchiveInsteadOfDestroyMixin
 from supervision.history_api import ChangeHistoryViewSetMixin
+from supervision.imports_api import ImportViewSetMixin
 
 
 class CompanyViewSet(
@@ -31,6 +33,7 @@ class CompanyViewSet(
 class VehicleViewSet(
     CompanyScopedViewSetMixin,
     ChangeHistoryViewSetMixin,
+    ImportViewSetMixin,
     ArchiveInsteadOfDestroyMixin,
     ProtectedDestroyMixin,
     DeletedThroughServiceMixin,
@@ -39,6 +42,7 @@ class VehicleViewSet(
     queryset = Vehicle.objects.all()
     serializer_class = VehicleSerializer
     filterset_fields = ["company", "license_plate", "active"]
+    import_resource_class = VehicleImportResource
 
     def delete_through(self, instance):
         services.vehicle_delete(vehicle=instance)
