@@ -22,7 +22,6 @@ from supervision.api import (
     action_permission,
 )
 from supervision.history_api import ChangeHistoryViewSetMixin
-from supervision.tenancy import scope
 
 # As the portal's report: the calendar's ends would overflow the time-zone arithmetic.
 PERIOD_LIMITS = [MinValueValidator(date(2000, 1, 1)), MaxValueValidator(date(2999, 12, 31))]
@@ -116,12 +115,14 @@ class StatementSerializer(serializers.Serializer):
     unpriced = serializers.IntegerField(help_text=_("Sessions without a cost."))
 
 
-class PersonalUseStatementViewSet(viewsets.ViewSet):
+class PersonalUseStatementViewSet(CompanyScopedViewSetMixin, viewsets.GenericViewSet):
     """A vehicle's personal-use statement: its accepted sessions with personal usage started
     from ``start`` to ``end`` (both included), their energy and cost, and the totals; to charge
     back or reimburse personal charging. Needs the view permission on sessions."""
 
+    queryset = Vehicle.objects.select_related("company")  # the vehicles the user sees
     serializer_class = StatementSerializer
+    filter_backends = []  # the query's fields are the statement's, not filters
     permission_classes = [action_permission("stations.view_chargingsession")]
 
     @extend_schema(
@@ -136,8 +137,7 @@ class PersonalUseStatementViewSet(viewsets.ViewSet):
         query = StatementQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         period = query.validated_data
-        vehicles = scope(Vehicle.objects.all(), request.user)
-        vehicle = get_object_or_404(vehicles, pk=period["vehicle"])
+        vehicle = get_object_or_404(self.get_queryset(), pk=period["vehicle"])
         statement = tariffs.personal_use_statement(
             user=request.user, vehicle=vehicle, start=period["start"], end=period["end"]
         )

@@ -257,3 +257,15 @@ def test_a_station_of_a_partner_in_one_of_the_companys_groups_may_have_a_tariff(
 
     AuthorizationGroupFactory(company=badge.company).stations.add(partner_station)
     assert tariff(badge.company, station=partner_station).pk
+
+
+def test_the_demo_data_prices_the_demo_fleet_once():
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    assert sorted(
+        Tariff.objects.filter(company__name="Demo Fleet").values_list("price_per_kwh", "group")
+    )[0][0] == Decimal("0.25")
+    assert Tariff.objects.count() == 2
