@@ -49,8 +49,14 @@ def _lines(statement: Statement) -> list[list]:
     ]
 
 
-def _summary(statement: Statement) -> list[tuple[str, str]]:
-    """The heading facts and totals, label and value, as text."""
+def _summary(statement: Statement, *, localized: bool = False) -> list[tuple[str, str]]:
+    """The heading facts and totals, label and value, as text; ``localized``: numbers in the
+    reader's format (the PDF), else as the spreadsheets' cells (a decimal point)."""
+    energy = (
+        number_format(statement.energy_wh / 1000, decimal_pos=3)
+        if localized
+        else str(kwh(statement.energy_wh))
+    )
     vehicle = statement.vehicle
     return [
         (_("Vehicle"), vehicle.license_plate),
@@ -64,8 +70,8 @@ def _summary(statement: Statement) -> list[tuple[str, str]]:
             },
         ),
         (_("Sessions"), str(len(statement.sessions))),
-        (_("Total energy (kWh)"), str(kwh(statement.energy_wh))),
-        (_("Total cost"), costs_text(sorted(statement.costs.items()))),
+        (_("Total energy (kWh)"), energy),
+        (_("Total cost"), costs_text(statement.cost_list, localized=localized)),
         (_("Sessions without a cost"), str(statement.unpriced)),
     ]
 
@@ -86,7 +92,7 @@ def as_csv(statement: Statement) -> str:
     writer.writerow([])
     writer.writerow(_header())
     writer.writerows([_csv_cell(value) for value in line] for line in _lines(statement))
-    for currency, amount in sorted(statement.costs.items()):
+    for currency, amount in statement.cost_list:
         writer.writerow([_("Total"), "", kwh(statement.energy_wh), amount, currency])
     if not statement.costs:
         writer.writerow([_("Total"), "", kwh(statement.energy_wh), "", ""])
@@ -112,7 +118,7 @@ def as_xlsx(statement: Statement) -> bytes:
         row[1].data_type = "s"  # a station id is never a formula
         row[2].number_format = "0.000"
         row[3].number_format = "0.00"
-    totals = sorted(statement.costs.items()) or [("", None)]
+    totals = statement.cost_list or [("", None)]
     for currency, amount in totals:
         sheet.append([_("Total"), None, kwh(statement.energy_wh), amount, currency])
         row = sheet[sheet.max_row]
@@ -149,13 +155,13 @@ def as_pdf(statement: Statement) -> bytes:
     summary = Table(
         [
             [Paragraph(escape(label), text), Paragraph(escape(value), text)]
-            for label, value in _summary(statement)
+            for label, value in _summary(statement, localized=True)
         ],
         colWidths=[55 * mm, 110 * mm],
         hAlign="LEFT",
     )
     story += [summary, Spacer(1, 6 * mm)]
-    rows = [_header()]
+    rows = [_header()[:4]]  # the cost carries its currency
     for session in statement.sessions:
         rows.append(
             [
@@ -163,7 +169,6 @@ def as_pdf(statement: Statement) -> bytes:
                 Paragraph(escape(session.station.charge_point_id), text),
                 "—" if session.energy_wh is None else number_format(session.energy_wh / 1000, 3),
                 _money(session.cost, session.cost_currency),
-                session.cost_currency,
             ]
         )
     rows.append(
@@ -171,11 +176,10 @@ def as_pdf(statement: Statement) -> bytes:
             _("Total"),
             "",
             number_format(statement.energy_wh / 1000, 3),
-            costs_text(sorted(statement.costs.items()), localized=True),
-            "",
+            costs_text(statement.cost_list, localized=True),
         ]
     )
-    table = Table(rows, colWidths=[38 * mm, 50 * mm, 25 * mm, 35 * mm, 20 * mm], repeatRows=1)
+    table = Table(rows, colWidths=[40 * mm, 60 * mm, 30 * mm, 44 * mm], repeatRows=1)
     table.setStyle(
         TableStyle(
             [

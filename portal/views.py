@@ -185,16 +185,21 @@ class StatementView(StatementMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         query = self.request.GET
-        form = self.statement_form(query if "vehicle" in query else None)
-        if not form.is_bound:
+        if "vehicle" not in query:
+            form = self.statement_form(None)
             form.initial = ReportPeriodForm.this_month()
             return super().get_context_data(form=form, **kwargs)
+        # From a vehicle's page: this month unless a period is given.
+        form = self.statement_form({**ReportPeriodForm.this_month(), **query.dict()})
         if not form.is_valid():
             return super().get_context_data(form=form, **kwargs)
+        data = form.cleaned_data
         return super().get_context_data(
             form=form,
             statement=self.statement(form),
-            statement_query=query.urlencode(),
+            statement_query=urlencode(
+                {"vehicle": data["vehicle"].pk, "start": data["start"], "end": data["end"]}
+            ),
             **kwargs,
         )
 

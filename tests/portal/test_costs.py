@@ -228,3 +228,18 @@ def test_a_session_without_tariff_shows_a_dash_and_counts_as_unpriced(alpha_clie
     assert response.context["statement"].unpriced == 1
     assert "1 session has no cost" in response.content.decode()
     assert "—" in response.content.decode()
+
+
+def test_the_vehicle_page_links_to_its_statement_of_this_month(alpha_client, alpha):
+    page = alpha_client.get(reverse("portal:vehicle-detail", args=[alpha.vehicle.pk]))
+    link = f"{reverse('portal:statement')}?vehicle={alpha.vehicle.pk}"
+    assert link in page.content.decode()
+
+    statement = alpha_client.get(link).context["statement"]
+
+    today = timezone.localdate()
+    assert (statement.vehicle, statement.start, statement.end) == (
+        alpha.vehicle,
+        today.replace(day=1),
+        today,
+    )
