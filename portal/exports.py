@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Iterator
 from decimal import Decimal
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -27,6 +28,28 @@ _SEPARATORS = frozenset(",;")
 
 def usage_label(usage: str | None) -> str:
     return str(BadgeUsage(usage).label) if usage else _("No badge (open-charge)")
+
+
+def costs_text(amounts: list[tuple[str, Decimal]], *, localized: bool = False) -> str:
+    """Amounts per currency as one text ("12.50 EUR + 3.00 CHF"); a dash for none. ``localized``:
+    in the page's number format (a decimal comma in French)."""
+    if not amounts:
+        return "—"
+    return " + ".join(
+        f"{number_format(amount, decimal_pos=2) if localized else amount} {currency}"
+        for currency, amount in amounts
+    )
+
+
+def _cost_cells(amounts: list[tuple[str, Decimal]]) -> list:
+    """The cost and currency columns: a number and its code; a text when several currencies
+    add up in one row (mixed tariffs), empty without a cost."""
+    if not amounts:
+        return [None, ""]
+    if len(amounts) == 1:
+        currency, amount = amounts[0]
+        return [amount, currency]
+    return [costs_text(amounts), ""]
 
 
 def kwh(energy_wh: int) -> Decimal:
@@ -68,7 +91,15 @@ def _xlsx_text(value):
 
 
 def _header() -> list[str]:
-    return [_("Company"), _("Vehicle"), _("Usage"), _("Sessions"), _("Energy (kWh)")]
+    return [
+        _("Company"),
+        _("Vehicle"),
+        _("Usage"),
+        _("Sessions"),
+        _("Energy (kWh)"),
+        _("Cost"),
+        _("Currency"),
+    ]
 
 
 def _lines(report: Report) -> Iterator[tuple[list, bool]]:
@@ -81,13 +112,24 @@ def _lines(report: Report) -> Iterator[tuple[list, bool]]:
                 usage_label(row["usage"]),
                 row["sessions"],
                 kwh(row["energy_wh"]),
+                *_cost_cells(row["costs"]),
             ],
             False,
         )
     totals = [(usage_label(row["usage"]), row) for row in report.per_usage]
     totals.append((_("All usages"), report.total))
     for label, row in totals:
-        yield [_("Total"), "", label, row["sessions"], kwh(row["energy_wh"])], True
+        yield (
+            [
+                _("Total"),
+                "",
+                label,
+                row["sessions"],
+                kwh(row["energy_wh"]),
+                *_cost_cells(row["costs"]),
+            ],
+            True,
+        )
 
 
 def filename(report: Report, extension: str) -> str:
@@ -113,12 +155,13 @@ def as_xlsx(report: Report) -> bytes:
         sheet.append([_xlsx_text(value) for value in line])
         row = sheet[sheet.max_row]
         row[4].number_format = "0.000"
+        row[5].number_format = "0.00"
         for cell in row[:3]:
             cell.data_type = "s"  # never a formula, whatever the text starts with
         if is_total:
             for cell in row:
                 cell.font = Font(bold=True)
-    for column, width in zip("ABCDE", (28, 18, 26, 10, 14), strict=True):
+    for column, width in zip("ABCDEFG", (28, 18, 26, 10, 14, 14, 10), strict=True):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
     out = io.BytesIO()

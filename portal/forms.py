@@ -49,6 +49,17 @@ class ReportPeriodForm(forms.Form):
         return cleaned
 
 
+class StatementForm(ReportPeriodForm):
+    """A vehicle the viewer sees, and a period."""
+
+    vehicle = forms.ModelChoiceField(label=_("Vehicle"), queryset=None)
+    field_order = ["vehicle", "start", "end"]
+
+    def __init__(self, *args, vehicles, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["vehicle"].queryset = vehicles
+
+
 class MessageLogFilterForm(forms.Form):
     action = forms.ChoiceField(label=_("Action"), required=False)
     status = forms.ChoiceField(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import (
     CharField,
@@ -248,16 +249,30 @@ def energy_report(*, user, start: date, end: date) -> Report:
         started_at__lt=local_midnight(end + timedelta(days=1)),
     )
     figures = {"sessions": Count("pk"), "energy_wh": _energy()}
-    rows = (
-        sessions.values("company_name", "vehicle_plate", "usage")
-        .annotate(**figures)
-        .order_by("company_name", "vehicle_plate", "usage")
+    keys = ("company_name", "vehicle_plate", "usage")
+    rows = list(sessions.values(*keys).annotate(**figures).order_by(*keys))
+    per_usage = list(sessions.values("usage").annotate(**figures).order_by("usage"))
+    total = sessions.aggregate(**figures)
+    _add_costs(sessions, keys, rows)
+    _add_costs(sessions, ("usage",), per_usage)
+    _add_costs(sessions, (), [total])
+    return Report(start=start, end=end, rows=rows, per_usage=per_usage, total=total)
+
+
+def _add_costs(sessions: QuerySet, keys: tuple[str, ...], rows: list[dict]) -> None:
+    """Each row's ``costs``: the sum of its sessions' costs per currency, as ``[(currency,
+    amount)]`` (empty when none has a cost). Each session's cost was kept at its stop
+    (``stations.tariffs``); sessions without one count for nothing here."""
+    sums: dict[tuple, list] = {}
+    priced = (
+        sessions.filter(cost__isnull=False)
+        .values(*keys, "cost_currency")
+        .annotate(amount=Sum("cost"))
+        .order_by(*keys, "cost_currency")
     )
-    per_usage = sessions.values("usage").annotate(**figures).order_by("usage")
-    return Report(
-        start=start,
-        end=end,
-        rows=list(rows),
-        per_usage=list(per_usage),
-        total=sessions.aggregate(**figures),
-    )
+    for found in priced:
+        key = tuple(found[name] for name in keys)
+        amount = found["amount"].quantize(Decimal("0.01"))  # SQLite sums lose the scale
+        sums.setdefault(key, []).append((found["cost_currency"], amount))
+    for row in rows:
+        row["costs"] = sums.get(tuple(row[name] for name in keys), [])

@@ -16,6 +16,12 @@ urlpatterns = [
     path("vehicles/", views.VehicleListView.as_view(), name="vehicle-list"),
     path("vehicles/<int:pk>/", views.VehicleDetailView.as_view(), name="vehicle-detail"),
     path("reports/", views.ReportView.as_view(), name="report"),
+    path("reports/statement/", views.StatementView.as_view(), name="statement"),
+    re_path(
+        r"^reports/statement/download\.(?P<extension>csv|xlsx|pdf)$",
+        views.StatementDownloadView.as_view(),
+        name="statement-download",
+    ),
     re_path(
         r"^reports/download\.(?P<extension>csv|xlsx)$",
         views.ReportDownloadView.as_view(),

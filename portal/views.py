@@ -15,10 +15,11 @@ from django.urls import reverse
 from django.views.generic import DetailView, ListView, TemplateView, View
 
 from badges.models import Badge
-from portal import exports, selectors
+from fleet.models import Vehicle
+from portal import exports, selectors, statements
 from portal.charts import bar_chart
-from portal.forms import MessageLogFilterForm, ReportPeriodForm
-from stations import sites
+from portal.forms import MessageLogFilterForm, ReportPeriodForm, StatementForm
+from stations import sites, tariffs
 from stations.models import Connector, Site
 from supervision.tenancy import scope
 
@@ -160,6 +161,67 @@ class ReportDownloadView(PortalPage, View):
         content_type, render = self.formats[extension]
         response = HttpResponse(render(report), content_type=content_type)
         attachment = exports.filename(report, extension)
+        response["Content-Disposition"] = f'attachment; filename="{attachment}"'
+        return response
+
+
+class StatementMixin(PortalPage):
+    permission_required = ("stations.view_chargingsession", "fleet.view_vehicle")
+
+    def statement_form(self, data) -> StatementForm:
+        vehicles = scope(Vehicle.objects.select_related("company"), self.request.user)
+        return StatementForm(data, vehicles=vehicles)
+
+    def statement(self, form: StatementForm):
+        return tariffs.personal_use_statement(user=self.request.user, **form.cleaned_data)
+
+
+class StatementView(StatementMixin, TemplateView):
+    """A vehicle's personal charging over a period, with its cost: to charge back or
+    reimburse."""
+
+    extra_context = {"section": "reports"}
+    template_name = "portal/statement.html"
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET
+        if "vehicle" not in query:
+            form = self.statement_form(None)
+            form.initial = ReportPeriodForm.this_month()
+            return super().get_context_data(form=form, **kwargs)
+        # From a vehicle's page: this month unless a period is given.
+        form = self.statement_form({**ReportPeriodForm.this_month(), **query.dict()})
+        if not form.is_valid():
+            return super().get_context_data(form=form, **kwargs)
+        data = form.cleaned_data
+        return super().get_context_data(
+            form=form,
+            statement=self.statement(form),
+            statement_query=urlencode(
+                {"vehicle": data["vehicle"].pk, "start": data["start"], "end": data["end"]}
+            ),
+            **kwargs,
+        )
+
+
+class StatementDownloadView(StatementMixin, View):
+    formats = {
+        "csv": ("text/csv; charset=utf-8", statements.as_csv),
+        "xlsx": (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            statements.as_xlsx,
+        ),
+        "pdf": ("application/pdf", statements.as_pdf),
+    }
+
+    def get(self, request, extension: str):
+        form = self.statement_form(request.GET)
+        if not form.is_valid():  # the statement page says what is wrong
+            return redirect(f"{reverse('portal:statement')}?{request.GET.urlencode()}")
+        statement = self.statement(form)
+        content_type, render = self.formats[extension]
+        response = HttpResponse(render(statement), content_type=content_type)
+        attachment = statements.filename(statement, extension)
         response["Content-Disposition"] = f'attachment; filename="{attachment}"'
         return response
 

@@ -53,6 +53,7 @@ from stations.services import (
     station_set_password,
 )
 from stations.sites_admin import charging_profiles_held  # and registers the site admin
+from stations.tariffs_admin import TariffAdmin  # noqa: F401  (registers the tariff admin)
 from supervision.admin import (
     ArchiveInsteadOfDeleteAdminMixin,
     ChangeHistoryAdminMixin,
@@ -582,6 +583,7 @@ class ChargingSessionAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.Mo
         "auth_method",
         "authorization_status",
         "energy_wh",
+        "cost_display",
         "started_at",
         "stopped_at",
     ]
@@ -611,6 +613,11 @@ class ChargingSessionAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.Mo
         if obj.station_transaction_id:
             return [TransactionEventInline, *inlines]
         return inlines
+
+    @admin.display(description=_("cost"), ordering="cost")
+    def cost_display(self, session: ChargingSession) -> str:
+        # Kept with the session at its stop (``stations.tariffs``); none without a tariff.
+        return f"{session.cost} {session.cost_currency}" if session.cost is not None else "—"
 
     def has_correct_permission(self, request) -> bool:
         return request.user.has_perm("stations.correct_chargingsession")

@@ -464,6 +464,32 @@ class ChargingSession(models.Model):
     created_at = models.DateTimeField(
         _("start received at"), auto_now_add=True, help_text=_("The supervision's clock.")
     )
+    # The cost, computed once when the session stops (``stations.tariffs``) from the tariff that
+    # applied then, whose prices are copied here: a tariff changed or deleted later never moves
+    # it; a staff energy correction computes it again from these copies.
+    tariff = models.ForeignKey(
+        "stations.Tariff",
+        verbose_name=_("tariff"),
+        on_delete=models.SET_NULL,
+        related_name="sessions",
+        null=True,
+        blank=True,
+    )
+    tariff_price_per_kwh = models.DecimalField(
+        _("price per kWh (recorded)"), max_digits=10, decimal_places=4, null=True, blank=True
+    )
+    tariff_session_fee = models.DecimalField(
+        _("session fee (recorded)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    cost = models.DecimalField(
+        _("cost"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Empty: no tariff applied, or the energy is unknown."),
+    )
+    cost_currency = models.CharField(_("currency"), max_length=3, blank=True)
 
     objects = ChargingSessionQuerySet.as_manager()
 
@@ -1112,3 +1138,167 @@ class LoadBalancingDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site} {self.created_at:%Y-%m-%d %H:%M:%S} {self.trigger}"
+
+
+def validate_currency(value: str) -> None:
+    # ISO 4217 codes are three letters (EUR, CHF, GBP…), stored in capitals (``Tariff``).
+    code = value.strip()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise ValidationError(
+            _("%(value)s is not a currency code: three capital letters, such as EUR."),
+            params={"value": value},
+            code="currency",
+        )
+
+
+class TariffScope(models.TextChoices):
+    COMPANY = "company", _("The whole company")
+    GROUP = "group", _("A station group")
+    STATION = "station", _("One station")
+
+
+class Tariff(models.Model):
+    """What a company's charging costs: a price per kWh and an optional fee per session, over a
+    validity period, for all its charging, for the stations of one of its groups, or for one
+    station. The most specific tariff valid when a session starts prices it: station, then
+    group, then company (``stations.tariffs``)."""
+
+    company = models.ForeignKey(
+        "fleet.Company",
+        verbose_name=_("company"),
+        on_delete=models.CASCADE,
+        related_name="tariffs",
+        help_text=_(
+            "Whose charging it prices: its vehicles' sessions, and anonymous ones at its stations."
+        ),
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    group = models.ForeignKey(
+        "fleet.AuthorizationGroup",
+        verbose_name=_("station group"),
+        on_delete=models.CASCADE,
+        related_name="tariffs",
+        null=True,
+        blank=True,
+        help_text=_("Only at this group's stations. Empty: see station."),
+    )
+    station = models.ForeignKey(
+        Station,
+        verbose_name=_("station"),
+        on_delete=models.CASCADE,
+        related_name="tariffs",
+        null=True,
+        blank=True,
+        help_text=_("Only at this station. Empty with no group: the whole company."),
+    )
+    price_per_kwh = models.DecimalField(
+        _("price per kWh"),
+        max_digits=10,
+        decimal_places=4,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    session_fee = models.DecimalField(
+        _("fee per session"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        default="EUR",
+        validators=[validate_currency],
+        help_text=_("ISO 4217 code, such as EUR."),
+    )
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(
+        _("valid until (excluded)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: until further notice."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = tracked()
+
+    class Meta:
+        ordering = ["company__name", "-valid_from", "id"]
+        verbose_name = _("tariff")
+        verbose_name_plural = _("tariffs")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(group__isnull=True) | models.Q(station__isnull=True),
+                name="tariff_one_scope",
+                violation_error_message=_("A tariff applies to a group or to a station, not both."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price_per_kwh__gte=0) & models.Q(session_fee__gte=0),
+                name="tariff_prices_not_negative",
+                violation_error_message=_("Prices cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_until__isnull=True)
+                | models.Q(valid_until__gt=models.F("valid_from")),
+                name="tariff_period_ends_after_start",
+                violation_error_message=_("The validity must end after it starts."),
+            ),
+        ]
+        indexes = [models.Index(fields=["company", "valid_from"])]
+
+    def __str__(self) -> str:
+        label = self.name or f"{self.price_per_kwh} {self.currency}/kWh"
+        return f"{label} ({self.company})"
+
+    @property
+    def scope(self) -> TariffScope:
+        if self.station_id:
+            return TariffScope.STATION
+        if self.group_id:
+            return TariffScope.GROUP
+        return TariffScope.COMPANY
+
+    def clean_fields(self, exclude=None) -> None:
+        # "eur " is EUR: normalised before the field's own check.
+        if self.currency:
+            self.currency = self.currency.strip().upper()
+        super().clean_fields(exclude=exclude)
+
+    def clean(self) -> None:
+        errors = {}
+        if self.company_id and self.group_id and self.group.company_id != self.company_id:
+            errors["group"] = _("This group belongs to another company.")
+        if self.company_id and self.station_id and not self._station_reachable():
+            errors["station"] = _(
+                "The company's vehicles cannot charge at this station: choose one of its "
+                "stations or of its groups."
+            )
+        if errors:
+            raise ValidationError(errors)
+        if self.company_id and self.valid_from and self.overlapping().exists():
+            raise ValidationError(
+                _(
+                    "Another tariff of the same scope is valid during part of this period: "
+                    "end it before this one starts, or start this one after it ends."
+                ),
+                code="overlap",
+            )
+
+    def _station_reachable(self) -> bool:
+        station = self.station
+        return (
+            station.company_id == self.company_id
+            or station.authorization_groups.filter(company_id=self.company_id).exists()
+        )
+
+    def overlapping(self) -> models.QuerySet:
+        """The company's other tariffs of the same scope whose validity meets this one's."""
+        others = Tariff.objects.filter(
+            company_id=self.company_id, group_id=self.group_id, station_id=self.station_id
+        ).exclude(pk=self.pk)
+        others = others.filter(
+            models.Q(valid_until__isnull=True) | models.Q(valid_until__gt=self.valid_from)
+        )
+        if self.valid_until is not None:
+            others = others.filter(valid_from__lt=self.valid_until)
+        return others

@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 
 from badges.access import authorization_changed
 from badges.authorization import AuthorizationStatus, Decision, Reason, authorize
-from stations import credentials, events, plausibility
+from stations import credentials, events, plausibility, tariffs
 from stations.autocharge import ReportedKey
 from stations.enrolment import authorization_request
 from stations.models import (
@@ -774,8 +774,16 @@ def _close(
             details={what: {"problem": problem, "meter_start": session.meter_start, **details}},
             merge=True,
         )
+    tariffs.session_price(session)
     session.save(
-        update_fields=["meter_stop", "energy_wh", "stopped_at", "stop_received_at", "stop_reason"]
+        update_fields=[
+            "meter_stop",
+            "energy_wh",
+            "stopped_at",
+            "stop_received_at",
+            "stop_reason",
+            *tariffs.PRICED_FIELDS,
+        ]
     )
     _badge_sessions_changed(session)
     _flag_if_future(station=station, moment=stopped_at, what=what, session=session)
@@ -1112,7 +1120,16 @@ def session_close_by_staff(
     session.stopped_at, session.stop_received_at = stopped_at, now
     session.stop_reason = STAFF_STOP_REASON
     session.energy_wh = energy_wh
-    session.save(update_fields=["stopped_at", "stop_received_at", "stop_reason", "energy_wh"])
+    tariffs.session_price(session)
+    session.save(
+        update_fields=[
+            "stopped_at",
+            "stop_received_at",
+            "stop_reason",
+            "energy_wh",
+            *tariffs.PRICED_FIELDS,
+        ]
+    )
     _badge_sessions_changed(session)
     TransactionAnomaly.objects.filter(
         session=session, kind=AnomalyKind.OPEN_AT_REBOOT, resolved_at__isnull=True
@@ -1157,7 +1174,9 @@ def session_correct_energy(
         stopped_at_after=session.stopped_at,
     )
     session.energy_wh = energy_wh
-    session.save(update_fields=["energy_wh"])
+    # From the prices copied at the stop: a tariff changed since does not apply to it.
+    tariffs.session_reprice(session)
+    session.save(update_fields=["energy_wh", "cost"])
     return correction
 
 

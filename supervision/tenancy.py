@@ -70,6 +70,7 @@ RULES: dict[str, Callable[[Company], Q]] = {
     "badges.badge": _owned,
     "stations.station": _owned,
     "stations.site": _owned,
+    "stations.tariff": _owned,
     "stations.loadbalancingdecision": lambda company: Q(site__company=company),
     "stations.stationchargingprofile": _at_own_station,
     "stations.chargingsession": _sessions,

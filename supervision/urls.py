@@ -10,6 +10,7 @@ from ocpp_gateway.api.reservations import ReservationViewSet
 from ocpp_gateway.api.views import CommandViewSet, OcppMessageViewSet, OperatedStationViewSet
 from ocpp_gateway.views import log_upload
 from stations.api.sites import SiteViewSet
+from stations.api.tariffs import PersonalUseStatementViewSet, TariffViewSet
 from stations.api.views import (
     AutochargeProfileViewSet,
     AutochargeSettingViewSet,
@@ -37,6 +38,10 @@ router.register("commands", CommandViewSet)
 router.register("autocharge-profiles", AutochargeProfileViewSet)
 router.register("autocharge-settings", AutochargeSettingViewSet)
 router.register("sites", SiteViewSet)
+router.register("tariffs", TariffViewSet)
+router.register(
+    "personal-use-statements", PersonalUseStatementViewSet, basename="personal-use-statement"
+)
 router.register("reservations", ReservationViewSet)
 router.register("firmware-campaigns", FirmwareCampaignViewSet)
 router.register("log-uploads", LogRequestViewSet)

@@ -69,3 +69,18 @@ def live_messages() -> dict:
 @register.filter
 def usage_label(usage: str | None) -> str:
     return exports.usage_label(usage)
+
+
+@register.filter
+def costs(amounts: list[tuple[str, object]] | None) -> str:
+    """Summed costs per currency in the page's number format ("12,50 EUR + 3,00 CHF"); a dash
+    when no session had a cost."""
+    return exports.costs_text(amounts or [], localized=True)
+
+
+@register.filter
+def session_cost(session) -> str:
+    """A session's cost as kept at its stop; a dash without one (no tariff, energy unknown)."""
+    if session.cost is None:
+        return "—"
+    return exports.costs_text([(session.cost_currency, session.cost)], localized=True)

@@ -300,7 +300,7 @@ def test_report_sums_energy_and_sessions_per_company_vehicle_and_usage(
         "personal": 5_000,
         "professional": 15_000,
     }
-    assert report.total == {"sessions": 3, "energy_wh": 20_000}
+    assert report.total == {"sessions": 3, "energy_wh": 20_000, "costs": []}
 
 
 def test_report_csv_holds_the_rows_and_the_totals_per_usage(alpha_client, month_of_charging):
@@ -310,12 +310,12 @@ def test_report_csv_holds_the_rows_and_the_totals_per_usage(alpha_client, month_
     assert "attachment" in response["Content-Disposition"]
     lines = list(csv.reader(io.StringIO(response.content.decode())))
     assert lines == [
-        ["Company", "Vehicle", "Usage", "Sessions", "Energy (kWh)"],
-        ["Alpha", "ALPHA-1", "Professional", "2", "15.000"],
-        ["Alpha", "ALPHA-2", "Personal", "1", "5.000"],
-        ["Total", "", "Personal", "1", "5.000"],
-        ["Total", "", "Professional", "2", "15.000"],
-        ["Total", "", "All usages", "3", "20.000"],
+        ["Company", "Vehicle", "Usage", "Sessions", "Energy (kWh)", "Cost", "Currency"],
+        ["Alpha", "ALPHA-1", "Professional", "2", "15.000", "", ""],
+        ["Alpha", "ALPHA-2", "Personal", "1", "5.000", "", ""],
+        ["Total", "", "Personal", "1", "5.000", "", ""],
+        ["Total", "", "Professional", "2", "15.000", "", ""],
+        ["Total", "", "All usages", "3", "20.000", "", ""],
     ]
 
 
@@ -324,8 +324,8 @@ def test_report_excel_holds_the_same_figures_as_numbers(alpha_client, month_of_c
 
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    assert rows[1] == ["Alpha", "ALPHA-1", "Professional", 2, 15]
-    assert rows[-1] == ["Total", None, "All usages", 3, 20]
+    assert rows[1] == ["Alpha", "ALPHA-1", "Professional", 2, 15, None, None]
+    assert rows[-1] == ["Total", None, "All usages", 3, 20, None, None]
 
 
 def test_a_name_that_looks_like_a_formula_stays_text_in_the_downloads(alpha_client, alpha):

@@ -30,6 +30,7 @@ SUPERUSERS_ONLY = {
     "stations.historicalstation",
     "stations.historicalautochargeprofile",
     "stations.historicalautochargesetting",
+    "stations.historicaltariff",
 }
 
 

@@ -1,9 +1,16 @@
+from datetime import UTC, datetime
+from decimal import Decimal
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from badges.models import Badge, BadgeMode, BadgeState, BadgeType, BadgeUsage
 from fleet.models import AuthorizationGroup, Company, Vehicle
-from stations.models import Station
+from stations.models import Station, Tariff
+from stations.tariffs import tariff_save
+
+# The demo's tariffs start here, so that every demo session is priced.
+DEMO_TARIFFS_FROM = datetime(2024, 1, 1, tzinfo=UTC)
 
 DEMO_USERNAME = "admin"
 # Printed by `make run`; only ever created in the embedded demo (see the Makefile).
@@ -72,6 +79,19 @@ class Command(BaseCommand):
             badge.full_clean()
             badge.save()
             badge.groups.add(group)
+
+        if not fleet.tariffs.exists():
+            # The depot's price, and the partners' dearer one with a fee per session.
+            for price, fee, scope in (("0.25", "0", {}), ("0.45", "1.00", {"group": group})):
+                tariff_save(
+                    tariff=Tariff(
+                        company=fleet,
+                        price_per_kwh=Decimal(price),
+                        session_fee=Decimal(fee),
+                        valid_from=DEMO_TARIFFS_FROM,
+                        **scope,
+                    )
+                )
 
         self.stdout.write(
             f"Demo data: {fleet.name}, vehicle {vehicle.license_plate} with badge {badge.rfid}, "
