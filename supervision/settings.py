@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "badges",
     "stations",
     "ocpp_gateway",
+    "webhooks",
     "portal",
 ]
 
@@ -417,5 +418,10 @@ JOBS_SECONDS = {
         "JOBS_PRUNE_AUTHORIZATION_CHANGES_SECONDS", default=600.0
     ),
     "send_emails": env.float("JOBS_SEND_EMAILS_SECONDS", default=5.0),
+    "send_webhooks": env.float("JOBS_SEND_WEBHOOKS_SECONDS", default=5.0),
 }
+# Webhook deliveries: each POST waits this long for an answer, and a run of the job sends at
+# most this many (the rest at its next run).
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=5.0)
+WEBHOOKS_BATCH = env.int("WEBHOOKS_BATCH", default=20)
 # === End of operations ======================================================================
