@@ -1,3 +1,5 @@
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
@@ -26,6 +28,7 @@ class WebhookForm(forms.ModelForm):
     class Meta:
         model = Webhook
         fields = ["company", "url", "events", "secret", "active", "description"]
+        field_classes = {"url": partial(forms.URLField, assume_scheme="https")}
 
 
 @admin.register(Webhook)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from supervision.history import tracked
 
@@ -76,7 +77,7 @@ class Webhook(models.Model):
     description = models.CharField(_("description"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
+        verbose_name=pgettext_lazy("webhook", "created by"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
