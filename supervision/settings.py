@@ -424,4 +424,7 @@ JOBS_SECONDS = {
 # most this many (the rest at its next run).
 WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=5.0)
 WEBHOOKS_BATCH = env.int("WEBHOOKS_BATCH", default=20)
+# Receivers on loopback or link-local addresses (the server itself, a cloud's metadata service)
+# are refused unless this allows them: tests and a local demo only.
+WEBHOOKS_ALLOW_LOCAL_ADDRESSES = env.bool("WEBHOOKS_ALLOW_LOCAL_ADDRESSES", default=False)
 # === End of operations ======================================================================

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from datetime import timedelta
@@ -214,6 +217,8 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str | None]:
     )
     if not webhook.url.lower().startswith(("http://", "https://")):
         return None, "URL scheme not allowed"
+    if refusal := _local_address_refusal(webhook.url):
+        return None, refusal
     try:
         with _opener.open(request, timeout=settings.WEBHOOKS_TIMEOUT_SECONDS) as response:
             status = response.status
@@ -225,3 +230,23 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str | None]:
     if not 200 <= status < 300:
         return status, f"HTTP {status}"
     return status, None
+
+
+def _local_address_refusal(url: str) -> str | None:
+    """Why the portal will not POST to ``url``'s host, if it will not: a company's staff must
+    not make the server call itself or its cloud's metadata service (loopback, link-local),
+    unless the operator allows it (``WEBHOOKS_ALLOW_LOCAL_ADDRESSES``, for tests and demos).
+    Private networks (an ERP on the company's LAN) stay allowed."""
+    if settings.WEBHOOKS_ALLOW_LOCAL_ADDRESSES:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port)}
+    except (OSError, ValueError, UnicodeError) as failure:
+        return f"{type(failure).__name__}: {failure}"
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_multicast:
+            return f"Address not allowed: {address} (loopback, link-local or multicast)"
+    return None

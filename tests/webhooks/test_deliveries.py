@@ -387,3 +387,28 @@ def test_a_deactivated_webhook_s_waiting_deliveries_are_given_up(receiver):
     delivery = webhook.deliveries.get()
     assert (delivery.status, delivery.attempts, receiver.received) == ("failed", 0, [])
     assert delivery.last_error == "The webhook was deactivated."
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:{port}/hooks",
+        "http://localhost:{port}/hooks",
+        "http://[::1]:{port}/hooks",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://0.0.0.0:{port}/",
+    ],
+)
+def test_the_server_itself_and_link_local_addresses_are_refused_by_default(receiver, settings, url):
+    settings.WEBHOOKS_ALLOW_LOCAL_ADDRESSES = False
+    port = receiver.server.server_address[1]
+    station = StationFactory()
+    hook(station.company, url.format(port=port), ["station.connected"])
+    services.event_queue(company_id=station.company_id, event_type="station.connected", data={})
+
+    assert services.webhook_deliveries_send() == 0
+
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.last_error.startswith("Address not allowed: ")
+    assert (delivery.status, delivery.attempts, delivery.status_code) == ("pending", 1, None)
+    assert receiver.received == []
