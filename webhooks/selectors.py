@@ -29,7 +29,10 @@ def _listening_companies() -> frozenset[int]:
     with _lock:
         if time.monotonic() >= _valid_until:
             _listening = frozenset(
-                Webhook.objects.filter(active=True).values_list("company_id", flat=True).distinct()
+                Webhook.objects.filter(active=True)
+                .order_by()
+                .values_list("company_id", flat=True)
+                .distinct()
             )
             _valid_until = time.monotonic() + _SECONDS
     return _listening

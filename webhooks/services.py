@@ -125,6 +125,16 @@ def webhook_send_test(*, webhook: Webhook) -> WebhookDelivery:
     return delivery
 
 
+def webhook_deliveries_prune() -> int:
+    """Delete the deliveries done (delivered or given up) more than ``WEBHOOKS_LOG_DAYS`` ago:
+    how many."""
+    before = timezone.now() - timedelta(days=settings.WEBHOOKS_LOG_DAYS)
+    deleted, _ = WebhookDelivery.objects.filter(
+        status__in=[DeliveryStatus.DELIVERED, DeliveryStatus.FAILED], created_at__lt=before
+    ).delete()
+    return deleted
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     # A redirect is a failure the receiver's owner must fix: never a POST sent elsewhere.
     def redirect_request(self, *args, **kwargs):

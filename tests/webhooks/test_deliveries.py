@@ -412,3 +412,28 @@ def test_the_server_itself_and_link_local_addresses_are_refused_by_default(recei
     assert delivery.last_error.startswith("Address not allowed: ")
     assert (delivery.status, delivery.attempts, delivery.status_code) == ("pending", 1, None)
     assert receiver.received == []
+
+
+def test_deliveries_done_leave_the_log_after_its_retention(monkeypatch, settings):
+    settings.WEBHOOKS_LOG_DAYS = 30
+    station = StationFactory()
+    hook(station.company, "https://example.com/hook", ["station.connected"])
+    clock = Clock(monkeypatch)
+    old = {}
+    for status in ("delivered", "failed", "pending"):
+        [old[status]] = services.event_queue(
+            company_id=station.company_id, event_type="station.connected", data={}
+        )
+        WebhookDelivery.objects.filter(pk=old[status].pk).update(status=status)
+    clock.advance(timedelta(days=30, seconds=1))
+    [recent] = services.event_queue(
+        company_id=station.company_id, event_type="station.connected", data={}
+    )
+    WebhookDelivery.objects.filter(pk=recent.pk).update(status="delivered")
+
+    assert services.webhook_deliveries_prune() == 2
+
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {
+        old["pending"].pk,  # still being tried: not the log's to drop
+        recent.pk,
+    }
