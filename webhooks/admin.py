@@ -43,7 +43,7 @@ class WebhookAdmin(
     list_filter = ["active", "company"]
     search_fields = ["url", "description", "company__name"]
     autocomplete_fields = ["company"]
-    readonly_fields = ["created_by", "created_at"]
+    readonly_fields = ["delivery_log", "created_by", "created_at"]
     actions = ["send_test_event"]
 
     @admin.display(description=_("events"))
@@ -53,6 +53,8 @@ class WebhookAdmin(
 
     @admin.display(description=_("deliveries"))
     def delivery_log(self, webhook: Webhook) -> str:
+        if webhook.pk is None:
+            return "-"
         url = reverse("admin:webhooks_webhookdelivery_changelist")
         return format_html('<a href="{}?webhook__id__exact={}">{}</a>', url, webhook.pk, _("log"))
 

@@ -37,6 +37,7 @@ def test_the_pages_speak_french(french_client, company):
     change = french_client.get(reverse("admin:webhooks_webhook_change", args=[webhook.pk]))
     assert change.status_code == 200
     assert webhook.secret in change.content.decode()  # its company reads it
+    assert f"{LOG}?webhook__id__exact={webhook.pk}" in change.content.decode()
     log = french_client.get(LOG).content.decode()
     for label in ("Envois de webhooks", "Statut HTTP", "Prochain essai", "En attente"):
         assert label in log
