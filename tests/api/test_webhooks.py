@@ -212,3 +212,15 @@ def test_the_schema_documents_the_webhooks(api):
     assert "get" in paths["/api/v1/webhooks/{id}/deliveries/"]
     events = schema["components"]["schemas"]["Webhook"]["properties"]["events"]
     assert events["type"] == "array"
+
+
+def test_emptying_the_secret_replaces_it(manager, company):
+    webhook = webhook_of(company)
+    before = webhook.secret
+
+    response = manager.patch(f"{URL}{webhook.pk}/", {"secret": ""}, format="json")
+
+    assert response.status_code == 200
+    webhook.refresh_from_db()
+    assert response.json()["secret"] == webhook.secret
+    assert len(webhook.secret) >= 32 and webhook.secret != before
