@@ -137,3 +137,22 @@ def test_staff_see_only_their_company_s_webhooks_and_deliveries(client, company)
     assert client.get(foreign_page).status_code == 302  # "doesn't exist": back to the index
     client.post(LIST, {"action": "send_test_event", "_selected_action": [foreign.pk]})
     assert foreign.deliveries.count() == 1
+
+
+def test_staff_add_webhooks_for_their_company_only(client, company):
+    other = CompanyFactory()
+    user = get_user_model().objects.create_user("manager", password="x", is_staff=True)
+    StaffMembership.objects.create(user=user, company=company)
+    for codename in ("view_webhook", "add_webhook"):
+        user.user_permissions.add(Permission.objects.get(codename=codename))
+    client.force_login(user)
+    form = {"url": "https://erp.example.com/hooks", "events": ["session.stopped"]}
+
+    add_page = client.get(ADD)
+    assert add_page.context["adminform"].form.fields["company"].initial == company.pk
+    refused = client.post(ADD, {**form, "company": other.pk})
+    assert "company" in refused.context["adminform"].form.errors
+    assert client.post(ADD, {**form, "company": company.pk}).status_code == 302
+
+    webhook = Webhook.objects.get()
+    assert (webhook.company, webhook.created_by) == (company, user)
