@@ -24,7 +24,7 @@ from tests.factories import (
     StationFactory,
 )
 from tests.webhooks.receiver import Receiver
-from webhooks import receivers, services
+from webhooks import payloads, receivers, services
 from webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
@@ -437,3 +437,20 @@ def test_deliveries_done_leave_the_log_after_its_retention(monkeypatch, settings
         old["pending"].pk,  # still being tried: not the log's to drop
         recent.pk,
     }
+
+
+def test_a_failure_to_queue_never_breaks_the_station_s_recording(monkeypatch, caplog):
+    station = StationFactory()
+    BadgeFactory(rfid=KNOWN_TAG, company=station.company)
+    hook(station.company, "https://example.com/hook")
+
+    def broken(session):
+        raise RuntimeError("a bug in the payload")
+
+    monkeypatch.setattr(payloads, "session_data", broken)
+    with transaction.atomic():
+        session = charge(station)
+
+    assert ChargingSession.objects.get(pk=session.pk).energy_wh == 12_000
+    assert not WebhookDelivery.objects.exists()
+    assert "not queued" in caplog.text
