@@ -145,26 +145,51 @@ _opener = urllib.request.build_opener(_NoRedirect)
 
 
 def webhook_deliveries_send(*, limit: int | None = None) -> int:
-    """Send the deliveries that are due (at most ``limit``, the setting by default): how many
-    were delivered."""
+    """Send the deliveries that are due (at most ``limit`` tries, the setting by default): how
+    many were delivered."""
     limit = limit or settings.WEBHOOKS_BATCH
     now = timezone.now()
-    due = list(
-        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-        .select_related("webhook")
-        .order_by("next_attempt_at")[:limit]
-    )
-    delivered = 0
-    for delivery in due:
-        # Claimed before sending: a runner overlapping this one (a lease handover) skips it.
-        claimed = WebhookDelivery.objects.filter(
-            pk=delivery.pk,
-            status=DeliveryStatus.PENDING,
-            next_attempt_at=delivery.next_attempt_at,
-        ).update(next_attempt_at=now + timedelta(seconds=settings.WEBHOOKS_TIMEOUT_SECONDS + 60))
-        if claimed:
-            delivered += _attempt(delivery)
+    delivered = tried = 0
+    failing: set[int] = set()  # webhooks whose receiver failed in this run
+    while tried < limit:
+        due = list(
+            WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .exclude(webhook_id__in=failing)
+            .select_related("webhook")
+            .order_by("next_attempt_at", "created_at")[: limit - tried]
+        )
+        tried_before = tried
+        for delivery in due:
+            if delivery.webhook_id in failing:
+                continue  # postponed with the failure, below
+            # Claimed before sending: a runner overlapping this one (a lease handover) skips it.
+            claimed = WebhookDelivery.objects.filter(
+                pk=delivery.pk,
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=delivery.next_attempt_at,
+            ).update(
+                next_attempt_at=now + timedelta(seconds=settings.WEBHOOKS_TIMEOUT_SECONDS + 60)
+            )
+            if not claimed:
+                continue
+            tried += 1
+            if _attempt(delivery):
+                delivered += 1
+            elif delivery.status == DeliveryStatus.PENDING:
+                _postpone_the_rest(delivery, now)
+                failing.add(delivery.webhook_id)
+        if tried == tried_before or len(due) < limit - tried_before:
+            break  # nothing more is due (what was skipped is not due any more)
     return delivered
+
+
+def _postpone_the_rest(failed: WebhookDelivery, now) -> None:
+    """A receiver that just failed is not tried again in this run: its other due deliveries
+    wait for its retry (in their order), and the other companies' deliveries go on, rather
+    than each waiting out its timeout."""
+    WebhookDelivery.objects.filter(
+        webhook_id=failed.webhook_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    ).exclude(pk=failed.pk).update(next_attempt_at=failed.next_attempt_at)
 
 
 def _attempt(delivery: WebhookDelivery) -> bool:

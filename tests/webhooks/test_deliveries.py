@@ -454,3 +454,25 @@ def test_a_failure_to_queue_never_breaks_the_station_s_recording(monkeypatch, ca
     assert ChargingSession.objects.get(pk=session.pk).energy_wh == 12_000
     assert not WebhookDelivery.objects.exists()
     assert "not queued" in caplog.text
+
+
+def test_a_receiver_down_holds_back_only_its_own_deliveries(receiver, settings):
+    settings.WEBHOOKS_BATCH = 3
+    down, up = CompanyFactory(), CompanyFactory()
+    closed = Receiver()
+    closed.stop()  # nothing listens on its port any more
+    hook(down, closed.url, ["station.connected"])
+    hook(up, receiver.url, ["station.connected"])
+    for _ in range(4):
+        services.event_queue(company_id=down.pk, event_type="station.connected", data={})
+    services.event_queue(company_id=up.pk, event_type="station.connected", data={})
+
+    assert services.webhook_deliveries_send() == 1
+
+    assert receiver.types() == ["station.connected"]
+    waiting = WebhookDelivery.objects.filter(webhook__company=down).order_by("created_at")
+    tried, *held_back = waiting
+    assert (tried.attempts, tried.status) == (1, "pending")
+    assert "ConnectionRefused" in tried.last_error or "refused" in tried.last_error
+    # The others wait for its retry, untried, in their order.
+    assert {(d.attempts, d.next_attempt_at) for d in held_back} == {(0, tried.next_attempt_at)}
