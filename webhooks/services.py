@@ -237,6 +237,10 @@ def _attempt(delivery: WebhookDelivery) -> bool:
 def _post(delivery: WebhookDelivery) -> tuple[int | None, str | None]:
     """POST the delivery: its HTTP status (None without an answer), and the error if any."""
     webhook = delivery.webhook
+    if not webhook.url.lower().startswith(("http://", "https://")):
+        return None, "URL scheme not allowed"
+    if refusal := _local_address_refusal(webhook.url):
+        return None, refusal
     body = body_of(delivery.payload)
     request = urllib.request.Request(  # noqa: S310 (the URL's scheme is validated: http(s))
         webhook.url,
@@ -250,10 +254,6 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str | None]:
             SIGNATURE_HEADER: signature(webhook.secret, body),
         },
     )
-    if not webhook.url.lower().startswith(("http://", "https://")):
-        return None, "URL scheme not allowed"
-    if refusal := _local_address_refusal(webhook.url):
-        return None, refusal
     try:
         with _opener.open(request, timeout=settings.WEBHOOKS_TIMEOUT_SECONDS) as response:
             status = response.status
