@@ -41,6 +41,8 @@ JOBS = {
     "purge_old_records": "ocpp_gateway.services.old_records_purge",
     "prune_authorization_changes": "badges.authorization_cache.authorization_changes_prune",
     "send_emails": "supervision.outbox.emails_send",
+    "send_webhooks": "webhooks.services.webhook_deliveries_send",
+    "prune_webhook_deliveries": "webhooks.services.webhook_deliveries_prune",
 }
 _LEASE = "jobs"
 _THIS_RUNNER = f"{socket.gethostname()}:{os.getpid()}"

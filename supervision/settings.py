@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "badges",
     "stations",
     "ocpp_gateway",
+    "webhooks",
     "portal",
 ]
 
@@ -419,5 +420,18 @@ JOBS_SECONDS = {
         "JOBS_PRUNE_AUTHORIZATION_CHANGES_SECONDS", default=600.0
     ),
     "send_emails": env.float("JOBS_SEND_EMAILS_SECONDS", default=5.0),
+    "send_webhooks": env.float("JOBS_SEND_WEBHOOKS_SECONDS", default=5.0),
+    "prune_webhook_deliveries": env.float(
+        "JOBS_PRUNE_WEBHOOK_DELIVERIES_SECONDS", default=24 * 3600.0
+    ),
 }
+# Webhook deliveries: each POST waits this long for an answer, and a run of the job sends at
+# most this many (the rest at its next run).
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=5.0)
+WEBHOOKS_BATCH = env.int("WEBHOOKS_BATCH", default=20)
+# Delivered and given-up deliveries are kept this long in the log, then deleted.
+WEBHOOKS_LOG_DAYS = env.int("WEBHOOKS_LOG_DAYS", default=30)
+# Receivers on loopback or link-local addresses (the server itself, a cloud's metadata service)
+# are refused unless this allows them: tests and a local demo only.
+WEBHOOKS_ALLOW_LOCAL_ADDRESSES = env.bool("WEBHOOKS_ALLOW_LOCAL_ADDRESSES", default=False)
 # === End of operations ======================================================================

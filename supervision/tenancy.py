@@ -101,6 +101,8 @@ RULES: dict[str, Callable[[Company], Q]] = {
     # How each vendor turns Autocharge on is product knowledge, the same for every company.
     "stations.autochargeprofile": _everyone,
     "stations.autochargesetting": _everyone,
+    "webhooks.webhook": _owned,
+    "webhooks.webhookdelivery": lambda company: Q(webhook__company=company),
 }
 
 # Writes only superusers make, whatever the model permissions say.
@@ -109,6 +111,8 @@ SUPERUSER_ONLY = {
     "badges.sharedmacmodel": {"add", "change", "delete"},
     "stations.autochargeprofile": {"add", "change", "delete"},
     "stations.autochargesetting": {"add", "change", "delete"},
+    # The delivery log is written by the job runner only.
+    "webhooks.webhookdelivery": {"add", "change", "delete"},
 }
 
 

@@ -20,6 +20,7 @@ from stations.api.views import (
 )
 from supervision.api import ObtainStaffToken
 from supervision.api_docs import Redoc, SwaggerUi
+from webhooks.api.views import WebhookViewSet
 
 router = DefaultRouter()
 router.register("companies", CompanyViewSet)
@@ -45,6 +46,7 @@ router.register(
 router.register("reservations", ReservationViewSet)
 router.register("firmware-campaigns", FirmwareCampaignViewSet)
 router.register("log-uploads", LogRequestViewSet)
+router.register("webhooks", WebhookViewSet)
 
 api_v1 = [
     path("auth/token/", ObtainStaffToken.as_view(), name="api-token"),

@@ -10,5 +10,7 @@ import tempfile
 os.environ.setdefault("DJANGO_SECRET_KEY", f"test-suite-{secrets.token_urlsafe(32)}")
 # Stations' log uploads land outside the source tree (the e2e servers inherit it).
 os.environ.setdefault("OCPP_UPLOAD_ROOT", tempfile.mkdtemp(prefix="ocpp-uploads-"))
+# The webhook receivers of the tests listen on 127.0.0.1 (the e2e servers inherit it too).
+os.environ.setdefault("WEBHOOKS_ALLOW_LOCAL_ADDRESSES", "true")
 
 from supervision.settings import *  # noqa: F403

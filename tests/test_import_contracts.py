@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["supervision", "fleet", "badges", "stations", "ocpp_gateway", "portal"]
+PACKAGES = ["supervision", "fleet", "badges", "stations", "ocpp_gateway", "webhooks", "portal"]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
