@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
             name='HistoricalWebhook',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('history_source', models.CharField(choices=[('admin', 'admin'), ('api', 'API'), ('enrolment', 'enrolment'), ('pairing', 'OCPP pairing'), ('system', 'system')], default=supervision.history.current_source, max_length=16, verbose_name='through')),
+                ('history_source', models.CharField(choices=[('admin', 'admin'), ('api', 'API'), ('enrolment', 'enrolment'), ('pairing', 'OCPP pairing'), ('import', 'import'), ('system', 'system')], default=supervision.history.current_source, max_length=16, verbose_name='through')),
                 ('url', models.URLField(help_text='Receives a POST with a JSON body for each event (http or https).', max_length=500, validators=[django.core.validators.URLValidator(schemes=['http', 'https'])], verbose_name='URL')),
                 ('events', models.JSONField(default=list, help_text='The events sent to this URL.', validators=[webhooks.models.validate_events], verbose_name='events')),
                 ('active', models.BooleanField(default=True, verbose_name='active')),
