@@ -41,6 +41,8 @@ JOBS = {
     "purge_old_records": "ocpp_gateway.services.old_records_purge",
     "prune_authorization_changes": "badges.authorization_cache.authorization_changes_prune",
     "send_emails": "supervision.outbox.emails_send",
+    "send_offline_alerts": "alerts.services.offline_alerts_send",
+    "send_daily_digests": "alerts.services.daily_digests_send",
 }
 _LEASE = "jobs"
 _THIS_RUNNER = f"{socket.gethostname()}:{os.getpid()}"

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "badges",
     "stations",
     "ocpp_gateway",
+    "alerts",
     "portal",
 ]
 
@@ -379,6 +380,13 @@ AUTOCHARGE_PROBING_WINDOW_MINUTES = env.int("AUTOCHARGE_PROBING_WINDOW_MINUTES",
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="supervision@localhost")
 
+# --- E-mail alerts (alerts): their links lead to the portal at this address -----------------
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# At most one mail per subscription, station and kind of alert in this many minutes.
+ALERTS_THROTTLE_MINUTES = env.int("ALERTS_THROTTLE_MINUTES", default=30)
+# The daily digest leaves at this local time (HH:MM, in TIME_ZONE), summing the last 24 h.
+ALERTS_DIGEST_TIME = env.str("ALERTS_DIGEST_TIME", default="07:00")
+
 # === Operations (issue 18): health, metrics, logs, scheduled jobs ===========================
 # /health/ready: each check answers within this many seconds; the message log is "not keeping
 # up" when its oldest unwritten row has waited longer than HEALTH_LOG_MAX_LAG_SECONDS.
@@ -417,5 +425,7 @@ JOBS_SECONDS = {
         "JOBS_PRUNE_AUTHORIZATION_CHANGES_SECONDS", default=600.0
     ),
     "send_emails": env.float("JOBS_SEND_EMAILS_SECONDS", default=5.0),
+    "send_offline_alerts": env.float("JOBS_SEND_OFFLINE_ALERTS_SECONDS", default=60.0),
+    "send_daily_digests": env.float("JOBS_SEND_DAILY_DIGESTS_SECONDS", default=300.0),
 }
 # === End of operations ======================================================================
