@@ -36,8 +36,8 @@ class AlertSubscriptionForm(forms.ModelForm):
             self.fields["company"].initial = companies.get()
 
     def validate_unique(self) -> None:
-        # The model's message names fields the page does not show (user): say it plainly.
+        # With the user, which the form does not show (the model's message would name it).
         try:
-            self.instance.validate_unique()
+            self.instance.validate_constraints()
         except forms.ValidationError:
             self.add_error("company", gettext("You already have a subscription for this company."))
