@@ -1,22 +1,23 @@
 from rest_framework import permissions, viewsets
 
-from alerts import selectors, services
+from alerts import services
 from alerts.api.serializers import AlertSubscriptionSerializer
 from alerts.models import AlertSubscription
+from supervision.api import CompanyScopedViewSetMixin
 
 
-class AlertSubscriptionViewSet(viewsets.ModelViewSet):
+class AlertSubscriptionViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
     """The requesting staff user's own e-mail alerts, one subscription per company: their own
     company's, or any company's for a superuser. Another user's subscription is a 404."""
 
-    queryset = AlertSubscription.objects.all()
+    queryset = AlertSubscription.objects.select_related("company").order_by("pk")
     serializer_class = AlertSubscriptionSerializer
     # Every staff user manages their own alerts, whatever their model permissions.
     permission_classes = [permissions.IsAdminUser]
     filterset_fields = ["company", "active"]
 
     def get_queryset(self):
-        return selectors.subscriptions_of(user=self.request.user).order_by("pk")
+        return super().get_queryset().filter(user=self.request.user)
 
     def perform_destroy(self, instance):
         services.alert_subscription_delete(subscription=instance)
