@@ -179,3 +179,16 @@ def daily_digests_send() -> int:
             )
         sent += 1
     return sent
+
+
+def alert_notices_prune() -> int:
+    """Forget the alerts mailed more than ``ALERTS_RETENTION_DAYS`` ago, but those about a
+    station still offline: the offline job would tell about that disconnection again."""
+    old = AlertNotice.objects.filter(
+        created_at__lt=timezone.now() - timedelta(days=settings.ALERTS_RETENTION_DAYS)
+    ).exclude(
+        kind=AlertKind.STATION_OFFLINE,
+        station__connection_state=ConnectionState.DISCONNECTED,
+    )
+    deleted, _per_model = old.delete()
+    return deleted

@@ -386,6 +386,8 @@ PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rs
 ALERTS_THROTTLE_MINUTES = env.int("ALERTS_THROTTLE_MINUTES", default=30)
 # The daily digest leaves at this local time (HH:MM, in TIME_ZONE), summing the last 24 h.
 ALERTS_DIGEST_TIME = env.str("ALERTS_DIGEST_TIME", default="07:00")
+# The list of alerts mailed (admin: Alerts sent) keeps this many days.
+ALERTS_RETENTION_DAYS = env.int("ALERTS_RETENTION_DAYS", default=90)
 
 # === Operations (issue 18): health, metrics, logs, scheduled jobs ===========================
 # /health/ready: each check answers within this many seconds; the message log is "not keeping
@@ -427,5 +429,6 @@ JOBS_SECONDS = {
     "send_emails": env.float("JOBS_SEND_EMAILS_SECONDS", default=5.0),
     "send_offline_alerts": env.float("JOBS_SEND_OFFLINE_ALERTS_SECONDS", default=60.0),
     "send_daily_digests": env.float("JOBS_SEND_DAILY_DIGESTS_SECONDS", default=300.0),
+    "prune_alert_notices": env.float("JOBS_PRUNE_ALERT_NOTICES_SECONDS", default=24 * 3600.0),
 }
 # === End of operations ======================================================================

@@ -322,3 +322,25 @@ def test_every_mail_renders_in_both_languages_without_template_errors(alpha, lan
     for message in messages:
         assert "INVALID" not in message.body
         assert "INVALID" not in message.alternatives[0][0]
+
+
+def test_old_notices_are_pruned_but_not_those_of_a_station_still_offline(alpha, beta, settings):
+    settings.ALERTS_RETENTION_DAYS = 90
+    long_ago = timezone.now() - timedelta(days=100)
+    disconnect(alpha.station, at=long_ago)
+    disconnect(beta.station, at=long_ago)
+    assert services.offline_alerts_send() == 2
+    beta.station.connection_state = ConnectionState.CONNECTED
+    beta.station.save(update_fields=["connection_state"])
+    connector_update_status(station=beta.station, connector_id=1, status="Faulted")
+    AlertNotice.objects.update(created_at=long_ago)
+    connector_update_status(station=alpha.station, connector_id=1, status="Faulted")
+
+    assert services.alert_notices_prune() == 2  # Beta's: back online, and its fault
+
+    kept = AlertNotice.objects.order_by("kind")
+    assert [(n.kind, n.station) for n in kept] == [
+        (AlertKind.CONNECTOR_FAULTED, alpha.station),
+        (AlertKind.STATION_OFFLINE, alpha.station),
+    ]
+    assert services.offline_alerts_send() == 0  # Alpha's outage is not told again
