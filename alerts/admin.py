@@ -3,6 +3,7 @@ from django.contrib import admin
 from alerts import services
 from alerts.models import AlertNotice, AlertSubscription
 from supervision.admin import (
+    ChangeHistoryAdminMixin,
     CompanyScopedAdminMixin,
     ReadOnlyAdminMixin,
     WrittenThroughServicesAdminMixin,
@@ -26,6 +27,7 @@ class OwnUnlessSuperuserMixin:
 class AlertSubscriptionAdmin(
     CompanyScopedAdminMixin,
     OwnUnlessSuperuserMixin,
+    ChangeHistoryAdminMixin,
     WrittenThroughServicesAdminMixin,
     admin.ModelAdmin,
 ):

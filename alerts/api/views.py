@@ -4,9 +4,12 @@ from alerts import services
 from alerts.api.serializers import AlertSubscriptionSerializer
 from alerts.models import AlertSubscription
 from supervision.api import CompanyScopedViewSetMixin
+from supervision.history_api import ChangeHistoryViewSetMixin
 
 
-class AlertSubscriptionViewSet(CompanyScopedViewSetMixin, viewsets.ModelViewSet):
+class AlertSubscriptionViewSet(
+    CompanyScopedViewSetMixin, ChangeHistoryViewSetMixin, viewsets.ModelViewSet
+):
     """The requesting staff user's own e-mail alerts, one subscription per company: their own
     company's, or any company's for a superuser. Another user's subscription is a 404."""
 

@@ -36,6 +36,8 @@ def test_a_staff_user_sees_and_edits_only_their_own_subscription(alpha, beta):
     assert answer.status_code == 302
     alpha.subscription.refresh_from_db()
     assert (alpha.subscription.offline_minutes, alpha.subscription.station_offline) == (30, False)
+    history = client.get(f"{CHANGELIST}{alpha.subscription.pk}/history/").content.decode()
+    assert "Offline for (minutes):</strong> 15 &rarr; 30" in history
 
 
 def test_a_superuser_searches_and_filters_every_subscription(alpha, beta):

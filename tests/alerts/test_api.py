@@ -39,6 +39,11 @@ def test_a_user_changes_their_subscription_and_the_delay_is_validated(alpha):
     assert changed.status_code == 200
     alpha.subscription.refresh_from_db()
     assert (alpha.subscription.offline_minutes, alpha.subscription.language) == (60, "fr")
+    # Recorded in the change history, as through the API, by the user.
+    [latest, *_older] = client.get(f"{url}history/").json()["results"]
+    assert (latest["source"], latest["user"]) == ("api", "alpha")
+    changes = {change["field"]: (change["old"], change["new"]) for change in latest["changes"]}
+    assert changes["offline_minutes"] == (15, 60)
 
 
 def test_another_company_is_refused_and_another_user_s_subscription_is_a_404(alpha, beta):
