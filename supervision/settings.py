@@ -7,6 +7,7 @@ channels-redis, so several server processes can share the stations.
 
 import ipaddress
 import os
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -386,6 +387,8 @@ PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rs
 ALERTS_THROTTLE_MINUTES = env.int("ALERTS_THROTTLE_MINUTES", default=30)
 # The daily digest leaves at this local time (HH:MM, in TIME_ZONE), summing the last 24 h.
 ALERTS_DIGEST_TIME = env.str("ALERTS_DIGEST_TIME", default="07:00")
+if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", ALERTS_DIGEST_TIME):
+    raise ImproperlyConfigured(f"ALERTS_DIGEST_TIME: {ALERTS_DIGEST_TIME!r} is not HH:MM")
 # The list of alerts mailed (admin: Alerts sent) keeps this many days.
 ALERTS_RETENTION_DAYS = env.int("ALERTS_RETENTION_DAYS", default=90)
 
