@@ -64,16 +64,16 @@ class AlertSubscriptionAdmin(
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        if not request.user.is_superuser:
-            # The model's checks need the user before the form's clean: it is the requester.
-            base_init = form.__init__
+        if request.user.is_superuser:
+            return form
 
+        class RequesterForm(form):
+            # The model's checks need the user before the form's clean: the requester.
             def __init__(self, *args, **init_kwargs):
-                base_init(self, *args, **init_kwargs)
+                super().__init__(*args, **init_kwargs)
                 self.instance.user = request.user
 
-            form.__init__ = __init__
-        return form
+        return RequesterForm
 
     def save_through(self, obj, form) -> None:
         services.alert_subscription_save(subscription=obj)
