@@ -43,6 +43,9 @@ JOBS = {
     "send_emails": "supervision.outbox.emails_send",
     "send_webhooks": "webhooks.services.webhook_deliveries_send",
     "prune_webhook_deliveries": "webhooks.services.webhook_deliveries_prune",
+    "send_offline_alerts": "alerts.services.offline_alerts_send",
+    "send_daily_digests": "alerts.services.daily_digests_send",
+    "prune_alert_notices": "alerts.services.alert_notices_prune",
 }
 _LEASE = "jobs"
 _THIS_RUNNER = f"{socket.gethostname()}:{os.getpid()}"

@@ -47,6 +47,7 @@ class OutgoingEmail(models.Model):
 
     subject = models.CharField(_("subject"), max_length=255)
     body = models.TextField(_("body"))
+    html_body = models.TextField(_("HTML body"), blank=True)
     from_email = models.CharField(_("from"), max_length=254)
     recipients = models.JSONField(_("recipients"), default=list)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)

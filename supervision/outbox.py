@@ -8,7 +8,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,10 +22,14 @@ MAX_ATTEMPTS = 10
 _MAX_DELAY = timedelta(hours=1)
 
 
-def email_queue(*, subject: str, body: str, recipients: list[str]) -> OutgoingEmail:
+def email_queue(
+    *, subject: str, body: str, recipients: list[str], html_body: str = ""
+) -> OutgoingEmail:
+    """``body`` is the plain text; ``html_body``, when given, the same mail in HTML."""
     email = OutgoingEmail.objects.create(
         subject=subject[:255],
         body=body,
+        html_body=html_body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipients=recipients,
     )
@@ -50,9 +54,11 @@ def emails_send(*, limit: int = 100) -> int:
     sent = 0
     with get_connection(fail_silently=False) as server:
         for email in due:
-            message = EmailMessage(
+            message = EmailMultiAlternatives(
                 email.subject, email.body, email.from_email, email.recipients, connection=server
             )
+            if email.html_body:
+                message.attach_alternative(email.html_body, "text/html")
             try:
                 message.send()
             except Exception as error:

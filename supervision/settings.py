@@ -7,6 +7,7 @@ channels-redis, so several server processes can share the stations.
 
 import ipaddress
 import os
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -80,6 +81,7 @@ INSTALLED_APPS = [
     "stations",
     "ocpp_gateway",
     "webhooks",
+    "alerts",
     "portal",
 ]
 
@@ -382,6 +384,17 @@ AUTOCHARGE_PROBING_WINDOW_MINUTES = env.int("AUTOCHARGE_PROBING_WINDOW_MINUTES",
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="supervision@localhost")
 
+# --- E-mail alerts (alerts): their links lead to the portal at this address -----------------
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# At most one mail per subscription, station and kind of alert in this many minutes.
+ALERTS_THROTTLE_MINUTES = env.int("ALERTS_THROTTLE_MINUTES", default=30)
+# The daily digest leaves at this local time (HH:MM, in TIME_ZONE), summing the last 24 h.
+ALERTS_DIGEST_TIME = env.str("ALERTS_DIGEST_TIME", default="07:00")
+if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", ALERTS_DIGEST_TIME):
+    raise ImproperlyConfigured(f"ALERTS_DIGEST_TIME: {ALERTS_DIGEST_TIME!r} is not HH:MM")
+# The list of alerts mailed (admin: Alerts sent) keeps this many days.
+ALERTS_RETENTION_DAYS = env.int("ALERTS_RETENTION_DAYS", default=90)
+
 # === Operations (issue 18): health, metrics, logs, scheduled jobs ===========================
 # /health/ready: each check answers within this many seconds; the message log is "not keeping
 # up" when its oldest unwritten row has waited longer than HEALTH_LOG_MAX_LAG_SECONDS.
@@ -424,6 +437,9 @@ JOBS_SECONDS = {
     "prune_webhook_deliveries": env.float(
         "JOBS_PRUNE_WEBHOOK_DELIVERIES_SECONDS", default=24 * 3600.0
     ),
+    "send_offline_alerts": env.float("JOBS_SEND_OFFLINE_ALERTS_SECONDS", default=60.0),
+    "send_daily_digests": env.float("JOBS_SEND_DAILY_DIGESTS_SECONDS", default=300.0),
+    "prune_alert_notices": env.float("JOBS_PRUNE_ALERT_NOTICES_SECONDS", default=24 * 3600.0),
 }
 # Webhook deliveries: each POST waits this long for an answer, and a run of the job sends at
 # most this many (the rest at its next run).

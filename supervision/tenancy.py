@@ -96,6 +96,9 @@ RULES: dict[str, Callable[[Company], Q]] = {
     # A company's reservations are its badges': a station's owner does not learn who reserved.
     "badges.reservation": lambda company: Q(badge__company=company),
     "badges.unknownvehicle": _owned,
+    # Subscriptions about the company; each user further sees only their own (alerts.selectors).
+    "alerts.alertsubscription": _owned,
+    "alerts.alertnotice": lambda company: Q(subscription__company=company),
     # The list of model lines sharing a MAC is common knowledge: every staff user reads it.
     "badges.sharedmacmodel": _everyone,
     # How each vendor turns Autocharge on is product knowledge, the same for every company.

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from alerts.api.views import AlertSubscriptionViewSet
 from badges.api.views import BadgeViewSet, PairingWindowViewSet, SharedMacModelViewSet
 from fleet.api.views import AuthorizationGroupViewSet, CompanyViewSet, VehicleViewSet
 from ocpp_gateway.api.maintenance import FirmwareCampaignViewSet, LogRequestViewSet
@@ -47,6 +48,7 @@ router.register("reservations", ReservationViewSet)
 router.register("firmware-campaigns", FirmwareCampaignViewSet)
 router.register("log-uploads", LogRequestViewSet)
 router.register("webhooks", WebhookViewSet)
+router.register("alert-subscriptions", AlertSubscriptionViewSet)
 
 api_v1 = [
     path("auth/token/", ObtainStaffToken.as_view(), name="api-token"),
@@ -63,5 +65,6 @@ urlpatterns = [
     # Stations upload the logs they were asked for here (ocpp_gateway.log_uploads).
     path("ocpp-uploads/<str:token>/", log_upload, name="log-upload"),
     path("ocpp-uploads/<str:token>/<str:file_name>", log_upload, name="log-upload-named"),
+    path("alerts/", include("alerts.urls")),
     path("", include("portal.urls")),
 ]

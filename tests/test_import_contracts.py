@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["supervision", "fleet", "badges", "stations", "ocpp_gateway", "webhooks", "portal"]
+PACKAGES = [
+    "supervision",
+    "fleet",
+    "badges",
+    "stations",
+    "ocpp_gateway",
+    "webhooks",
+    "alerts",
+    "portal",
+]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -46,6 +55,11 @@ def test_the_tree_keeps_its_contracts(project_copy):
         ("badges/access.py", "from stations import models", "badges is not allowed"),
         ("fleet/services.py", "from badges import models", "fleet is not allowed"),
         ("badges/identifiers.py", "import ocpp.v16", "badges is not allowed to import ocpp"),
+        ("alerts/services.py", "from portal import selectors", "alerts is not allowed"),
+        ("alerts/receivers.py", "from ocpp_gateway import commands", "alerts is not allowed"),
+        ("stations/services.py", "from alerts import services", "stations is not allowed"),
+        ("webhooks/receivers.py", "from ocpp_gateway import commands", "webhooks is not allowed"),
+        ("webhooks/receivers.py", "from alerts import services", "webhooks is not allowed"),
     ],
 )
 def test_a_domain_app_importing_upwards_breaks_them(project_copy, module, line, broken):
