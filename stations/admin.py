@@ -60,6 +60,7 @@ from supervision.admin import (
     ReadOnlyAdminMixin,
     ReadOnlyInline,
     WrittenThroughServicesAdminMixin,
+    ocpp_value_display,
 )
 from supervision.tenancy import is_superuser
 
@@ -68,7 +69,18 @@ RECENT_CONNECTIONS = 20
 
 class ConnectorInline(ReadOnlyInline):
     model = Connector
-    fields = ["connector_id", "status", "error_code", "info", "vendor_error_code", "updated_at"]
+    fields = [
+        "connector_id",
+        "status_label",
+        "error_code_label",
+        "info",
+        "vendor_error_code",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+    status_label = ocpp_value_display("status", _("status"))
+    error_code_label = ocpp_value_display("error_code", _("error code"))
 
 
 class DeviceModelInline(ReadOnlyInline):
@@ -611,6 +623,16 @@ class ChargingSessionAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.Mo
         if obj.station_transaction_id:
             return [TransactionEventInline, *inlines]
         return inlines
+
+    stop_reason_label = ocpp_value_display(
+        "stop_reason", ChargingSession._meta.get_field("stop_reason").verbose_name
+    )
+    readonly_fields = ["stop_reason_label"]
+
+    def get_fields(self, request, obj=None):
+        # The station's stop reason in the reader's language, where the raw one was.
+        fields = [name for name in super().get_fields(request, obj) if name != "stop_reason_label"]
+        return ["stop_reason_label" if name == "stop_reason" else name for name in fields]
 
     def has_correct_permission(self, request) -> bool:
         return request.user.has_perm("stations.correct_chargingsession")
