@@ -28,7 +28,13 @@ from ocpp_gateway.models import (
     OcppMessage,
 )
 from stations.enrolment import authorization_request
-from stations.models import ConnectionState, SecurityEventKind, Severity, Station
+from stations.models import (
+    ChargingSession,
+    ConnectionState,
+    SecurityEventKind,
+    Severity,
+    Station,
+)
 from stations.security import security_event_record
 from stations.services import connector_update_status, session_start, session_stop
 from tests.factories import SiteFactory, seed_autocharge_profiles
@@ -56,6 +62,7 @@ ENGLISH_WORDS = [
     "Local",
     "Remote",
     "GroundFailure",
+    "in Authorize",
     "Auto-charge",
     "Auto-Charge",
 ]
@@ -312,3 +319,39 @@ def test_the_main_admin_pages_read_in_french(world, superuser_client):
 def test_the_main_admin_pages_render_in_english(world, superuser_client):
     problems = problems_on(superuser_client, admin_urls(), "en", set())
     assert not problems, pformat(problems)
+
+
+def test_the_admin_delete_action_agrees_with_feminine_models_in_french(world, superuser_client):
+    url = reverse("admin:stations_station_changelist")
+
+    page = superuser_client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert "Supprimer la sélection (bornes)" in page
+    assert "bornes sélectionnés" not in page
+
+
+def test_station_values_show_their_label_with_the_raw_value_in_a_tooltip(world, superuser_client):
+    station = world["alpha"].station
+    url = reverse("portal:station-detail", args=[station.pk])
+
+    french = superuser_client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    english = superuser_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert '<span title="Faulted">En défaut</span>' in french
+    assert '<span title="GroundFailure">Défaut de terre</span>' in french
+    assert '<span title="Invalid">Invalide</span>' in french
+    assert '<span title="Faulted">Faulted</span>' in english
+    admin_page = superuser_client.get(
+        reverse("admin:stations_station_change", args=[station.pk]), HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+    assert '<span title="Charging">En charge</span>' in admin_page
+
+
+def test_a_sessions_stop_reason_reads_in_french_in_the_admin(world, superuser_client):
+    session = ChargingSession.objects.filter(stop_reason="Local").first()
+    url = reverse("admin:stations_chargingsession_change", args=[session.pk])
+
+    page = superuser_client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert '<span title="Local">Arrêtée à la borne</span>' in page
+    assert not re.search(r">\s*Local\s*<", page)
