@@ -220,8 +220,8 @@ class StationAdmin(
                     "last_boot_at",
                     "last_boot_reason",
                     "last_heartbeat_at",
-                    "firmware_status",
-                    "log_status",
+                    "firmware_status_label",
+                    "log_status_label",
                 ]
             },
         ),
@@ -263,8 +263,8 @@ class StationAdmin(
         "last_boot_at",
         "last_boot_reason",
         "last_heartbeat_at",
-        "firmware_status",
-        "log_status",
+        "firmware_status_label",
+        "log_status_label",
         "pairing_window",
         "autocharge_readiness",
         "autocharge_detail",
@@ -277,6 +277,12 @@ class StationAdmin(
         "rejects_profiles",
         "charging_profiles",
     ]
+    firmware_status_label = ocpp_value_display(
+        "firmware_status", Station._meta.get_field("firmware_status").verbose_name
+    )
+    log_status_label = ocpp_value_display(
+        "log_status", Station._meta.get_field("log_status").verbose_name
+    )
     inlines = [ConnectorInline]
     actions = ["arm_for_pairing", "cancel_pairing"]
 

@@ -85,6 +85,11 @@ DETAIL_LABELS = {
     "type": gettext_lazy("Type"),
     "timestamp": gettext_lazy("Time at the station"),
     "tech_info": gettext_lazy("Technical information"),
+    "station": gettext_lazy("Station"),
+    "stations": gettext_lazy("Stations"),
+    "latest_station": gettext_lazy("Latest station"),
+    "companies": gettext_lazy("Companies"),
+    "window_minutes": gettext_lazy("Over (minutes)"),
 }
 
 

@@ -62,6 +62,8 @@ ENGLISH_WORDS = [
     "Local",
     "Remote",
     "GroundFailure",
+    "Installed",
+    "Uploaded",
     "in Authorize",
     "Auto-charge",
     "Auto-Charge",
@@ -148,7 +150,10 @@ def world(db):
     alpha, beta = make_fleet("Alpha", 1), make_fleet("Beta", 2)
     site = SiteFactory(company=alpha.company, name="Dépôt Nord")
     Station.objects.filter(pk=alpha.station.pk).update(
-        site=site, connection_state=ConnectionState.CONNECTED
+        site=site,
+        connection_state=ConnectionState.CONNECTED,
+        firmware_status="Installed",
+        log_status="Uploaded",
     )
     alpha.station.refresh_from_db()
     now = timezone.now()
@@ -340,6 +345,7 @@ def test_station_values_show_their_label_with_the_raw_value_in_a_tooltip(world, 
     assert '<span title="Faulted">En défaut</span>' in french
     assert '<span title="GroundFailure">Défaut de terre</span>' in french
     assert '<span title="Invalid">Invalide</span>' in french
+    assert "Connecteur 2 : <strong>" in french
     assert '<span title="Faulted">Faulted</span>' in english
     admin_page = superuser_client.get(
         reverse("admin:stations_station_change", args=[station.pk]), HTTP_ACCEPT_LANGUAGE="fr"
