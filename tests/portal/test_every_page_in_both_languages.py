@@ -6,6 +6,7 @@ attribute (a French page once drew its charts with ``x="50,24"``: no bar showed)
 from __future__ import annotations
 
 import gettext
+import json
 import re
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -386,3 +387,17 @@ def test_a_sessions_stop_reason_reads_in_french_in_the_admin(world, superuser_cl
 
     assert '<span title="Local">Arrêtée à la borne</span>' in page
     assert not re.search(r">\s*Local\s*<", page)
+
+
+def test_the_live_feed_names_connector_statuses_in_the_pages_language(world, superuser_client):
+    response = superuser_client.get(reverse("portal:dashboard"), HTTP_ACCEPT_LANGUAGE="fr")
+
+    texts = json.loads(
+        re.search(
+            r'<script id="live-messages" type="application/json">(.*?)</script>',
+            response.content.decode(),
+            re.S,
+        ).group(1)
+    )
+    assert texts["statuses"]["Charging"] == "En charge"
+    assert texts["statuses"]["SuspendedEVSE"] == "Suspendu par la borne"
