@@ -39,7 +39,12 @@ from ocpp_gateway.models import Command, CommandAction, LogStatus, OcppMessage
 from ocpp_gateway.operations import autocharge_enable, local_list_sync
 from stations.admin import StationAdmin, StationForm
 from stations.models import AutochargeReadiness, ConnectionState, Station
-from supervision.admin import CompanyScopedAdminMixin, ReadOnlyAdminMixin, ocpp_value_display
+from supervision.admin import (
+    CompanyScopedAdminMixin,
+    ReadOnlyAdminMixin,
+    ocpp_value_display,
+    stored_text_field,
+)
 from supervision.ocpp_labels import ocpp_label_html
 from supervision.tenancy import scope
 
@@ -156,7 +161,7 @@ class CommandAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
         "pretty_request",
         "state",
         "ocpp_status_label",
-        "detail",
+        "detail_text",
         "pretty_answer",
         "origin",
         "reason",
@@ -168,6 +173,7 @@ class CommandAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
     ]
     readonly_fields = fields
 
+    detail_text = stored_text_field("detail", Command._meta.get_field("detail").verbose_name)
     ocpp_status_label = ocpp_value_display(
         "ocpp_status", Command._meta.get_field("ocpp_status").verbose_name
     )

@@ -61,6 +61,7 @@ from supervision.admin import (
     ReadOnlyInline,
     WrittenThroughServicesAdminMixin,
     ocpp_value_display,
+    stored_text_field,
 )
 from supervision.tenancy import is_superuser
 
@@ -230,7 +231,7 @@ class StationAdmin(
             {
                 "fields": [
                     "autocharge_readiness",
-                    "autocharge_detail",
+                    "autocharge_detail_text",
                     "autocharge_checked_at",
                     "pairing_window",
                 ]
@@ -242,7 +243,7 @@ class StationAdmin(
         ),
         (
             _("Local authorization list"),
-            {"fields": ["local_list_version", "local_list_synced_at", "local_list_detail"]},
+            {"fields": ["local_list_version", "local_list_synced_at", "local_list_detail_text"]},
         ),
         (
             _("Configuration"),
@@ -267,16 +268,22 @@ class StationAdmin(
         "log_status_label",
         "pairing_window",
         "autocharge_readiness",
-        "autocharge_detail",
+        "autocharge_detail_text",
         "autocharge_checked_at",
         "local_list_version",
         "local_list_synced_at",
-        "local_list_detail",
+        "local_list_detail_text",
         "configuration_read_at",
         "configuration",
         "rejects_profiles",
         "charging_profiles",
     ]
+    autocharge_detail_text = stored_text_field(
+        "autocharge_detail", Station._meta.get_field("autocharge_detail").verbose_name
+    )
+    local_list_detail_text = stored_text_field(
+        "local_list_detail", Station._meta.get_field("local_list_detail").verbose_name
+    )
     firmware_status_label = ocpp_value_display(
         "firmware_status", Station._meta.get_field("firmware_status").verbose_name
     )

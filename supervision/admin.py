@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from supervision import archiving, history, tenancy
 from supervision.models import JobState, OutgoingEmail
 from supervision.ocpp_labels import ocpp_label_html
+from supervision.stored_text import stored_text_display
 
 admin.site.site_header = _("Autocharge supervision")
 admin.site.site_title = _("Autocharge supervision")
@@ -285,6 +286,16 @@ def ocpp_value_display(field: str, description):
     @admin.display(description=description, ordering=field)
     def display(self, obj) -> str:
         return ocpp_label_html(getattr(obj, field))
+
+    return display
+
+
+def stored_text_field(field: str, description):
+    """A read-only field the gateway wrote in English, shown in the reader's language."""
+
+    @admin.display(description=description)
+    def display(self, obj) -> str:
+        return stored_text_display(getattr(obj, field))
 
     return display
 

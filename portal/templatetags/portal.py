@@ -8,6 +8,7 @@ from ocpp_gateway.admin import new_badge_url
 from portal import exports
 from stations.models import SecurityEventKind
 from supervision.ocpp_labels import LABELS, ocpp_label_html
+from supervision.stored_text import stored_text_display
 
 register = template.Library()
 
@@ -46,6 +47,13 @@ def ocpp_label(value: str | None) -> str:
     """What a station sent (a status, an error code, a stop reason) in the page's language,
     the raw value in its tooltip; a dash when it sent nothing."""
     return ocpp_label_html(value) or "–"
+
+
+@register.filter
+def stored_text(text: str | None) -> str:
+    """A sentence the gateway stored in English (a station's Autocharge detail), in the page's
+    language."""
+    return stored_text_display(text)
 
 
 @register.simple_tag
