@@ -39,6 +39,7 @@ from ocpp_gateway.message_log import (
 from ocpp_gateway.models import Command, CommandAction, CommandOrigin, CommandState
 from ocpp_gateway.server_processes import holder_alive
 from stations.models import ConnectionState, OcppVersion, Station
+from supervision import stored_text
 
 # The calls each protocol's stations take.
 ACTIONS: dict[str, list[CommandAction]] = {
@@ -336,7 +337,7 @@ def command_send(
         command = Command.objects.create(
             **fields,
             state=CommandState.FAILED,
-            detail=f"{station.charge_point_id} is not connected.",
+            detail=stored_text.NOT_CONNECTED % {"station": station.charge_point_id},
             completed_at=timezone.now(),
         )
         raise StationNotConnected(station, command)

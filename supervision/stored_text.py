@@ -11,7 +11,9 @@ from django.utils.translation import gettext, gettext_noop
 
 NO_PROFILE = gettext_noop("No profile for vendor %(vendor)s, model %(model)s.")
 READING_CONFIGURATION = gettext_noop("Profile %(profile)s: reading the configuration.")
-PATTERNS = [NO_PROFILE, READING_CONFIGURATION]
+WAITING_FOR_CONNECTION = gettext_noop("Profile %(profile)s: waiting for the station's connection.")
+NOT_CONNECTED = gettext_noop("%(station)s is not connected.")
+PATTERNS = [NO_PROFILE, READING_CONFIGURATION, WAITING_FOR_CONNECTION, NOT_CONNECTED]
 
 
 def _regex(msgid: str) -> re.Pattern:

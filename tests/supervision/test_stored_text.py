@@ -55,3 +55,22 @@ def test_the_station_page_and_the_admin_show_the_gateways_details_in_french(admi
         assert "La borne s’est déconnectée pendant la vérification." in response.content.decode()
     assert "La borne s’est déconnectée avant de répondre." in command_admin.content.decode()
     assert "disconnected" not in command_admin.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("stored", "french"),
+    [
+        ("CP-1 is not connected.", "CP-1 n’est pas connectée."),
+        (
+            "Profile Kempower: waiting for the station's connection.",
+            "Profil Kempower : en attente de la connexion de la borne.",
+        ),
+        (
+            "Profile Kempower: reading the configuration.",
+            "Profil Kempower : lecture de la configuration.",
+        ),
+    ],
+)
+def test_each_pattern_reads_french(stored, french):
+    with translation.override("fr"):
+        assert stored_text_display(stored) == french
