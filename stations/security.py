@@ -5,7 +5,8 @@ event (supervision.outbox) and sent by the job runner, never on the station's th
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -20,6 +21,7 @@ from supervision import live
 from supervision.outbox import email_queue
 
 NOTIFY_AT_MOST_EVERY = timedelta(hours=1)
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
 def security_event_record(
@@ -94,7 +96,18 @@ DETAIL_LABELS = {
 
 
 def _readable(value) -> str:
-    """A detail's value as a line of text: lists joined, counts as "value (count)"."""
+    """A detail's value as a line of text: lists joined, counts as "value (count)", times in
+    local time and the reader's format."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, str) and _ISO_TIME.match(value):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if timezone.is_naive(moment):
+            return value
+        return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
     if isinstance(value, dict):
         return ", ".join(f"{key} ({count})" for key, count in value.items()) or "–"
     if isinstance(value, list | tuple):

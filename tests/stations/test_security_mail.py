@@ -28,6 +28,7 @@ def record_failed_logins(station):
             "addresses": {"203.0.113.7": 2, "203.0.113.8": 1},
             "charge_point_ids": ["CP-DEPOT-1", "CP-DEPOT-2"],
             "custom_flag": True,
+            "locked_out_until": "2026-12-07T09:30:00+00:00",
         },
     )
 
@@ -48,7 +49,8 @@ def test_the_security_mail_is_in_french_and_lists_each_detail_on_a_line(station)
     assert "- Tentatives : 3" in body
     assert "- Adresses : 203.0.113.7 (2), 203.0.113.8 (1)" in body
     assert "- Identités de borne essayées : CP-DEPOT-1, CP-DEPOT-2" in body
-    assert "- custom flag : True" in body  # a key the mail has no name for, still readable
+    assert "- custom flag : oui" in body  # a key the mail has no name for, still readable
+    assert "- Bloqué jusqu’au : 7 décembre 2026 10:30" in body  # Paris time, French format
     assert "{" not in body and "'" not in body  # no Python dict nor list
     assert "Severity" not in body and "Details" not in body
 
@@ -64,3 +66,5 @@ def test_the_security_mail_follows_the_configured_contact_language(station, sett
     assert "Severity: Warning" in message.body
     assert "- Addresses: 203.0.113.7 (2), 203.0.113.8 (1)" in message.body
     assert "- Station identities tried: CP-DEPOT-1, CP-DEPOT-2" in message.body
+    assert "- custom flag: yes" in message.body
+    assert "- Locked out until: Dec. 7, 2026, 10:30 a.m." in message.body
