@@ -52,7 +52,8 @@ def autocharge_description_prefix() -> str:
 
 
 def autocharge_description(vehicle) -> str:
-    """The seed's recommended description, e.g. "Badge Auto-Charge véhicule FT-123-ER"."""
+    """The seed's recommended description, e.g. "Badge Autocharge véhicule FT-123-ER"
+    (the seed writes "Auto-Charge"; the portal has one spelling)."""
     return f"{autocharge_description_prefix()} {vehicle.license_plate}"
 
 

@@ -39,7 +39,13 @@ from ocpp_gateway.models import Command, CommandAction, LogStatus, OcppMessage
 from ocpp_gateway.operations import autocharge_enable, local_list_sync
 from stations.admin import StationAdmin, StationForm
 from stations.models import AutochargeReadiness, ConnectionState, Station
-from supervision.admin import CompanyScopedAdminMixin, ReadOnlyAdminMixin
+from supervision.admin import (
+    CompanyScopedAdminMixin,
+    ReadOnlyAdminMixin,
+    ocpp_value_display,
+    stored_text_field,
+)
+from supervision.ocpp_labels import ocpp_label_html
 from supervision.tenancy import scope
 
 
@@ -65,7 +71,7 @@ class OcppMessageAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelA
         "direction",
         "action",
         "status",
-        "ocpp_status",
+        "ocpp_status_label",
         "reason",
         "id_tag",
         "create_badge",
@@ -83,13 +89,17 @@ class OcppMessageAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelA
         "unique_id",
         "action",
         "status",
-        "ocpp_status",
+        "ocpp_status_label",
         "reason",
         "id_tag",
         "create_badge",
         "pretty_payload",
     ]
     readonly_fields = fields
+
+    ocpp_status_label = ocpp_value_display(
+        "ocpp_status", OcppMessage._meta.get_field("ocpp_status").verbose_name
+    )
 
     def get_queryset(self, request):
         # The badge the tag belongs to now, in the same query: an entry logged before its badge
@@ -136,7 +146,7 @@ class CommandAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
         "station",
         "action",
         "state",
-        "ocpp_status",
+        "ocpp_status_label",
         "origin",
         "requested_by",
         "completed_at",
@@ -150,8 +160,8 @@ class CommandAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
         "action",
         "pretty_request",
         "state",
-        "ocpp_status",
-        "detail",
+        "ocpp_status_label",
+        "detail_text",
         "pretty_answer",
         "origin",
         "reason",
@@ -162,6 +172,11 @@ class CommandAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
         "completed_at",
     ]
     readonly_fields = fields
+
+    detail_text = stored_text_field("detail", Command._meta.get_field("detail").verbose_name)
+    ocpp_status_label = ocpp_value_display(
+        "ocpp_status", Command._meta.get_field("ocpp_status").verbose_name
+    )
 
     @admin.display(description=_("request"))
     def pretty_request(self, command: Command) -> str:
@@ -340,7 +355,7 @@ class OperatedStationAdmin(StationAdmin):
                         reverse("admin:ocpp_gateway_command_change", args=[command.pk]),
                         command.action,
                         command.get_state_display(),
-                        command.ocpp_status,
+                        ocpp_label_html(command.ocpp_status),
                     )
                     for command in commands
                 ),

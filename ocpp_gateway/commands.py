@@ -21,7 +21,7 @@ from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from jsonschema.exceptions import best_match
 from ocpp.charge_point import camel_to_snake_case, snake_to_camel_case
 from ocpp.messages import MessageType, get_validator
@@ -39,6 +39,7 @@ from ocpp_gateway.message_log import (
 from ocpp_gateway.models import Command, CommandAction, CommandOrigin, CommandState
 from ocpp_gateway.server_processes import holder_alive
 from stations.models import ConnectionState, OcppVersion, Station
+from supervision import stored_text
 
 # The calls each protocol's stations take.
 ACTIONS: dict[str, list[CommandAction]] = {
@@ -336,7 +337,7 @@ def command_send(
         command = Command.objects.create(
             **fields,
             state=CommandState.FAILED,
-            detail=f"{station.charge_point_id} is not connected.",
+            detail=stored_text.NOT_CONNECTED % {"station": station.charge_point_id},
             completed_at=timezone.now(),
         )
         raise StationNotConnected(station, command)
@@ -390,8 +391,10 @@ def command_claim(*, command_id: int, unique_id: str) -> Command | None:
         if secret is None:
             Command.objects.filter(pk=command_id, state=CommandState.SENT).update(
                 state=CommandState.FAILED,
-                detail="The password to send had expired or was lost (it is never stored): "
-                "set it again.",
+                detail=gettext_noop(
+                    "The password to send had expired or was lost (it is never stored): "
+                    "set it again."
+                ),
                 completed_at=timezone.now(),
             )
             return None
@@ -474,7 +477,7 @@ def commands_fail_unreachable(*, older_than: timedelta) -> int:
         return 0
     return Command.objects.filter(pk__in=unreachable, state=CommandState.PENDING).update(
         state=CommandState.FAILED,
-        detail="The station disconnected before the command could be sent.",
+        detail=gettext_noop("The station disconnected before the command could be sent."),
         completed_at=timezone.now(),
     )
 
@@ -486,7 +489,9 @@ def commands_fail_stale(*, older_than: timedelta) -> int:
         state=CommandState.PENDING, created_at__lt=timezone.now() - older_than
     ).update(
         state=CommandState.FAILED,
-        detail="No server process took the command: the station's connection was lost.",
+        detail=gettext_noop(
+            "No server process took the command: the station's connection was lost."
+        ),
         completed_at=timezone.now(),
     )
 

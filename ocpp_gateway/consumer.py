@@ -29,6 +29,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from ocpp.exceptions import OCPPError
 from ocpp.messages import CallError, unpack
 from uvicorn.protocols.utils import ClientDisconnected
@@ -214,7 +215,9 @@ class OcppConsumer(AsyncWebsocketConsumer):
         self.finished = True
         try:
             await local_stations().unregister(self)
-            await self.runner.stop(detail="The station disconnected before answering.")
+            await self.runner.stop(
+                detail=gettext_noop("The station disconnected before answering.")
+            )
             # Its log complete before it is called disconnected, including a call the runner
             # made while this was on its way (a test's flush raced such a row on PostgreSQL).
             await self.connection.written()

@@ -27,7 +27,8 @@ from ocpp_gateway.models import FirmwareCampaign, FirmwareProgress, LogProgress,
 from ocpp_gateway.views import log_file_response, upload_base_url
 from stations.models import Station
 from supervision import tenancy
-from supervision.admin import CompanyScopedAdminMixin
+from supervision.admin import CompanyScopedAdminMixin, ocpp_value_display
+from supervision.ocpp_labels import ocpp_label_html
 
 OPERATE_PERMISSION = "ocpp_gateway.add_command"
 
@@ -161,7 +162,7 @@ class FirmwareCampaignAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
                     (
                         update.station.charge_point_id,
                         FirmwareProgress(update_progress(update)).label,
-                        update.ocpp_status,
+                        ocpp_label_html(update.ocpp_status),
                     )
                     for update in updates
                 ),
@@ -186,14 +187,14 @@ class LogRequestAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         "station",
         "log_type",
         "current_progress",
-        "ocpp_status",
+        "ocpp_status_label",
         "file_size",
         "download_link",
     ]
     list_filter = ["station", "log_type", "progress"]
     readonly_fields = [
         "current_progress",
-        "ocpp_status",
+        "ocpp_status_label",
         "command_link",
         "file_name",
         "file_size",
@@ -203,6 +204,9 @@ class LogRequestAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         "requested_by",
         "created_at",
     ]
+    ocpp_status_label = ocpp_value_display(
+        "ocpp_status", LogRequest._meta.get_field("ocpp_status").verbose_name
+    )
 
     def has_add_permission(self, request) -> bool:
         return super().has_add_permission(request) and request.user.has_perm(OPERATE_PERMISSION)

@@ -101,7 +101,9 @@ class OcppMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.charge_point_id} {self.direction} {self.action or self.message_type}"
+        # Arrows, not "in"/"out": the admin's titles show it in every language.
+        arrow = "→" if self.direction == Direction.IN else "←"
+        return f"{self.charge_point_id} {arrow} {self.action or self.get_message_type_display()}"
 
 
 class CommandAction(models.TextChoices):
@@ -236,7 +238,7 @@ class Command(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.action} → {self.station.charge_point_id} ({self.state})"
+        return f"{self.action} → {self.station.charge_point_id} ({self.get_state_display()})"
 
     @property
     def is_finished(self) -> bool:
@@ -381,7 +383,7 @@ class FirmwareUpdate(models.Model):
         indexes = [models.Index(fields=["station", "-created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.station} {self.location} ({self.progress})"
+        return f"{self.station} {self.location} ({self.get_progress_display()})"
 
 
 class LogType(models.TextChoices):

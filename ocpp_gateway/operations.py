@@ -31,6 +31,7 @@ from ocpp_gateway.models import (
 from stations import selectors
 from stations import services as station_services
 from stations.models import AutochargeReadiness, ConnectionState, Station
+from supervision import stored_text
 
 
 def _connected(station: Station) -> bool:
@@ -61,13 +62,13 @@ def autocharge_enable(*, station: Station, requested_by=None) -> AutochargeReadi
         station_services.station_set_autocharge_readiness(
             station=station,
             readiness=AutochargeReadiness.OFFLINE,
-            detail=f"{station.charge_point_id} is not connected.",
+            detail=stored_text.NOT_CONNECTED % {"station": station.charge_point_id},
         )
         raise StationNotConnected(station)
     station_services.station_set_autocharge_readiness(
         station=station,
         readiness=AutochargeReadiness.CHECKING,
-        detail=f"Profile {profile}: waiting for the station's connection.",
+        detail=stored_text.WAITING_FOR_CONNECTION % {"profile": profile},
     )
     notify_station(
         station.pk,
@@ -80,7 +81,8 @@ def local_list_sync(*, station: Station, requested_by=None, full: bool = True) -
     """Have the station's connection send its local list (whole, or the changes)."""
     if not _connected(station):
         station_services.station_note_local_list(
-            station=station, detail=f"{station.charge_point_id} is not connected."
+            station=station,
+            detail=stored_text.NOT_CONNECTED % {"station": station.charge_point_id},
         )
         raise StationNotConnected(station)
     notify_station(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
 from django.db.models import Exists, Q, Subquery
+from django.utils.translation import gettext_noop
 
 from ocpp_gateway import smart_charging
 from ocpp_gateway.models import Command, CommandAction, CommandOrigin, CommandState
@@ -24,6 +25,7 @@ from ocpp_gateway.v16.conversions import local_list_item, reported_keys
 from stations import autocharge, selectors
 from stations import services as station_services
 from stations.models import AutochargeReadiness, Station
+from supervision import stored_text
 
 if TYPE_CHECKING:
     from ocpp_gateway.runner import StationRunner
@@ -109,13 +111,14 @@ async def enable_autocharge(
             await _set_readiness(
                 station=station,
                 readiness=AutochargeReadiness.NO_PROFILE,
-                detail=f"No profile for vendor {station.vendor!r}, model {station.model!r}.",
+                detail=stored_text.NO_PROFILE
+                % {"vendor": repr(station.vendor), "model": repr(station.model)},
             )
         return AutochargeReadiness.NO_PROFILE
     await _set_readiness(
         station=station,
         readiness=AutochargeReadiness.CHECKING,
-        detail=f"Profile {profile}: reading the configuration.",
+        detail=stored_text.READING_CONFIGURATION % {"profile": profile},
     )
     keys = [setting.key for setting in settings]
 
@@ -253,13 +256,17 @@ async def sync_local_list(
     mismatch) gets it whole, once (``resend_whole``)."""
     station = await _fresh_station(runner.station.pk)
     if not selectors.needs_local_list(station=station):
-        await _note_local_list(station=station, detail="Open-charge station: no local list.")
+        await _note_local_list(
+            station=station, detail=gettext_noop("Open-charge station: no local list.")
+        )
         return
     if not runner.configuration.local_list:
         if full:
             await _note_local_list(
                 station=station,
-                detail="Not kept automatically for OCPP 2.0.1 stations: send SendLocalList.",
+                detail=gettext_noop(
+                    "Not kept automatically for OCPP 2.0.1 stations: send SendLocalList."
+                ),
             )
         return
     if not full and station.local_list_version == 0:

@@ -21,6 +21,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from ocpp_gateway.models import Command, CommandState, ServerProcess
 from stations.models import CloseReason
@@ -106,8 +107,10 @@ def process_forget(process_id: str, *, reason: CloseReason) -> int:
     if released:
         Command.objects.filter(state=CommandState.SENT, station__in=released).update(
             state=CommandState.FAILED,
-            detail="The server process holding the station's connection stopped before the "
-            "station answered.",
+            detail=gettext_noop(
+                "The server process holding the station's connection stopped before the "
+                "station answered."
+            ),
             completed_at=timezone.now(),
         )
     ServerProcess.objects.filter(pk=process_id).delete()

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from ocpp_gateway.commands import commands_fail_orphaned
 from ocpp_gateway.handshake_guard import Report
@@ -51,8 +52,10 @@ def station_record_connection(
     commands_fail_orphaned(
         station=station,
         before=connected_at,
-        detail="The station reconnected before answering: the command was lost with the "
-        "previous connection.",
+        detail=gettext_noop(
+            "The station reconnected before answering: the command was lost with the "
+            "previous connection."
+        ),
     )
     takeover = previous.connected and holder_alive(previous.server_process)
     if takeover:

@@ -1,5 +1,7 @@
 """A report as CSV or Excel: the same table, per company, vehicle and usage, then the totals
-per usage and the grand total, in the viewer's language."""
+per usage and the grand total, in the viewer's language. CSV follows the reader's convention:
+French spreadsheets split on ";", read decimal commas, and garble accents without a byte-order
+mark; English ones split on ","."""
 
 from __future__ import annotations
 
@@ -7,10 +9,12 @@ import csv
 import io
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
@@ -24,6 +28,35 @@ from portal.selectors import Report
 # "," or ";" and a row after any line break, quoted or not.
 _FORMULA_SIGNS = frozenset("=+-@")
 _SEPARATORS = frozenset(",;")
+
+
+@dataclass(frozen=True)
+class CsvConvention:
+    label: str
+    delimiter: str
+    decimal_mark: str
+    byte_order_mark: bool
+
+
+CSV_CONVENTIONS = {
+    "semicolon": CsvConvention(
+        label=gettext_lazy("French Excel (;)"),
+        delimiter=";",
+        decimal_mark=",",
+        byte_order_mark=True,
+    ),
+    "comma": CsvConvention(
+        label=gettext_lazy("English, other software (,)"),
+        delimiter=",",
+        decimal_mark=".",
+        byte_order_mark=False,
+    ),
+}
+
+
+def csv_convention_for(language: str | None) -> str:
+    """The convention a reader of ``language`` expects by default."""
+    return "semicolon" if (language or "").startswith("fr") else "comma"
 
 
 def usage_label(usage: str | None) -> str:
@@ -136,12 +169,20 @@ def filename(report: Report, extension: str) -> str:
     return f"energy-report_{report.start.isoformat()}_{report.end.isoformat()}.{extension}"
 
 
-def as_csv(report: Report) -> str:
+def as_csv(report: Report, convention: str = "comma") -> bytes:
+    """UTF-8 bytes, with a byte-order mark where the convention wants one."""
+    rules = CSV_CONVENTIONS[convention]
+
+    def cell(value):
+        if isinstance(value, Decimal):
+            return str(value).replace(".", rules.decimal_mark)
+        return _csv_cell(value)
+
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=rules.delimiter)
     writer.writerow(_header())
-    writer.writerows([_csv_cell(value) for value in line] for line, _total in _lines(report))
-    return out.getvalue()
+    writer.writerows([cell(value) for value in line] for line, _total in _lines(report))
+    return ("\ufeff" if rules.byte_order_mark else "").encode() + out.getvalue().encode()
 
 
 def as_xlsx(report: Report) -> bytes:

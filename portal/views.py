@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django.views.generic import DetailView, ListView, TemplateView, View
 
 from badges.models import Badge
@@ -139,8 +140,19 @@ class ReportView(PortalPage, TemplateView):
             form=form,
             report=selectors.energy_report(user=self.request.user, **period),
             period_query=urlencode({name: day.isoformat() for name, day in period.items()}),
+            period=[(name, day.isoformat()) for name, day in period.items()],
+            csv_conventions=exports.CSV_CONVENTIONS,
+            csv_convention=csv_convention(self.request),
             **kwargs,
         )
+
+
+def csv_convention(request) -> str:
+    """The separator the reader chose on the report page, else their language's."""
+    chosen = request.GET.get("separator", "")
+    if chosen in exports.CSV_CONVENTIONS:
+        return chosen
+    return exports.csv_convention_for(translation.get_language())
 
 
 class ReportDownloadView(PortalPage, View):
@@ -159,7 +171,11 @@ class ReportDownloadView(PortalPage, View):
             return redirect(f"{reverse('portal:report')}?{request.GET.urlencode()}")
         report = selectors.energy_report(user=request.user, **form.cleaned_data)
         content_type, render = self.formats[extension]
-        response = HttpResponse(render(report), content_type=content_type)
+        if extension == "csv":
+            content = render(report, csv_convention(request))
+        else:
+            content = render(report)
+        response = HttpResponse(content, content_type=content_type)
         attachment = exports.filename(report, extension)
         response["Content-Disposition"] = f'attachment; filename="{attachment}"'
         return response

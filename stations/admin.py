@@ -61,6 +61,8 @@ from supervision.admin import (
     ReadOnlyAdminMixin,
     ReadOnlyInline,
     WrittenThroughServicesAdminMixin,
+    ocpp_value_display,
+    stored_text_field,
 )
 from supervision.tenancy import is_superuser
 
@@ -69,7 +71,18 @@ RECENT_CONNECTIONS = 20
 
 class ConnectorInline(ReadOnlyInline):
     model = Connector
-    fields = ["connector_id", "status", "error_code", "info", "vendor_error_code", "updated_at"]
+    fields = [
+        "connector_id",
+        "status_label",
+        "error_code_label",
+        "info",
+        "vendor_error_code",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+    status_label = ocpp_value_display("status", _("status"))
+    error_code_label = ocpp_value_display("error_code", _("error code"))
 
 
 class DeviceModelInline(ReadOnlyInline):
@@ -209,8 +222,8 @@ class StationAdmin(
                     "last_boot_at",
                     "last_boot_reason",
                     "last_heartbeat_at",
-                    "firmware_status",
-                    "log_status",
+                    "firmware_status_label",
+                    "log_status_label",
                 ]
             },
         ),
@@ -219,7 +232,7 @@ class StationAdmin(
             {
                 "fields": [
                     "autocharge_readiness",
-                    "autocharge_detail",
+                    "autocharge_detail_text",
                     "autocharge_checked_at",
                     "pairing_window",
                 ]
@@ -231,7 +244,7 @@ class StationAdmin(
         ),
         (
             _("Local authorization list"),
-            {"fields": ["local_list_version", "local_list_synced_at", "local_list_detail"]},
+            {"fields": ["local_list_version", "local_list_synced_at", "local_list_detail_text"]},
         ),
         (
             _("Configuration"),
@@ -252,20 +265,32 @@ class StationAdmin(
         "last_boot_at",
         "last_boot_reason",
         "last_heartbeat_at",
-        "firmware_status",
-        "log_status",
+        "firmware_status_label",
+        "log_status_label",
         "pairing_window",
         "autocharge_readiness",
-        "autocharge_detail",
+        "autocharge_detail_text",
         "autocharge_checked_at",
         "local_list_version",
         "local_list_synced_at",
-        "local_list_detail",
+        "local_list_detail_text",
         "configuration_read_at",
         "configuration",
         "rejects_profiles",
         "charging_profiles",
     ]
+    autocharge_detail_text = stored_text_field(
+        "autocharge_detail", Station._meta.get_field("autocharge_detail").verbose_name
+    )
+    local_list_detail_text = stored_text_field(
+        "local_list_detail", Station._meta.get_field("local_list_detail").verbose_name
+    )
+    firmware_status_label = ocpp_value_display(
+        "firmware_status", Station._meta.get_field("firmware_status").verbose_name
+    )
+    log_status_label = ocpp_value_display(
+        "log_status", Station._meta.get_field("log_status").verbose_name
+    )
     inlines = [ConnectorInline]
     actions = ["arm_for_pairing", "cancel_pairing"]
 
@@ -618,6 +643,16 @@ class ChargingSessionAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.Mo
     def cost_display(self, session: ChargingSession) -> str:
         # Kept with the session at its stop (``stations.tariffs``); none without a tariff.
         return f"{session.cost} {session.cost_currency}" if session.cost is not None else "—"
+
+    stop_reason_label = ocpp_value_display(
+        "stop_reason", ChargingSession._meta.get_field("stop_reason").verbose_name
+    )
+    readonly_fields = ["stop_reason_label"]
+
+    def get_fields(self, request, obj=None):
+        # The station's stop reason in the reader's language, where the raw one was.
+        fields = [name for name in super().get_fields(request, obj) if name != "stop_reason_label"]
+        return ["stop_reason_label" if name == "stop_reason" else name for name in fields]
 
     def has_correct_permission(self, request) -> bool:
         return request.user.has_perm("stations.correct_chargingsession")

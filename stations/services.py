@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from badges.access import authorization_changed
 from badges.authorization import AuthorizationStatus, Decision, Reason, authorize
@@ -1248,7 +1248,7 @@ def station_interrupt_autocharge_check(*, station: Station) -> None:
     """The station went away while its Autocharge configuration was being checked."""
     Station.objects.filter(pk=station.pk, autocharge_readiness=AutochargeReadiness.CHECKING).update(
         autocharge_readiness=AutochargeReadiness.OFFLINE,
-        autocharge_detail="The station disconnected during the check.",
+        autocharge_detail=gettext_noop("The station disconnected during the check."),
         autocharge_checked_at=timezone.now(),
     )
 

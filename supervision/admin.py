@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from supervision import archiving, history, tenancy
 from supervision.models import JobState, OutgoingEmail
+from supervision.ocpp_labels import ocpp_label_html
+from supervision.stored_text import stored_text_display
 
 admin.site.site_header = _("Autocharge supervision")
 admin.site.site_title = _("Autocharge supervision")
@@ -275,6 +277,27 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+def ocpp_value_display(field: str, description):
+    """An admin column or read-only field showing what a station sent (a status, a stop
+    reason) in the reader's language, the raw value in its tooltip; sortable by the field."""
+
+    @admin.display(description=description, ordering=field)
+    def display(self, obj) -> str:
+        return ocpp_label_html(getattr(obj, field))
+
+    return display
+
+
+def stored_text_field(field: str, description):
+    """A read-only field the gateway wrote in English, shown in the reader's language."""
+
+    @admin.display(description=description)
+    def display(self, obj) -> str:
+        return stored_text_display(getattr(obj, field))
+
+    return display
 
 
 class ReadOnlyInline(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.TabularInline):

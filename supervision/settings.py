@@ -233,6 +233,9 @@ AXES_CLIENT_IP_CALLABLE = "supervision.security.client_ip"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language of mails to a company's contact address (security events): no account says
+# which it reads, and the portal ships French first.
+COMPANY_CONTACT_LANGUAGE = env.str("COMPANY_CONTACT_LANGUAGE", default="fr")
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="Europe/Paris")
 USE_I18N = True
 USE_TZ = True

@@ -7,6 +7,8 @@ from badges.identifiers import mac_of
 from ocpp_gateway.admin import new_badge_url
 from portal import exports
 from stations.models import SecurityEventKind
+from supervision.ocpp_labels import LABELS, ocpp_label_html
+from supervision.stored_text import stored_text_display
 
 register = template.Library()
 
@@ -40,6 +42,20 @@ def create_badge_url(id_tag: str) -> str:
     return new_badge_url(id_tag) if mac_of(id_tag) else ""
 
 
+@register.filter
+def ocpp_label(value: str | None) -> str:
+    """What a station sent (a status, an error code, a stop reason) in the page's language,
+    the raw value in its tooltip; a dash when it sent nothing."""
+    return ocpp_label_html(value) or "–"
+
+
+@register.filter
+def stored_text(text: str | None) -> str:
+    """A sentence the gateway stored in English (a station's Autocharge detail), in the page's
+    language."""
+    return stored_text_display(text)
+
+
 @register.simple_tag
 def live_messages() -> dict:
     """What portal.js writes in the activity feed for each live event, in the page's
@@ -61,6 +77,7 @@ def live_messages() -> dict:
         "anonymous": gettext("An anonymous vehicle"),
         "reasons": {value: str(label) for value, label in Reason.choices},
         "security_kinds": {value: str(label) for value, label in SecurityEventKind.choices},
+        "statuses": {value: str(label) for value, label in LABELS.items()},
         "live": gettext("Live updates: on"),
         "offline": gettext("Live updates: reconnecting…"),
     }

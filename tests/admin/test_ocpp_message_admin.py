@@ -265,10 +265,10 @@ def test_in_french_the_pre_filled_description_is_the_seed_s(french_client, unkno
     response = french_client.get(link)
 
     form = response.context["adminform"].form
-    assert form["description"].value() == "Badge Auto-Charge véhicule"
+    assert form["description"].value() == "Badge Autocharge véhicule"
     assert form["rfid"].value() == "VID:A014310E004E"
     content = response.content.decode()
-    assert "Badge Auto-Charge véhicule</textarea>" in content
+    assert "Badge Autocharge véhicule</textarea>" in content
     assert '<option value="physical" selected>Physique</option>' in content
     assert '<option value="enabled" selected>Activé</option>' in content
     assert '<option value="professional" selected>Professionnel</option>' in content
@@ -282,7 +282,7 @@ def test_in_french_the_pre_filled_description_is_the_seed_s(french_client, unkno
     ("client_fixture", "description"),
     [
         ("english_client", "Autocharge badge, vehicle FT-123-ER"),
-        ("french_client", "Badge Auto-Charge véhicule FT-123-ER"),
+        ("french_client", "Badge Autocharge véhicule FT-123-ER"),
     ],
 )
 def test_posting_the_pre_filled_form_with_a_vehicle_creates_the_badge(

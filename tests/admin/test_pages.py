@@ -15,7 +15,7 @@ MODELS = [
     ("stations", "chargingsession", "Charging sessions", "Sessions de recharge"),
     ("ocpp_gateway", "ocppmessage", "OCPP messages", "Messages OCPP"),
     ("ocpp_gateway", "command", "Commands", "Commandes"),
-    ("stations", "autochargeprofile", "Autocharge profiles", "Profils Auto-charge"),
+    ("stations", "autochargeprofile", "Autocharge profiles", "Profils Autocharge"),
 ]
 EDITABLE = {"company", "vehicle", "authorizationgroup", "badge", "station", "autochargeprofile"}
 READ_ONLY = {"chargingsession", "ocppmessage", "command"}
@@ -32,9 +32,7 @@ def test_the_admin_index_lists_every_model_in_the_browser_language(any_language_
     content = response.content.decode()
     for _app, _model, english, french in MODELS:
         assert title(any_language_client, english, french) in content
-    expected_header = title(
-        any_language_client, "Autocharge supervision", "Supervision Auto-charge"
-    )
+    expected_header = title(any_language_client, "Autocharge supervision", "Supervision Autocharge")
     assert expected_header in content
 
 
@@ -155,7 +153,7 @@ def test_the_badge_list_filters_are_translated(french_client, every_record):
     response = french_client.get(reverse("admin:badges_badge_changelist"))
 
     content = response.content.decode()
-    for wording in ["Par état", "Par type", "Par Auto-charge", "Auto-charge (VID:)", "Cartes RFID"]:
+    for wording in ["Par état", "Par type", "Par Autocharge", "Autocharge (VID:)", "Cartes RFID"]:
         assert wording in content, wording
 
 

@@ -98,7 +98,7 @@ def test_the_session_list_speaks_french(french_client, charging_session):
 
     assert "Sessions de recharge" in content
     assert "Énergie (Wh)" in content
-    assert "Auto-charge" in content
+    assert "Autocharge" in content
 
 
 # --- Stations ---------------------------------------------------------------------------------

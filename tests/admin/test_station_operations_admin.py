@@ -91,7 +91,7 @@ def test_enable_autocharge_without_a_profile_warns(english_client, connected):
 def test_the_actions_speak_french(french_client, connected):
     content = french_client.get(CHANGELIST).content.decode()
 
-    for wording in ["Activer l’Auto-charge", "Lire la configuration", "Vider le cache"]:
+    for wording in ["Activer l’Autocharge", "Lire la configuration", "Vider le cache"]:
         assert wording in content, wording
 
 

@@ -215,9 +215,10 @@ def test_an_email_alert_leaves_through_the_job_runner_not_the_station_s_thread(
         # from their database thread held up the calls that followed the takeover).
         assert max(timings) < 1.5, timings
         wait_for(lambda: smtp.messages, timeout=20)
+        # In French: the company's contact reads the portal's first language.
         assert smtp.subjects() == [
-            "[Autocharge supervision] A new connection replaced the station's live one at "
-            f"{station}"
+            "[Supervision Autocharge] Une nouvelle connexion a remplacé celle de la borne sur "
+            f"{station.charge_point_id}"
         ]
         email = OutgoingEmail.objects.get()
         assert email.sent_at is not None

@@ -135,5 +135,79 @@ def test_the_french_csv_is_neutralised_too(alpha_client, alpha):
 
     text = download(alpha_client, "csv", HTTP_ACCEPT_LANGUAGE="fr").decode()
 
-    assert text.splitlines()[0].startswith("Entreprise,Véhicule")
+    assert text.splitlines()[0].startswith("\ufeffEntreprise;Véhicule")
     assert cells_starting_with_a_formula(text) == []
+
+
+# --- The reader's convention ----------------------------------------------------------------
+
+
+def read_csv(content: bytes, delimiter: str) -> list[list[str]]:
+    """As a spreadsheet set for ``delimiter`` reads it ("utf-8-sig": the byte-order mark is
+    the encoding's, not the first cell's)."""
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=delimiter))
+
+
+@pytest.fixture
+def twelve_kwh(alpha):
+    charge(alpha, energy_wh=12_345)
+
+
+def test_a_french_reader_gets_semicolons_decimal_commas_and_a_byte_order_mark(
+    alpha_client, twelve_kwh
+):
+    content = download(alpha_client, "csv", HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert content.startswith("\ufeff".encode())
+    rows = read_csv(content, ";")
+    assert rows[0] == ["Entreprise", "Véhicule", "Usage", "Sessions", "Énergie (kWh)"]
+    assert rows[1] == ["Alpha", "ALPHA-1", "Professionnel", "1", "12,345"]
+    assert rows[-1][-1] == "12,345"
+
+
+def test_an_english_reader_gets_commas_and_no_byte_order_mark(alpha_client, twelve_kwh):
+    content = download(alpha_client, "csv", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert not content.startswith("\ufeff".encode())
+    rows = read_csv(content, ",")
+    assert rows[1] == ["Alpha", "ALPHA-1", "Professional", "1", "12.345"]
+
+
+@pytest.mark.parametrize(
+    ("language", "separator", "delimiter", "energy", "byte_order_mark"),
+    [
+        ("fr", "comma", ",", "12.345", False),
+        ("en", "semicolon", ";", "12,345", True),
+        ("fr", "tab", ";", "12,345", True),  # unknown: the language's convention
+        ("en", "", ",", "12.345", False),
+    ],
+)
+def test_the_separator_chosen_on_the_page_wins_over_the_language(
+    alpha_client, twelve_kwh, language, separator, delimiter, energy, byte_order_mark
+):
+    response = alpha_client.get(
+        reverse("portal:report-download", args=["csv"]),
+        {**today(), "separator": separator},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+
+    assert response.status_code == 200
+    assert response.content.startswith("\ufeff".encode()) is byte_order_mark
+    rows = read_csv(response.content, delimiter)
+    assert len(rows[1]) == 5
+    assert rows[1][-1] == energy
+
+
+def test_the_report_page_offers_the_separator_with_the_readers_one_chosen(alpha_client, twelve_kwh):
+    french = alpha_client.get(reverse("portal:report"), today(), HTTP_ACCEPT_LANGUAGE="fr")
+    english = alpha_client.get(reverse("portal:report"), today(), HTTP_ACCEPT_LANGUAGE="en")
+
+    page = french.content.decode()
+    assert f'action="{reverse("portal:report-download", args=["csv"])}"' in page
+    assert '<option value="semicolon" selected>Excel en français (;)</option>' in page
+    assert '<option value="comma">Anglais, autres logiciels (,)</option>' in page
+    for name, value in today().items():
+        assert f'<input type="hidden" name="{name}" value="{value}">' in page
+    assert '<option value="comma" selected>English, other software (,)</option>' in (
+        english.content.decode()
+    )

@@ -131,7 +131,7 @@ def test_the_dashboard_is_in_french_for_a_french_browser(alpha_client):
     page = page.decode()
 
     assert '<html lang="fr">' in page
-    assert "<title>Tableau de bord · Supervision Auto-charge</title>" in page
+    assert "<title>Tableau de bord · Supervision Autocharge</title>" in page
 
 
 # --- Stations -------------------------------------------------------------------------------

@@ -43,6 +43,7 @@
       vehicle: event.vehicle || texts.anonymous,
       reason: texts.reasons?.[event.reason] || event.reason,
       security_kind: texts.security_kinds?.[event.security_kind] || event.security_kind,
+      status: texts.statuses?.[event.status] || event.status,
       energy: event.energy_wh == null ? "–" : (event.energy_wh / 1000).toLocaleString(language, { maximumFractionDigits: 1 }),
     };
     return template.replace(/%\((\w+)\)s/g, (_, name) => String(fields[name] ?? ""));

@@ -182,7 +182,7 @@ def test_a_report_csv_holds_the_right_totals_per_usage(
     screenshot(page, "report")
 
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Download CSV").click()
+        page.get_by_role("button", name="Download CSV").click()
     download = download_info.value
     assert download.suggested_filename == f"energy-report_{today}_{today}.csv"
     with open(download.path(), newline="") as downloaded:
