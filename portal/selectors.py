@@ -81,7 +81,7 @@ class Dashboard:
     charging: list[ChargingSession]
     autocharge_sessions_today: int
     autocharge_energy_today_wh: int
-    refusals_today_count: int
+    vehicles_refused_today: int
     refusals_today: list[VehicleSighting]
     unknown_vehicles_open: int
     unknown_vehicles: list[UnknownVehicle]
@@ -120,7 +120,8 @@ def dashboard(*, user, limit: int = 8) -> Dashboard:
         charging=list(charging),
         autocharge_sessions_today=today["count"],
         autocharge_energy_today_wh=today["energy"],
-        refusals_today_count=refused_today.count(),
+        # Vehicles, not attempts: one vehicle refused three times is one vehicle refused.
+        vehicles_refused_today=refused_today.order_by().values("mac").distinct().count(),
         refusals_today=list(refused_today[:limit]),
         unknown_vehicles_open=unknown.count(),
         unknown_vehicles=list(unknown[:limit]),
