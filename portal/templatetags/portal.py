@@ -1,4 +1,7 @@
+from urllib.parse import urlencode
+
 from django import template
+from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 
@@ -34,10 +37,21 @@ def reason_label(reason: str) -> str:
 
 
 @register.filter
-def create_badge_url(id_tag: str) -> str:
-    """The admin's badge form pre-filled for a vehicle's tag, as the seed's procedure says;
+def create_badge_url(id_tag: str, refused_at: int | None = None) -> str:
+    """The admin's badge form pre-filled for a vehicle's tag, as the seed's procedure says
+    (company and provider from the refusing station ``refused_at``, until a vehicle is chosen);
     empty for a tag that names no vehicle (an RFID card)."""
-    return new_badge_url(id_tag) if mac_of(id_tag) else ""
+    return new_badge_url(id_tag, refused_at=refused_at) if mac_of(id_tag) else ""
+
+
+@register.simple_tag
+def open_badge_url(badge_id: int, reason: str, refused_at: int | None = None) -> str:
+    """The badge's admin page; for a badge refused as not permitted at the station, the page
+    then says why and offers to add the station to one of the company's groups."""
+    url = reverse("admin:badges_badge_change", args=[badge_id])
+    if reason == Reason.NOT_PERMITTED_AT_STATION and refused_at:
+        url = f"{url}?{urlencode({'refused_at': refused_at})}"
+    return url
 
 
 @register.simple_tag
