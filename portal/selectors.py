@@ -29,10 +29,12 @@ from stations.models import (
     AuthMethod,
     ChargingSession,
     ConnectionState,
+    MeterValue,
     SecurityEvent,
     Station,
 )
-from stations.plausibility import MAX_SESSION_ENERGY_WH
+from stations.plausibility import MAX_SESSION_ENERGY_WH, register_wh
+from stations.services import ENERGY_REGISTER
 from supervision.tenancy import scope
 
 RECENT_SECURITY_DAYS = 7
@@ -72,6 +74,40 @@ def refusals(*, user) -> QuerySet[VehicleSighting]:
             ),
         )
     )
+
+
+def with_energy_so_far(sessions: QuerySet[ChargingSession]) -> list[ChargingSession]:
+    """Sessions in progress, each with ``energy_so_far_wh``: the latest whole-meter energy
+    register reading (by the station's clock) less the start's, None before any reading or
+    when the figure cannot be believed. Two subqueries, whatever the number of sessions."""
+    readings = MeterValue.objects.filter(
+        session=OuterRef("pk"), measurand=ENERGY_REGISTER, phase=""
+    )
+    latest = readings.order_by("-timestamp", "-id")
+    earliest = readings.order_by("timestamp", "id")
+    annotated = sessions.annotate(
+        latest_register=Subquery(latest.values("value")[:1]),
+        latest_register_unit=Subquery(latest.values("unit")[:1]),
+        earliest_register=Subquery(earliest.values("value")[:1]),
+        earliest_register_unit=Subquery(earliest.values("unit")[:1]),
+    )
+    result = list(annotated)
+    for session in result:
+        session.energy_so_far_wh = _energy_so_far(session)
+    return result
+
+
+def _energy_so_far(session: ChargingSession) -> int | None:
+    if session.latest_register is None:
+        return None
+    latest = register_wh(session.latest_register, session.latest_register_unit or "")
+    start = session.meter_start
+    if start is None and session.earliest_register is not None:  # OCPP 2.0.1
+        start = register_wh(session.earliest_register, session.earliest_register_unit or "")
+    if latest is None or start is None:
+        return None
+    energy = latest - start
+    return energy if 0 <= energy <= MAX_SESSION_ENERGY_WH else None
 
 
 @dataclass(frozen=True)
@@ -117,7 +153,7 @@ def dashboard(*, user, limit: int = 8) -> Dashboard:
     return Dashboard(
         stations_online=stations["online"],
         stations_total=stations["total"],
-        charging=list(charging),
+        charging=with_energy_so_far(charging),
         autocharge_sessions_today=today["count"],
         autocharge_energy_today_wh=today["energy"],
         # Vehicles, not attempts: one vehicle refused three times is one vehicle refused.

@@ -74,7 +74,9 @@ class StationDetailView(PortalPage, DetailView):
         user, station = self.request.user, self.object
         context = super().get_context_data(
             connectors=Connector.objects.filter(station=station),
-            charging=selectors.accepted_sessions(user=user).filter(station=station).active(),
+            charging=selectors.with_energy_so_far(
+                selectors.accepted_sessions(user=user).filter(station=station).active()
+            ),
             refusals=selectors.refusals(user=user).filter(station=station)[:10],
             **kwargs,
         )
