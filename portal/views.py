@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.generic import DetailView, ListView, TemplateView, View
 
 from badges.models import Badge
-from portal import exports, selectors
+from portal import exports, lists, selectors
 from portal.charts import bar_chart
 from portal.forms import MessageLogFilterForm, ReportPeriodForm
 from stations import sites
@@ -43,6 +43,28 @@ class PortalPage(PermissionRequiredMixin):
         return user.is_active and user.is_staff and user.has_perms(self.permission_required)
 
 
+class FilteredListMixin:
+    """A list searched, filtered and sorted from the query string (``portal.lists``)."""
+
+    filter_form_class: type[lists.ListFilterForm]
+
+    def base_queryset(self):
+        raise NotImplementedError
+
+    def filter_form(self) -> lists.ListFilterForm:
+        if not hasattr(self, "_filter_form"):
+            self._filter_form = self.filter_form_class(
+                self.request.GET or None, user=self.request.user
+            )
+        return self._filter_form
+
+    def get_queryset(self):
+        return self.filter_form().apply(self.base_queryset())
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(filter_form=self.filter_form(), **kwargs)
+
+
 class DashboardView(PortalPage, TemplateView):
     template_name = "portal/dashboard.html"
 
@@ -52,13 +74,14 @@ class DashboardView(PortalPage, TemplateView):
         )
 
 
-class StationListView(PortalPage, ListView):
+class StationListView(PortalPage, FilteredListMixin, ListView):
     permission_required = ("stations.view_station",)
     extra_context = {"section": "stations"}
     template_name = "portal/station_list.html"
     paginate_by = PAGE_SIZE
+    filter_form_class = lists.StationFilterForm
 
-    def get_queryset(self):
+    def base_queryset(self):
         return selectors.stations(user=self.request.user)
 
 
@@ -91,14 +114,39 @@ class StationDetailView(PortalPage, DetailView):
         return context
 
 
-class VehicleListView(PortalPage, ListView):
+class VehicleListView(PortalPage, FilteredListMixin, ListView):
     permission_required = ("fleet.view_vehicle",)
     extra_context = {"section": "vehicles"}
     template_name = "portal/vehicle_list.html"
     paginate_by = PAGE_SIZE
+    filter_form_class = lists.VehicleFilterForm
 
-    def get_queryset(self):
+    def base_queryset(self):
         return selectors.vehicles(user=self.request.user)
+
+
+class SessionListView(PortalPage, FilteredListMixin, ListView):
+    permission_required = ("stations.view_chargingsession",)
+    extra_context = {"section": "sessions"}
+    template_name = "portal/session_list.html"
+    context_object_name = "session_list"
+    paginate_by = PAGE_SIZE
+    filter_form_class = lists.SessionFilterForm
+
+    def base_queryset(self):
+        return selectors.accepted_sessions(user=self.request.user).select_related("station")
+
+
+class RefusalListView(PortalPage, FilteredListMixin, ListView):
+    permission_required = ("badges.view_vehiclesighting",)
+    extra_context = {"section": "refusals"}
+    template_name = "portal/refusal_list.html"
+    context_object_name = "refusal_list"
+    paginate_by = PAGE_SIZE
+    filter_form_class = lists.RefusalFilterForm
+
+    def base_queryset(self):
+        return selectors.refusals(user=self.request.user)
 
 
 class VehicleDetailView(PortalPage, DetailView):
@@ -166,13 +214,14 @@ class ReportDownloadView(PortalPage, View):
         return response
 
 
-class SiteListView(PortalPage, ListView):
+class SiteListView(PortalPage, FilteredListMixin, ListView):
     permission_required = ("stations.view_site",)
     extra_context = {"section": "sites"}
     template_name = "portal/site_list.html"
     paginate_by = PAGE_SIZE
+    filter_form_class = lists.SiteFilterForm
 
-    def get_queryset(self):
+    def base_queryset(self):
         return scope(Site.objects.select_related("company"), self.request.user)
 
 

@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 from django import template
 from django.urls import reverse
 from django.utils.formats import number_format
+from django.utils.html import format_html
 from django.utils.translation import gettext
 
 from badges.authorization import Reason
@@ -28,6 +29,25 @@ def page_url(context, number: int) -> str:
     query = context["request"].GET.copy()
     query["page"] = number
     return f"?{query.urlencode()}"
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, form, key: str, label: str) -> str:
+    """A column header that sorts the list by ``key`` (again: the other way), keeping the
+    search and filters, back to the first page."""
+    query = context["request"].GET.copy()
+    query.pop("page", None)
+    current = form.sort()
+    direction = {key: "ascending", f"-{key}": "descending"}.get(current)
+    query["sort"] = f"-{key}" if current == key else key
+    arrow = {"ascending": " ▲", "descending": " ▼"}.get(direction, "")
+    return format_html(
+        '<th scope="col"{}><a href="?{}">{}{}</a></th>',
+        format_html(' aria-sort="{}"', direction) if direction else "",
+        query.urlencode(),
+        label,
+        arrow,
+    )
 
 
 @register.filter
