@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from badges.models import VehicleSighting
+from badges.models import UnknownVehicle, VehicleSighting
 from stations.enrolment import authorization_request
 
 pytestmark = pytest.mark.django_db
@@ -43,3 +43,16 @@ def test_the_refused_tile_counts_distinct_vehicles_not_refusals(alpha_client, al
     french = alpha_client.get(reverse("portal:dashboard"), HTTP_ACCEPT_LANGUAGE="fr")
     assert refused_tile(french.content.decode()) == 3
     assert "véhicules refusés aujourd’hui" in french.content.decode()
+
+
+def test_an_unknown_vehicle_links_to_its_inbox_entry_with_the_enrol_button(alpha_client, alpha):
+    authorization_request(id_tag="VID:A014310E0ABC", station=alpha.station)
+    entry = UnknownVehicle.objects.get()
+
+    page = alpha_client.get(reverse("portal:dashboard")).content.decode()
+    entry_url = reverse("admin:badges_unknownvehicle_change", args=[entry.pk])
+    assert f'<a href="{entry_url}"><code>VID:A014310E0ABC</code></a>' in page
+
+    entry_page = alpha_client.get(entry_url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    enrol_url = reverse("admin:badges_unknownvehicle_enrol", args=[entry.pk])
+    assert f'<a href="{enrol_url}" class="enrol-link">Enrôler</a>' in entry_page
