@@ -1,5 +1,8 @@
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from badges import access
@@ -165,6 +168,29 @@ class BadgeAdmin(
     filter_horizontal = ["groups"]
     list_select_related = ["company", "vehicle"]
     readonly_fields = ["enrolled_via", "enrolled_by"]
+
+    class Media:
+        js = ["badges/badge_form.js"]
+
+    def get_urls(self):
+        vehicle_company = self.admin_site.admin_view(self.vehicle_company_view)
+        return [
+            path("vehicle-company/", vehicle_company, name="badges_badge_vehicle_company"),
+            *super().get_urls(),
+        ]
+
+    def vehicle_company_view(self, request):
+        """The company of ``?vehicle=<id>``, for the add form's script to fill in."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        vehicle_id = request.GET.get("vehicle", "")
+        vehicles = Vehicle.objects.select_related("company").filter(
+            pk=vehicle_id if vehicle_id.isdigit() else None
+        )
+        vehicle = scope(vehicles, request.user).first()
+        if vehicle is None:
+            raise Http404
+        return JsonResponse({"company": {"id": vehicle.company_id, "text": str(vehicle.company)}})
 
     def get_fieldsets(self, request, obj=None):
         """The confirmation box appears with a vehicle whose model shares its MAC (the one

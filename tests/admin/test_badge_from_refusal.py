@@ -217,3 +217,32 @@ def test_staff_who_cannot_choose_the_partner_station_get_no_offer(
     assert response.status_code == 200
     assert "add_station_to_group" not in form_of(response).fields
     assert 'data-testid="station-not-permitted"' not in response.content.decode()
+
+
+VEHICLE_COMPANY_URL = reverse("admin:badges_badge_vehicle_company")
+
+
+def test_the_form_s_script_learns_the_vehicle_s_company(english_client, vehicle):
+    page = english_client.get(reverse("admin:badges_badge_add")).content.decode()
+    assert f'data-url="{VEHICLE_COMPANY_URL}"' in page
+    assert "badges/badge_form.js" in page
+
+    answer = english_client.get(VEHICLE_COMPANY_URL, {"vehicle": vehicle.pk})
+
+    assert answer.json() == {"company": {"id": vehicle.company_id, "text": "Transports Martin"}}
+    assert english_client.get(VEHICLE_COMPANY_URL, {"vehicle": "x"}).status_code == 404
+    assert english_client.get(VEHICLE_COMPANY_URL).status_code == 404
+
+
+def test_another_company_s_vehicle_is_not_found(client, django_user_model, company):
+    staff = django_user_model.objects.create_user(username="ops", password="x", is_staff=True)
+    StaffMembership.objects.create(user=staff, company=company)
+    staff.user_permissions.set(Permission.objects.filter(codename="add_badge"))
+    client.force_login(staff)
+    theirs = VehicleFactory(company=CompanyFactory(name="Taxis Bleus"))
+    mine = VehicleFactory(company=company)
+
+    assert client.get(VEHICLE_COMPANY_URL, {"vehicle": theirs.pk}).status_code == 404
+    assert client.get(VEHICLE_COMPANY_URL, {"vehicle": mine.pk}).status_code == 200
+    staff.user_permissions.clear()
+    assert client.get(VEHICLE_COMPANY_URL, {"vehicle": mine.pk}).status_code == 403
