@@ -76,29 +76,35 @@ def refusals(*, user) -> QuerySet[VehicleSighting]:
     )
 
 
-def with_energy_so_far(sessions: QuerySet[ChargingSession]) -> list[ChargingSession]:
-    """Sessions in progress, each with ``energy_so_far_wh``: the latest whole-meter energy
-    register reading (by the station's clock) less the start's, None before any reading or
-    when the figure cannot be believed. Two subqueries, whatever the number of sessions."""
+def with_meter_registers(sessions: QuerySet[ChargingSession]) -> QuerySet[ChargingSession]:
+    """The sessions with their earliest and latest whole-meter energy register readings (by
+    the station's clock), for ``energy_so_far``: subqueries, whatever the number of rows."""
     readings = MeterValue.objects.filter(
         session=OuterRef("pk"), measurand=ENERGY_REGISTER, phase=""
     )
     latest = readings.order_by("-timestamp", "-id")
     earliest = readings.order_by("timestamp", "id")
-    annotated = sessions.annotate(
+    return sessions.annotate(
         latest_register=Subquery(latest.values("value")[:1]),
         latest_register_unit=Subquery(latest.values("unit")[:1]),
         earliest_register=Subquery(earliest.values("value")[:1]),
         earliest_register_unit=Subquery(earliest.values("unit")[:1]),
     )
-    result = list(annotated)
+
+
+def with_energy_so_far(sessions: QuerySet[ChargingSession]) -> list[ChargingSession]:
+    """Sessions in progress, each with ``energy_so_far_wh`` (see ``energy_so_far``)."""
+    result = list(with_meter_registers(sessions))
     for session in result:
-        session.energy_so_far_wh = _energy_so_far(session)
+        session.energy_so_far_wh = energy_so_far(session)
     return result
 
 
-def _energy_so_far(session: ChargingSession) -> int | None:
-    if session.latest_register is None:
+def energy_so_far(session: ChargingSession) -> int | None:
+    """A session's energy so far: its latest energy register reading less the start's (an
+    OCPP 2.0.1 session's first reading); None before any reading, when the figure cannot be
+    believed, or without ``with_meter_registers``."""
+    if getattr(session, "latest_register", None) is None:
         return None
     latest = register_wh(session.latest_register, session.latest_register_unit or "")
     start = session.meter_start

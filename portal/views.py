@@ -134,7 +134,8 @@ class SessionListView(PortalPage, FilteredListMixin, ListView):
     filter_form_class = lists.SessionFilterForm
 
     def base_queryset(self):
-        return selectors.accepted_sessions(user=self.request.user).select_related("station")
+        sessions = selectors.accepted_sessions(user=self.request.user).select_related("station")
+        return selectors.with_meter_registers(sessions)
 
 
 class RefusalListView(PortalPage, FilteredListMixin, ListView):
@@ -163,6 +164,7 @@ class VehicleDetailView(PortalPage, DetailView):
         sessions = (
             selectors.accepted_sessions(user=user).filter(vehicle=vehicle).select_related("station")
         )
+        sessions = selectors.with_meter_registers(sessions)
         return super().get_context_data(
             badges=scope(Badge.objects.filter(vehicle=vehicle), user),
             sessions_page=Paginator(sessions, PAGE_SIZE).get_page(self.request.GET.get("page")),

@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 from badges.authorization import Reason
 from badges.identifiers import mac_of
 from ocpp_gateway.admin import new_badge_url
-from portal import exports
+from portal import exports, selectors
 from stations.models import SecurityEventKind
 
 register = template.Library()
@@ -98,6 +98,11 @@ def live_messages() -> dict:
         "live": gettext("Live updates: on"),
         "offline": gettext("Live updates: reconnecting…"),
     }
+
+
+@register.filter
+def energy_so_far(session) -> int | None:
+    return selectors.energy_so_far(session)
 
 
 @register.filter

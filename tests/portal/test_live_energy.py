@@ -137,3 +137,12 @@ async def test_a_new_reading_is_heard_by_the_company_s_pages_only(transactional_
     }
     assert await communicator.receive_nothing()
     await communicator.disconnect()
+
+
+def test_the_sessions_list_and_the_vehicle_page_show_it_too(alpha_client, alpha):
+    session = start(alpha)
+    read(alpha, session, reading("16000", minutes_ago=1))
+
+    assert energy_cells(alpha_client, reverse("portal:session-list"), "fr") == ["6,0"]
+    vehicle_page = reverse("portal:vehicle-detail", args=[alpha.vehicle.pk])
+    assert energy_cells(alpha_client, vehicle_page, "fr") == ["6,0"]
