@@ -184,3 +184,13 @@ def test_superusers_see_every_company(admin_client, alpha, beta):
     charge(alpha, energy_wh=1_000)
     charge(beta, energy_wh=2_000)
     assert len(listed(admin_client, "portal:session-list", "session_list")) == 2
+
+
+def test_the_station_page_links_to_its_refusals(alpha_client, alpha):
+    authorization_request(id_tag="VID:A014310E0ABC", station=alpha.station)
+    page = alpha_client.get(
+        reverse("portal:station-detail", args=[alpha.station.pk]), HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+
+    url = f"{reverse('portal:refusal-list')}?station={alpha.station.pk}"
+    assert f'<a href="{url}">Tous les refus à cette borne</a>' in page
