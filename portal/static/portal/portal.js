@@ -78,7 +78,7 @@
       addToFeed(event);
       if (event.kind !== "session_energy") scheduleRefresh();
       // Meter readings come every minute or so per connector: their figures may wait a little.
-      else if (refreshTimer === null) refreshTimer = setTimeout(refresh, 5000);
+      else if (refreshTimer === null) refreshTimer = setTimeout(refresh, 3000);
     });
     socket.addEventListener("close", () => {
       setState(texts.offline, false);
