@@ -1,5 +1,8 @@
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from badges import access
@@ -72,8 +75,43 @@ class BadgeAdminForm(forms.ModelForm):
             "groups",
         ]
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None and "company" in self.fields:
+            # A new badge with a vehicle takes the vehicle's company: no company to choose.
+            self.fields["company"].required = False
+            self.fields["company"].help_text = _(
+                "The company the vehicle belongs to. Empty or as pre-filled: the chosen "
+                "vehicle's company."
+            )
+
+    def pre_filled_company_id(self) -> int | None:
+        """The company the add form was pre-filled with (the refusing station's owner, see
+        ``stations.badge_admin``): not a choice of the user's."""
+        return None
+
+    def _follow_vehicle(self, cleaned_data: dict) -> None:
+        """A new badge's company and provider, left empty or as pre-filled, become the chosen
+        vehicle's company; one chosen by hand stays."""
+        vehicle = cleaned_data.get("vehicle")
+        if self.instance.pk is not None or vehicle is None:
+            return
+        for name in ("company", "provider"):
+            chosen = cleaned_data.get(name)
+            if name in self.fields and (
+                chosen is None or chosen.pk == self.pre_filled_company_id()
+            ):
+                cleaned_data[name] = vehicle.company
+
     def clean(self):
         cleaned_data = super().clean()
+        self._follow_vehicle(cleaned_data)
+        if "company" in self.fields and not cleaned_data.get("company"):
+            if "company" not in self.errors:
+                self.add_error(
+                    "company",
+                    _("Choose the company, or a vehicle: the badge then takes its company."),
+                )
         vehicle = cleaned_data.get("vehicle")
         rfid = cleaned_data.get("rfid") or ""
         identity_changed = self.instance.pk is None or {"rfid", "vehicle"} & set(self.changed_data)
@@ -135,6 +173,29 @@ class BadgeAdmin(
     readonly_fields = ["enrolled_via", "enrolled_by"]
     resource_classes = [BadgeImportResource]
     import_filename = "badges-import"
+
+    class Media:
+        js = ["badges/badge_form.js"]
+
+    def get_urls(self):
+        vehicle_company = self.admin_site.admin_view(self.vehicle_company_view)
+        return [
+            path("vehicle-company/", vehicle_company, name="badges_badge_vehicle_company"),
+            *super().get_urls(),
+        ]
+
+    def vehicle_company_view(self, request):
+        """The company of ``?vehicle=<id>``, for the add form's script to fill in."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        vehicle_id = request.GET.get("vehicle", "")
+        vehicles = Vehicle.objects.select_related("company").filter(
+            pk=vehicle_id if vehicle_id.isdigit() else None
+        )
+        vehicle = scope(vehicles, request.user).first()
+        if vehicle is None:
+            raise Http404
+        return JsonResponse({"company": {"id": vehicle.company_id, "text": str(vehicle.company)}})
 
     def get_fieldsets(self, request, obj=None):
         """The confirmation box appears with a vehicle whose model shares its MAC (the one

@@ -49,8 +49,10 @@ from supervision.ocpp_labels import ocpp_label_html
 from supervision.tenancy import scope
 
 
-def new_badge_url(id_tag: str) -> str:
-    """The badge form pre-filled as the seed's procedure says, for an unknown vehicle."""
+def new_badge_url(id_tag: str, *, refused_at: int | None = None) -> str:
+    """The badge form pre-filled as the seed's procedure says, for an unknown vehicle;
+    ``refused_at``, the refusing station, pre-fills the company and provider (its owner's until
+    a vehicle is chosen) and lets the form say when the badge would still be refused there."""
     query = {
         "rfid": id_tag,
         "visual_number": mac_of(id_tag),
@@ -60,6 +62,8 @@ def new_badge_url(id_tag: str) -> str:
         "mode": BadgeMode.VEHICLE,
         "description": autocharge_description_prefix(),
     }
+    if refused_at is not None:
+        query["refused_at"] = refused_at
     return f"{reverse('admin:badges_badge_add')}?{urlencode(query)}"
 
 
@@ -114,6 +118,9 @@ class OcppMessageAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelA
         """Step 6 of the seed's procedure in one click: an unknown VID → a pre-filled badge."""
         if message.current_badge_id is not None:
             url = reverse("admin:badges_badge_change", args=[message.current_badge_id])
+            if message.reason == Reason.NOT_PERMITTED_AT_STATION and message.station_id:
+                # The badge's page then says why and offers to add the station to a group.
+                url = f"{url}?{urlencode({'refused_at': message.station_id})}"
             return format_html('<a href="{}">{}</a>', url, _("Open badge"))
         unknown_vehicle = (
             message.status == LogStatus.REJECTED
@@ -122,7 +129,8 @@ class OcppMessageAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelA
         )
         if not unknown_vehicle:
             return ""
-        return format_html('<a href="{}">{}</a>', new_badge_url(message.id_tag), _("Create badge"))
+        url = new_badge_url(message.id_tag, refused_at=message.station_id)
+        return format_html('<a href="{}">{}</a>', url, _("Create badge"))
 
     @admin.display(description=_("payload"))
     def pretty_payload(self, message: OcppMessage) -> str:

@@ -30,10 +30,12 @@ from stations.models import (
     AuthMethod,
     ChargingSession,
     ConnectionState,
+    MeterValue,
     SecurityEvent,
     Station,
 )
-from stations.plausibility import MAX_SESSION_ENERGY_WH
+from stations.plausibility import MAX_SESSION_ENERGY_WH, register_wh
+from stations.services import ENERGY_REGISTER
 from supervision.tenancy import scope
 
 RECENT_SECURITY_DAYS = 7
@@ -75,6 +77,46 @@ def refusals(*, user) -> QuerySet[VehicleSighting]:
     )
 
 
+def with_meter_registers(sessions: QuerySet[ChargingSession]) -> QuerySet[ChargingSession]:
+    """The sessions with their earliest and latest whole-meter energy register readings (by
+    the station's clock), for ``energy_so_far``: subqueries, whatever the number of rows."""
+    readings = MeterValue.objects.filter(
+        session=OuterRef("pk"), measurand=ENERGY_REGISTER, phase=""
+    )
+    latest = readings.order_by("-timestamp", "-id")
+    earliest = readings.order_by("timestamp", "id")
+    return sessions.annotate(
+        latest_register=Subquery(latest.values("value")[:1]),
+        latest_register_unit=Subquery(latest.values("unit")[:1]),
+        earliest_register=Subquery(earliest.values("value")[:1]),
+        earliest_register_unit=Subquery(earliest.values("unit")[:1]),
+    )
+
+
+def with_energy_so_far(sessions: QuerySet[ChargingSession]) -> list[ChargingSession]:
+    """Sessions in progress, each with ``energy_so_far_wh`` (see ``energy_so_far``)."""
+    result = list(with_meter_registers(sessions))
+    for session in result:
+        session.energy_so_far_wh = energy_so_far(session)
+    return result
+
+
+def energy_so_far(session: ChargingSession) -> int | None:
+    """A session's energy so far: its latest energy register reading less the start's (an
+    OCPP 2.0.1 session's first reading); None before any reading, when the figure cannot be
+    believed, or without ``with_meter_registers``."""
+    if getattr(session, "latest_register", None) is None:
+        return None
+    latest = register_wh(session.latest_register, session.latest_register_unit or "")
+    start = session.meter_start
+    if start is None and session.earliest_register is not None:  # OCPP 2.0.1
+        start = register_wh(session.earliest_register, session.earliest_register_unit or "")
+    if latest is None or start is None:
+        return None
+    energy = latest - start
+    return energy if 0 <= energy <= MAX_SESSION_ENERGY_WH else None
+
+
 @dataclass(frozen=True)
 class Dashboard:
     stations_online: int
@@ -82,7 +124,7 @@ class Dashboard:
     charging: list[ChargingSession]
     autocharge_sessions_today: int
     autocharge_energy_today_wh: int
-    refusals_today_count: int
+    vehicles_refused_today: int
     refusals_today: list[VehicleSighting]
     unknown_vehicles_open: int
     unknown_vehicles: list[UnknownVehicle]
@@ -118,10 +160,11 @@ def dashboard(*, user, limit: int = 8) -> Dashboard:
     return Dashboard(
         stations_online=stations["online"],
         stations_total=stations["total"],
-        charging=list(charging),
+        charging=with_energy_so_far(charging),
         autocharge_sessions_today=today["count"],
         autocharge_energy_today_wh=today["energy"],
-        refusals_today_count=refused_today.count(),
+        # Vehicles, not attempts: one vehicle refused three times is one vehicle refused.
+        vehicles_refused_today=refused_today.order_by().values("mac").distinct().count(),
         refusals_today=list(refused_today[:limit]),
         unknown_vehicles_open=unknown.count(),
         unknown_vehicles=list(unknown[:limit]),

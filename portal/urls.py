@@ -15,6 +15,8 @@ urlpatterns = [
     path("sites/<int:pk>/", views.SiteDetailView.as_view(), name="site"),
     path("vehicles/", views.VehicleListView.as_view(), name="vehicle-list"),
     path("vehicles/<int:pk>/", views.VehicleDetailView.as_view(), name="vehicle-detail"),
+    path("sessions/", views.SessionListView.as_view(), name="session-list"),
+    path("refusals/", views.RefusalListView.as_view(), name="refusal-list"),
     path("reports/", views.ReportView.as_view(), name="report"),
     path("reports/statement/", views.StatementView.as_view(), name="statement"),
     re_path(

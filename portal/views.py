@@ -17,7 +17,7 @@ from django.views.generic import DetailView, ListView, TemplateView, View
 
 from badges.models import Badge
 from fleet.models import Vehicle
-from portal import exports, selectors, statements
+from portal import exports, lists, selectors, statements
 from portal.charts import bar_chart
 from portal.forms import MessageLogFilterForm, ReportPeriodForm, StatementForm
 from stations import sites, tariffs
@@ -45,6 +45,28 @@ class PortalPage(PermissionRequiredMixin):
         return user.is_active and user.is_staff and user.has_perms(self.permission_required)
 
 
+class FilteredListMixin:
+    """A list searched, filtered and sorted from the query string (``portal.lists``)."""
+
+    filter_form_class: type[lists.ListFilterForm]
+
+    def base_queryset(self):
+        raise NotImplementedError
+
+    def filter_form(self) -> lists.ListFilterForm:
+        if not hasattr(self, "_filter_form"):
+            self._filter_form = self.filter_form_class(
+                self.request.GET or None, user=self.request.user
+            )
+        return self._filter_form
+
+    def get_queryset(self):
+        return self.filter_form().apply(self.base_queryset())
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(filter_form=self.filter_form(), **kwargs)
+
+
 class DashboardView(PortalPage, TemplateView):
     template_name = "portal/dashboard.html"
 
@@ -54,13 +76,14 @@ class DashboardView(PortalPage, TemplateView):
         )
 
 
-class StationListView(PortalPage, ListView):
+class StationListView(PortalPage, FilteredListMixin, ListView):
     permission_required = ("stations.view_station",)
     extra_context = {"section": "stations"}
     template_name = "portal/station_list.html"
     paginate_by = PAGE_SIZE
+    filter_form_class = lists.StationFilterForm
 
-    def get_queryset(self):
+    def base_queryset(self):
         return selectors.stations(user=self.request.user)
 
 
@@ -76,7 +99,9 @@ class StationDetailView(PortalPage, DetailView):
         user, station = self.request.user, self.object
         context = super().get_context_data(
             connectors=Connector.objects.filter(station=station),
-            charging=selectors.accepted_sessions(user=user).filter(station=station).active(),
+            charging=selectors.with_energy_so_far(
+                selectors.accepted_sessions(user=user).filter(station=station).active()
+            ),
             refusals=selectors.refusals(user=user).filter(station=station)[:10],
             **kwargs,
         )
@@ -91,14 +116,40 @@ class StationDetailView(PortalPage, DetailView):
         return context
 
 
-class VehicleListView(PortalPage, ListView):
+class VehicleListView(PortalPage, FilteredListMixin, ListView):
     permission_required = ("fleet.view_vehicle",)
     extra_context = {"section": "vehicles"}
     template_name = "portal/vehicle_list.html"
     paginate_by = PAGE_SIZE
+    filter_form_class = lists.VehicleFilterForm
 
-    def get_queryset(self):
+    def base_queryset(self):
         return selectors.vehicles(user=self.request.user)
+
+
+class SessionListView(PortalPage, FilteredListMixin, ListView):
+    permission_required = ("stations.view_chargingsession",)
+    extra_context = {"section": "sessions"}
+    template_name = "portal/session_list.html"
+    context_object_name = "session_list"
+    paginate_by = PAGE_SIZE
+    filter_form_class = lists.SessionFilterForm
+
+    def base_queryset(self):
+        sessions = selectors.accepted_sessions(user=self.request.user).select_related("station")
+        return selectors.with_meter_registers(sessions)
+
+
+class RefusalListView(PortalPage, FilteredListMixin, ListView):
+    permission_required = ("badges.view_vehiclesighting",)
+    extra_context = {"section": "refusals"}
+    template_name = "portal/refusal_list.html"
+    context_object_name = "refusal_list"
+    paginate_by = PAGE_SIZE
+    filter_form_class = lists.RefusalFilterForm
+
+    def base_queryset(self):
+        return selectors.refusals(user=self.request.user)
 
 
 class VehicleDetailView(PortalPage, DetailView):
@@ -115,6 +166,7 @@ class VehicleDetailView(PortalPage, DetailView):
         sessions = (
             selectors.accepted_sessions(user=user).filter(vehicle=vehicle).select_related("station")
         )
+        sessions = selectors.with_meter_registers(sessions)
         return super().get_context_data(
             badges=scope(Badge.objects.filter(vehicle=vehicle), user),
             sessions_page=Paginator(sessions, PAGE_SIZE).get_page(self.request.GET.get("page")),
@@ -242,13 +294,14 @@ class StatementDownloadView(StatementMixin, View):
         return response
 
 
-class SiteListView(PortalPage, ListView):
+class SiteListView(PortalPage, FilteredListMixin, ListView):
     permission_required = ("stations.view_site",)
     extra_context = {"section": "sites"}
     template_name = "portal/site_list.html"
     paginate_by = PAGE_SIZE
+    filter_form_class = lists.SiteFilterForm
 
-    def get_queryset(self):
+    def base_queryset(self):
         return scope(Site.objects.select_related("company"), self.request.user)
 
 

@@ -17,7 +17,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from badges.models import PairingWindow
 from fleet.admin import VehicleAdmin as FleetVehicleAdmin
 from fleet.models import Vehicle
-from stations import enrolment_admin  # noqa: F401  (registers the inbox and pairing admins)
+from stations import (  # noqa: F401  (register the inbox, pairing, anomaly and badge admins)
+    anomalies_admin,
+    badge_admin,
+    enrolment_admin,
+)
 from stations.enrolment import pairing_cancel
 from stations.forms import (
     StationPairingForm,

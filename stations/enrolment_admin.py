@@ -3,9 +3,11 @@ actions enrol and pair at stations (``stations.enrolment``), which ``badges`` ma
 Imported by ``stations.admin``, which registers them."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.urls import reverse
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
@@ -135,6 +137,39 @@ class UnknownVehicleAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         "resolved_at",
     ]
     readonly_fields = fields
+    change_form_template = "admin/badges/unknownvehicle/change_form.html"
+
+    def get_urls(self):
+        enrol = self.admin_site.admin_view(self.enrol_view)
+        return [
+            path("<path:object_id>/enrol/", enrol, name="badges_unknownvehicle_enrol"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The entry's page offers "Enrol" while it waits and the user may enrol.
+        entry = self.get_object(request, object_id)
+        can_enrol = (
+            entry is not None
+            and entry.status == InboxStatus.OPEN
+            and self.has_enrol_permission(request)
+        )
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "can_enrol": can_enrol}
+        )
+
+    def enrol_view(self, request, object_id):
+        """The "Enrol into vehicle…" action for this one entry, from its page; back to the
+        page once enrolled."""
+        if not self.has_enrol_permission(request):
+            raise PermissionDenied
+        entry = self.get_object(request, object_id)
+        if entry is None:
+            raise Http404
+        response = self.enrol_into_vehicle(request, self.get_queryset(request).filter(pk=entry.pk))
+        if response is None:
+            return redirect("admin:badges_unknownvehicle_change", entry.pk)
+        return response
 
     def get_queryset(self, request):
         # An entry's sightings are all at its company's stations (``_record_sighting``).

@@ -636,6 +636,15 @@ def _store_samples(
         )
         for sample, timestamp in zip(samples, timestamps, strict=True)
     )
+    if session is not None and session.stopped_at is None:
+        if any(sample.measurand == ENERGY_REGISTER for sample in samples):
+            # The portal shows the energy so far of sessions in progress.
+            live.publish(
+                "session_energy",
+                company_id=session.company_id or station.company_id,
+                station=station.charge_point_id,
+                connector_id=session.connector_id,
+            )
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from ocpp_gateway.api.maintenance import FirmwareCampaignViewSet, LogRequestView
 from ocpp_gateway.api.reservations import ReservationViewSet
 from ocpp_gateway.api.views import CommandViewSet, OcppMessageViewSet, OperatedStationViewSet
 from ocpp_gateway.views import log_upload
+from stations.api.anomalies import TransactionAnomalyViewSet
 from stations.api.sites import SiteViewSet
 from stations.api.tariffs import PersonalUseStatementViewSet, TariffViewSet
 from stations.api.views import (
@@ -35,6 +36,7 @@ router.register("ocpp-messages", OcppMessageViewSet)
 router.register("unknown-vehicles", UnknownVehicleViewSet)
 router.register("pairings", PairingWindowViewSet)
 router.register("security-events", SecurityEventViewSet)
+router.register("transaction-anomalies", TransactionAnomalyViewSet)
 router.register("shared-mac-models", SharedMacModelViewSet)
 router.register("commands", CommandViewSet)
 router.register("autocharge-profiles", AutochargeProfileViewSet)

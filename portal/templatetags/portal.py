@@ -1,11 +1,15 @@
+from urllib.parse import urlencode
+
 from django import template
+from django.urls import reverse
 from django.utils.formats import number_format
+from django.utils.html import format_html
 from django.utils.translation import gettext
 
 from badges.authorization import Reason
 from badges.identifiers import mac_of
 from ocpp_gateway.admin import new_badge_url
-from portal import exports
+from portal import exports, selectors
 from stations.models import SecurityEventKind
 from supervision.ocpp_labels import LABELS, ocpp_label_html
 from supervision.stored_text import stored_text_display
@@ -29,6 +33,25 @@ def page_url(context, number: int) -> str:
     return f"?{query.urlencode()}"
 
 
+@register.simple_tag(takes_context=True)
+def sort_header(context, form, key: str, label: str) -> str:
+    """A column header that sorts the list by ``key`` (again: the other way), keeping the
+    search and filters, back to the first page."""
+    query = context["request"].GET.copy()
+    query.pop("page", None)
+    current = form.sort()
+    direction = {key: "ascending", f"-{key}": "descending"}.get(current)
+    query["sort"] = f"-{key}" if current == key else key
+    arrow = {"ascending": " ▲", "descending": " ▼"}.get(direction, "")
+    return format_html(
+        '<th scope="col"{}><a href="?{}">{}{}</a></th>',
+        format_html(' aria-sort="{}"', direction) if direction else "",
+        query.urlencode(),
+        label,
+        arrow,
+    )
+
+
 @register.filter
 def reason_label(reason: str) -> str:
     """A refusal reason as staff read it (sightings store the bare code)."""
@@ -36,10 +59,21 @@ def reason_label(reason: str) -> str:
 
 
 @register.filter
-def create_badge_url(id_tag: str) -> str:
-    """The admin's badge form pre-filled for a vehicle's tag, as the seed's procedure says;
+def create_badge_url(id_tag: str, refused_at: int | None = None) -> str:
+    """The admin's badge form pre-filled for a vehicle's tag, as the seed's procedure says
+    (company and provider from the refusing station ``refused_at``, until a vehicle is chosen);
     empty for a tag that names no vehicle (an RFID card)."""
-    return new_badge_url(id_tag) if mac_of(id_tag) else ""
+    return new_badge_url(id_tag, refused_at=refused_at) if mac_of(id_tag) else ""
+
+
+@register.simple_tag
+def open_badge_url(badge_id: int, reason: str, refused_at: int | None = None) -> str:
+    """The badge's admin page; for a badge refused as not permitted at the station, the page
+    then says why and offers to add the station to one of the company's groups."""
+    url = reverse("admin:badges_badge_change", args=[badge_id])
+    if reason == Reason.NOT_PERMITTED_AT_STATION and refused_at:
+        url = f"{url}?{urlencode({'refused_at': refused_at})}"
+    return url
 
 
 @register.filter
@@ -81,6 +115,11 @@ def live_messages() -> dict:
         "live": gettext("Live updates: on"),
         "offline": gettext("Live updates: reconnecting…"),
     }
+
+
+@register.filter
+def energy_so_far(session) -> int | None:
+    return selectors.energy_so_far(session)
 
 
 @register.filter

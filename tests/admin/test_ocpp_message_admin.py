@@ -227,6 +227,8 @@ def test_the_list_offers_to_create_the_badge_of_an_unknown_vehicle(english_clien
     assert {key: values for key, values in parse_qs(url.query).items()} == {
         **{key: [value] for key, value in EXPECTED_PREFILL.items()},
         "description": ["Autocharge badge, vehicle"],
+        # The refusing station: it pre-fills the company and provider.
+        "refused_at": [str(log["rejected"].station_id)],
     }
 
 

@@ -28,6 +28,7 @@
   }
 
   async function refresh() {
+    refreshTimer = null;
     const response = await fetch(window.location.href, { credentials: "same-origin" });
     if (!response.ok) return;
     const page = new DOMParser().parseFromString(await response.text(), "text/html");
@@ -74,8 +75,11 @@
       scheduleRefresh(); // whatever happened while we were away
     });
     socket.addEventListener("message", (message) => {
-      addToFeed(JSON.parse(message.data));
-      scheduleRefresh();
+      const event = JSON.parse(message.data);
+      addToFeed(event);
+      if (event.kind !== "session_energy") scheduleRefresh();
+      // Meter readings come every minute or so per connector: their figures may wait a little.
+      else if (refreshTimer === null) refreshTimer = setTimeout(refresh, 3000);
     });
     socket.addEventListener("close", () => {
       setState(texts.offline, false);
