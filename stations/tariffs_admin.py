@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from stations import tariffs
 from stations.models import Tariff, TariffScope
@@ -36,7 +37,11 @@ class ValidityFilter(admin.SimpleListFilter):
     parameter_name = "validity"
 
     def lookups(self, request, model_admin):
-        return [("now", _("Valid now")), ("ended", _("Ended")), ("future", _("Not started yet"))]
+        return [
+            ("now", _("Valid now")),
+            ("ended", pgettext_lazy("tariff validity", "Ended")),
+            ("future", _("Not started yet")),
+        ]
 
     def queryset(self, request, queryset):
         now = timezone.now()
