@@ -169,8 +169,10 @@ def filename(report: Report, extension: str) -> str:
     return f"energy-report_{report.start.isoformat()}_{report.end.isoformat()}.{extension}"
 
 
-def as_csv(report: Report, convention: str = "comma") -> bytes:
-    """UTF-8 bytes, with a byte-order mark where the convention wants one."""
+def csv_bytes(rows, convention: str = "comma") -> bytes:
+    """``rows`` as CSV in the reader's ``convention`` (``CSV_CONVENTIONS``): its separator and
+    decimal mark, UTF-8 with a byte-order mark where it wants one; text neutralised
+    (``_csv_cell``)."""
     rules = CSV_CONVENTIONS[convention]
 
     def cell(value):
@@ -180,9 +182,12 @@ def as_csv(report: Report, convention: str = "comma") -> bytes:
 
     out = io.StringIO()
     writer = csv.writer(out, delimiter=rules.delimiter)
-    writer.writerow(_header())
-    writer.writerows([cell(value) for value in line] for line, _total in _lines(report))
+    writer.writerows([cell(value) for value in row] for row in rows)
     return ("\ufeff" if rules.byte_order_mark else "").encode() + out.getvalue().encode()
+
+
+def as_csv(report: Report, convention: str = "comma") -> bytes:
+    return csv_bytes([_header(), *(line for line, _total in _lines(report))], convention)
 
 
 def as_xlsx(report: Report) -> bytes:

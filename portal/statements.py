@@ -7,7 +7,6 @@ carry French text (accents, €, dashes) with no font file to ship."""
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from decimal import Decimal
@@ -24,7 +23,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from portal.exports import _csv_cell, _xlsx_text, costs_text, kwh
+from portal.exports import _xlsx_text, costs_text, csv_bytes, kwh
 from stations.tariffs import Statement
 
 
@@ -51,11 +50,11 @@ def _lines(statement: Statement) -> list[list]:
 
 def _summary(statement: Statement, *, localized: bool = False) -> list[tuple[str, str]]:
     """The heading facts and totals, label and value, as text; ``localized``: numbers in the
-    reader's format (the PDF), else as the spreadsheets' cells (a decimal point)."""
+    reader's format (the PDF), else as the spreadsheets' cells (numbers as numbers)."""
     energy = (
         number_format(statement.energy_wh / 1000, decimal_pos=3)
         if localized
-        else str(kwh(statement.energy_wh))
+        else kwh(statement.energy_wh)
     )
     vehicle = statement.vehicle
     return [
@@ -84,19 +83,22 @@ def filename(statement: Statement, extension: str) -> str:
     )
 
 
-def as_csv(statement: Statement) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("Personal-use statement")])
-    writer.writerows([_csv_cell(label), _csv_cell(value)] for label, value in _summary(statement))
-    writer.writerow([])
-    writer.writerow(_header())
-    writer.writerows([_csv_cell(value) for value in line] for line in _lines(statement))
-    for currency, amount in statement.cost_list:
-        writer.writerow([_("Total"), "", kwh(statement.energy_wh), amount, currency])
-    if not statement.costs:
-        writer.writerow([_("Total"), "", kwh(statement.energy_wh), "", ""])
-    return out.getvalue()
+def as_csv(statement: Statement, convention: str = "comma") -> bytes:
+    totals = [
+        [_("Total"), "", kwh(statement.energy_wh), amount, currency]
+        for currency, amount in statement.cost_list
+    ] or [[_("Total"), "", kwh(statement.energy_wh), "", ""]]
+    return csv_bytes(
+        [
+            [_("Personal-use statement")],
+            *([label, value] for label, value in _summary(statement)),
+            [],
+            _header(),
+            *_lines(statement),
+            *totals,
+        ],
+        convention,
+    )
 
 
 def as_xlsx(statement: Statement) -> bytes:
@@ -107,7 +109,8 @@ def as_xlsx(statement: Statement) -> bytes:
     sheet["A1"].font = Font(bold=True, size=14)
     for label, value in _summary(statement):
         sheet.append([label, _xlsx_text(value)])
-        sheet.cell(row=sheet.max_row, column=2).data_type = "s"
+        if isinstance(value, str):
+            sheet.cell(row=sheet.max_row, column=2).data_type = "s"
     sheet.append([])
     sheet.append(_header())
     for cell in sheet[sheet.max_row]:

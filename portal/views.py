@@ -288,7 +288,10 @@ class StatementDownloadView(StatementMixin, View):
             return redirect(f"{reverse('portal:statement')}?{request.GET.urlencode()}")
         statement = self.statement(form)
         content_type, render = self.formats[extension]
-        response = HttpResponse(render(statement), content_type=content_type)
+        content = (
+            render(statement, csv_convention(request)) if extension == "csv" else render(statement)
+        )
+        response = HttpResponse(content, content_type=content_type)
         attachment = statements.filename(statement, extension)
         response["Content-Disposition"] = f'attachment; filename="{attachment}"'
         return response

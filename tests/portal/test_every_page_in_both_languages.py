@@ -238,6 +238,13 @@ def portal_urls(world) -> list[str]:
         reverse("portal:vehicle-detail", args=[alpha.vehicle.pk]),
         reverse("portal:report")
         + f"?start={(today - timedelta(days=90)).isoformat()}&end={today.isoformat()}",
+        reverse("portal:session-list"),
+        reverse("portal:refusal-list"),
+        reverse("portal:statement")
+        + f"?vehicle={alpha.vehicle.pk}&start={(today - timedelta(days=90)).isoformat()}"
+        + f"&end={today.isoformat()}",
+        reverse("alerts:mine"),
+        reverse("alerts:subscription-add"),
     ]
 
 

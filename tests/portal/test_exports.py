@@ -160,9 +160,17 @@ def test_a_french_reader_gets_semicolons_decimal_commas_and_a_byte_order_mark(
 
     assert content.startswith("\ufeff".encode())
     rows = read_csv(content, ";")
-    assert rows[0] == ["Entreprise", "Véhicule", "Usage", "Sessions", "Énergie (kWh)"]
-    assert rows[1] == ["Alpha", "ALPHA-1", "Professionnel", "1", "12,345"]
-    assert rows[-1][-1] == "12,345"
+    assert rows[0] == [
+        "Entreprise",
+        "Véhicule",
+        "Usage",
+        "Sessions",
+        "Énergie (kWh)",
+        "Coût",
+        "Devise",
+    ]
+    assert rows[1] == ["Alpha", "ALPHA-1", "Professionnel", "1", "12,345", "", ""]
+    assert rows[-1][4] == "12,345"
 
 
 def test_an_english_reader_gets_commas_and_no_byte_order_mark(alpha_client, twelve_kwh):
@@ -170,7 +178,7 @@ def test_an_english_reader_gets_commas_and_no_byte_order_mark(alpha_client, twel
 
     assert not content.startswith("\ufeff".encode())
     rows = read_csv(content, ",")
-    assert rows[1] == ["Alpha", "ALPHA-1", "Professional", "1", "12.345"]
+    assert rows[1] == ["Alpha", "ALPHA-1", "Professional", "1", "12.345", "", ""]
 
 
 @pytest.mark.parametrize(
@@ -194,8 +202,8 @@ def test_the_separator_chosen_on_the_page_wins_over_the_language(
     assert response.status_code == 200
     assert response.content.startswith("\ufeff".encode()) is byte_order_mark
     rows = read_csv(response.content, delimiter)
-    assert len(rows[1]) == 5
-    assert rows[1][-1] == energy
+    assert len(rows[1]) == 7
+    assert rows[1][4] == energy
 
 
 def test_the_report_page_offers_the_separator_with_the_readers_one_chosen(alpha_client, twelve_kwh):
