@@ -188,12 +188,12 @@ def test_a_report_csv_holds_the_right_totals_per_usage(
     with open(download.path(), newline="") as downloaded:
         lines = list(csv.reader(downloaded))
     assert lines[1:] == [
-        [depot.company.name, "FT-123-ER", "Professional", "2", "18.250"],
-        [depot.company.name, "GH-456-IJ", "Personal", "1", "7.000"],
-        ["Total", "", "Personal", "1", "7.000"],
-        ["Total", "", "Professional", "2", "18.250"],
-        ["Total", "", "All usages", "3", "25.250"],
-    ]
+        [depot.company.name, "FT-123-ER", "Professional", "2", "18.250", "", ""],
+        [depot.company.name, "GH-456-IJ", "Personal", "1", "7.000", "", ""],
+        ["Total", "", "Personal", "1", "7.000", "", ""],
+        ["Total", "", "Professional", "2", "18.250", "", ""],
+        ["Total", "", "All usages", "3", "25.250", "", ""],
+    ]  # no tariff: no cost
 
 
 def test_seed_procedure_rejected_vid_in_the_log_to_a_badge_then_accepted(

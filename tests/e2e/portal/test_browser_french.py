@@ -98,5 +98,5 @@ def test_a_french_vehicle_page_draws_its_bars_and_a_french_csv_splits_in_excel(
         content = downloaded.read()
     assert content.startswith("\ufeff".encode())
     lines = content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "Entreprise;Véhicule;Usage;Sessions;Énergie (kWh)"
-    assert lines[1] == f"{depot.company.name};FT-123-ER;Professionnel;2;20,845"
+    assert lines[0] == "Entreprise;Véhicule;Usage;Sessions;Énergie (kWh);Coût;Devise"
+    assert lines[1] == f"{depot.company.name};FT-123-ER;Professionnel;2;20,845;;"
