@@ -25,7 +25,8 @@ from badges.models import (
     autocharge_description_prefix,
 )
 from ocpp_gateway import reservations_admin  # noqa: F401  (registers the reservations admin)
-from ocpp_gateway.commands import (
+from ocpp_gateway.models import Command, CommandAction, LogStatus, OcppMessage
+from ocpp_gateway.operations.commands import (
     CommandInvalid,
     StationNotConnected,
     command_send,
@@ -34,9 +35,8 @@ from ocpp_gateway.commands import (
     password_command,
     reset_command,
 )
-from ocpp_gateway.message_log import redact, redact_answer, redact_request
-from ocpp_gateway.models import Command, CommandAction, LogStatus, OcppMessage
-from ocpp_gateway.operations import autocharge_enable, local_list_sync
+from ocpp_gateway.operations.staff_requests import autocharge_enable, local_list_sync
+from ocpp_gateway.transport.message_log import redact, redact_answer, redact_request
 from stations.admin import StationAdmin, StationForm
 from stations.models import AutochargeReadiness, ConnectionState, Station
 from supervision.admin import (

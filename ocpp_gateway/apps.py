@@ -8,7 +8,8 @@ class OcppGatewayConfig(AppConfig):
 
     def ready(self) -> None:
         from badges import events as badge_events
-        from ocpp_gateway import operations, smart_charging
+        from ocpp_gateway.operations import revocation as operations
+        from ocpp_gateway.operations import smart_charging
         from stations import events as station_events
 
         # Tags that stopped being usable: stations' caches cleared, local lists brought up to date.

@@ -14,16 +14,16 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from fleet.models import AuthorizationGroup
-from ocpp_gateway.commands import CommandInvalid
-from ocpp_gateway.firmware import (
+from ocpp_gateway.models import FirmwareCampaign, FirmwareProgress, LogProgress, LogRequest
+from ocpp_gateway.operations.commands import CommandInvalid
+from ocpp_gateway.operations.firmware import (
     FirmwareOrder,
     campaign_progress,
     campaign_stations,
     firmware_campaign_start,
     update_progress,
 )
-from ocpp_gateway.log_uploads import log_progress, log_request_send
-from ocpp_gateway.models import FirmwareCampaign, FirmwareProgress, LogProgress, LogRequest
+from ocpp_gateway.operations.log_uploads import log_progress, log_request_send
 from ocpp_gateway.views import log_file_response, upload_base_url
 from stations.models import Station
 from supervision import tenancy

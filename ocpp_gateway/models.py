@@ -108,7 +108,7 @@ class OcppMessage(models.Model):
 
 class CommandAction(models.TextChoices):
     """The calls staff and the supervision may send to a station. Which of them a station
-    takes depends on its protocol (``ocpp_gateway.commands.ACTIONS``)."""
+    takes depends on its protocol (``ocpp_gateway.operations.commands.ACTIONS``)."""
 
     GET_CONFIGURATION = "GetConfiguration", "GetConfiguration"
     CHANGE_CONFIGURATION = "ChangeConfiguration", "ChangeConfiguration"
@@ -249,7 +249,7 @@ class ServerProcess(models.Model):
     """A server process that holds station connections, alive as long as it keeps ``seen_at``
     fresh. A process that stops cleanly marks its stations disconnected and deletes its row; one
     that crashed (kill -9, out of memory, a lost machine) is found by the others, whose stations
-    are then marked disconnected (``ocpp_gateway.server_processes``)."""
+    are then marked disconnected (``ocpp_gateway.transport.server_processes``)."""
 
     id = models.CharField(_("id"), max_length=32, primary_key=True)
     host = models.CharField(_("host"), max_length=255)

@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from badges.models import Badge, Reservation
-from ocpp_gateway.commands import CommandInvalid, StationNotConnected
-from ocpp_gateway.reservations import cancel, reserve
+from ocpp_gateway.operations.commands import CommandInvalid, StationNotConnected
+from ocpp_gateway.operations.reservations import cancel, reserve
 from stations.models import Station
 from stations.reservations import stations_chargeable_by
 from supervision import tenancy

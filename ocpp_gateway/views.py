@@ -13,13 +13,13 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from ocpp_gateway.log_uploads import (
+from ocpp_gateway.models import LogRequest
+from ocpp_gateway.operations.log_uploads import (
     UploadRefused,
     log_request_for_upload,
     log_upload_receive,
     upload_storage,
 )
-from ocpp_gateway.models import LogRequest
 
 _CHUNK = 64 * 1024
 _DISPOSITION_NAME = re.compile(r'filename="?([^";]+)"?')

@@ -1,5 +1,5 @@
 """Reservations: a connector kept for a badge until a time (OCPP 1.6 Reservation profile, 2.0.1
-block H). The writes, with their rules; the gateway (``ocpp_gateway.reservations``) sends
+block H). The writes, with their rules; the gateway (``ocpp_gateway.operations.reservations``) sends
 ReserveNow and CancelReservation and reports the stations' answers here.
 
 A reservation holds (other badges are refused there, ``badges.authorization``) while it is

@@ -1,6 +1,7 @@
 """Sites (depots) and their load balancing: the writes (services) and the facts the allocation
-is computed over (selectors). OCPP stays in the gateway (``ocpp_gateway.smart_charging``), which
-sends the profiles; this module speaks of limits in watts.
+is computed over (selectors). OCPP stays in the gateway
+(``ocpp_gateway.operations.smart_charging``), which sends the profiles; this module speaks of
+limits in watts.
 """
 
 from __future__ import annotations

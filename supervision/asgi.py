@@ -14,8 +14,8 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
-from ocpp_gateway import lifespan  # noqa: E402
-from ocpp_gateway.routing import websocket_urlpatterns as station_routes  # noqa: E402
+from ocpp_gateway.transport import lifespan  # noqa: E402
+from ocpp_gateway.transport.routing import websocket_urlpatterns as station_routes  # noqa: E402
 from portal.routing import websocket_urlpatterns as portal_routes  # noqa: E402
 from supervision.websocket_not_found import websocket_not_found  # noqa: E402
 

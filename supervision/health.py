@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from ocpp_gateway.log_writer import writer
+from ocpp_gateway.transport.log_writer import writer
 from supervision import jobs
 
 # The database check's own thread: a hung check holds it, and the next ones time out behind it

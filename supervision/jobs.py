@@ -37,8 +37,10 @@ logger = logging.getLogger(__name__)
 
 # Each job: what it runs, and how often (settings.JOBS_SECONDS, by the same name).
 JOBS = {
-    "refresh_station_authorizations": "ocpp_gateway.operations.station_authorizations_refresh",
-    "purge_old_records": "ocpp_gateway.services.old_records_purge",
+    "refresh_station_authorizations": (
+        "ocpp_gateway.operations.revocation.station_authorizations_refresh"
+    ),
+    "purge_old_records": "ocpp_gateway.transport.services.old_records_purge",
     "prune_authorization_changes": "badges.authorization_cache.authorization_changes_prune",
     "send_emails": "supervision.outbox.emails_send",
     "send_webhooks": "webhooks.services.webhook_deliveries_send",

@@ -18,7 +18,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.decorators import sync_and_async_middleware
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from ocpp_gateway import metrics
+from ocpp_gateway.transport import metrics
 from supervision import health
 from supervision.security import client_ip
 

@@ -312,7 +312,7 @@ OCPP_HEARTBEAT_INTERVAL = env.int("OCPP_HEARTBEAT_INTERVAL", default=300)
 # its reconnections) may send this many frames a second on average (bursts up to
 # OCPP_RATE_BURST), is slowed beyond, its calls dropped when it is far over (a wait of more than
 # a second), and disconnected once it has been over the rate for OCPP_RATE_MAX_DELAY_SECONDS in
-# a row (ocpp_gateway.rate_limit).
+# a row (ocpp_gateway.transport.rate_limit).
 OCPP_MAX_FRAME_BYTES = env.int("OCPP_MAX_FRAME_BYTES", default=64 * 1024)
 OCPP_RATE_PER_SECOND = env.float("OCPP_RATE_PER_SECOND", default=20.0)
 OCPP_RATE_BURST = env.int("OCPP_RATE_BURST", default=100)
@@ -368,7 +368,7 @@ OCPP_MAX_SAMPLES_PER_FRAME = env.int("OCPP_MAX_SAMPLES_PER_FRAME", default=10_00
 # of sessions closed this many days ago. Sessions themselves are kept.
 OCPP_LOG_RETENTION_DAYS = env.int("OCPP_LOG_RETENTION_DAYS", default=90)
 METER_VALUE_RETENTION_DAYS = env.int("METER_VALUE_RETENTION_DAYS", default=400)
-# Diagnostics and logs stations upload (ocpp_gateway.log_uploads): stored under
+# Diagnostics and logs stations upload (ocpp_gateway.operations.log_uploads): stored under
 # OCPP_UPLOAD_ROOT, at most OCPP_UPLOAD_MAX_BYTES each, to a one-time URL valid
 # OCPP_UPLOAD_VALID_HOURS. OCPP_UPLOAD_BASE_URL is how stations reach the portal
 # (https://portal.example.com); empty, the address staff used to ask for the upload.
@@ -405,7 +405,7 @@ HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default
 HEALTH_LOG_MAX_LAG_SECONDS = env.float("HEALTH_LOG_MAX_LAG_SECONDS", default=30.0)
 # /metrics (Prometheus): answered to these networks, or anywhere with the header
 # `Authorization: Bearer <METRICS_TOKEN>`. PROMETHEUS_MULTIPROC_DIR (read by prometheus-client):
-# several processes on one host report together (ocpp_gateway.metrics).
+# several processes on one host report together (ocpp_gateway.transport.metrics).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_NETWORKS = [
     ipaddress.ip_network(network)

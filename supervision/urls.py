@@ -64,7 +64,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("i18n/", include("django.conf.urls.i18n")),
-    # Stations upload the logs they were asked for here (ocpp_gateway.log_uploads).
+    # Stations upload the logs they were asked for here (ocpp_gateway.operations.log_uploads).
     path("ocpp-uploads/<str:token>/", log_upload, name="log-upload"),
     path("ocpp-uploads/<str:token>/<str:file_name>", log_upload, name="log-upload-named"),
     path("alerts/", include("alerts.urls")),

@@ -3,8 +3,8 @@ from django.db import connection
 from rest_framework.throttling import SimpleRateThrottle
 
 from badges.authorization_cache import cache
-from ocpp_gateway.log_writer import writer
-from ocpp_gateway.rate_limit import station_rate_limits
+from ocpp_gateway.transport.log_writer import writer
+from ocpp_gateway.transport.rate_limit import station_rate_limits
 from tests.e2e.redis_server import RedisServer, redis_server_executable
 
 

@@ -18,7 +18,9 @@ PACKAGES = [
     "webhooks",
     "alerts",
     "portal",
+    "simulator",
 ]
+GATEWAY = "from ocpp_gateway.operations import commands"
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -51,15 +53,19 @@ def test_the_tree_keeps_its_contracts(project_copy):
 @pytest.mark.parametrize(
     ("module", "line", "broken"),
     [
-        ("stations/services.py", "from ocpp_gateway import commands", "stations is not allowed"),
+        ("stations/services.py", GATEWAY, "stations is not allowed"),
         ("badges/access.py", "from stations import models", "badges is not allowed"),
         ("fleet/services.py", "from badges import models", "fleet is not allowed"),
         ("badges/identifiers.py", "import ocpp.v16", "badges is not allowed to import ocpp"),
         ("alerts/services.py", "from portal import selectors", "alerts is not allowed"),
-        ("alerts/receivers.py", "from ocpp_gateway import commands", "alerts is not allowed"),
+        ("alerts/receivers.py", GATEWAY, "alerts is not allowed"),
         ("stations/services.py", "from alerts import services", "stations is not allowed"),
-        ("webhooks/receivers.py", "from ocpp_gateway import commands", "webhooks is not allowed"),
+        ("webhooks/receivers.py", GATEWAY, "webhooks is not allowed"),
         ("webhooks/receivers.py", "from alerts import services", "webhooks is not allowed"),
+        ("simulator/v16.py", "from stations import models", "simulator is not allowed"),
+        ("simulator/v201.py", "from ocpp_gateway.versions.v201 import conversions", "simulator is"),
+        ("simulator/v16.py", "from django.conf import settings", "simulator is not allowed"),
+        ("ocpp_gateway/transport/consumer.py", "from simulator import v16", "import simulator"),
     ],
 )
 def test_a_domain_app_importing_upwards_breaks_them(project_copy, module, line, broken):

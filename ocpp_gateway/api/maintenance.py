@@ -1,6 +1,6 @@
 """REST for firmware campaigns (``/firmware-campaigns/``) and log uploads (``/log-uploads/``):
-created through ``ocpp_gateway.firmware`` and ``ocpp_gateway.log_uploads``, read within the
-user's company like every endpoint."""
+created through ``ocpp_gateway.operations.firmware`` and
+``ocpp_gateway.operations.log_uploads``, read within the user's company like every endpoint."""
 
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -10,15 +10,15 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 
 from fleet.models import AuthorizationGroup, Company
-from ocpp_gateway.commands import CommandInvalid
-from ocpp_gateway.firmware import (
+from ocpp_gateway.models import FirmwareCampaign, FirmwareUpdate, LogRequest, LogType
+from ocpp_gateway.operations.commands import CommandInvalid
+from ocpp_gateway.operations.firmware import (
     campaign_progress,
     campaign_stations,
     firmware_campaign_start,
     update_progress,
 )
-from ocpp_gateway.log_uploads import log_progress, log_request_send
-from ocpp_gateway.models import FirmwareCampaign, FirmwareUpdate, LogRequest, LogType
+from ocpp_gateway.operations.log_uploads import log_progress, log_request_send
 from ocpp_gateway.views import log_file_response, upload_base_url
 from stations.models import Station
 from supervision import tenancy

@@ -1,14 +1,14 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ocpp_gateway.commands import (
+from ocpp_gateway.models import Command, CommandAction, OcppMessage
+from ocpp_gateway.operations.commands import (
     CommandInvalid,
     password_check,
     protocol_of,
     validate_command,
 )
-from ocpp_gateway.message_log import redact, redact_answer, redact_request
-from ocpp_gateway.models import Command, CommandAction, OcppMessage
+from ocpp_gateway.transport.message_log import redact, redact_answer, redact_request
 from stations.api.serializers import StationSerializer
 
 

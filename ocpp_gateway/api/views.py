@@ -15,9 +15,9 @@ from ocpp_gateway.api.serializers import (
     OcppMessageSerializer,
     OperatedStationSerializer,
 )
-from ocpp_gateway.commands import StationNotConnected, command_send, password_command
 from ocpp_gateway.models import Command, OcppMessage
-from ocpp_gateway.operations import autocharge_enable, local_list_sync
+from ocpp_gateway.operations.commands import StationNotConnected, command_send, password_command
+from ocpp_gateway.operations.staff_requests import autocharge_enable, local_list_sync
 from stations.api.serializers import (
     ConfigurationKeySerializer,
     DeviceModelVariableSerializer,

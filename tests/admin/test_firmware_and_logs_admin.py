@@ -5,8 +5,8 @@ sent the same way and its file offered for download once uploaded."""
 import pytest
 from django.urls import reverse
 
-from ocpp_gateway.log_uploads import log_request_send
 from ocpp_gateway.models import FirmwareCampaign, FirmwareUpdate, LogRequest
+from ocpp_gateway.operations.log_uploads import log_request_send
 from tests.factories import StationFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@
 import pytest
 from django.utils import timezone
 
-from ocpp_gateway.log_uploads import log_request_send
 from ocpp_gateway.models import FirmwareCampaign, FirmwareUpdate, LogRequest
+from ocpp_gateway.operations.log_uploads import log_request_send
 from stations.models import ConnectionState
 from tests.factories import AuthorizationGroupFactory, CompanyFactory, StationFactory
 

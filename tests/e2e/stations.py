@@ -17,8 +17,8 @@ import websockets
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
-from ocpp_gateway import simulator
-from ocpp_gateway.v201 import simulator as simulator201
+from simulator import v16 as simulator
+from simulator import v201 as simulator201
 from stations.models import ConnectionState, Station
 from stations.services import station_set_password
 from tests.factories import StationFactory

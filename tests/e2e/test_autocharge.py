@@ -9,8 +9,8 @@ import websockets
 from django.utils import timezone
 
 from badges.models import BadgeState
-from ocpp_gateway import simulator
 from ocpp_gateway.models import OcppMessage
+from simulator import v16 as simulator
 from stations.models import AuthMode, ChargingSession
 from tests.e2e.stations import wait_for
 from tests.factories import AuthorizationGroupFactory, BadgeFactory, CompanyFactory, StationFactory

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from ocpp_gateway import simulator
-from ocpp_gateway.v201 import simulator as simulator_201
-from ocpp_gateway.v201.simulator import mac_token
+from simulator import v16 as simulator
+from simulator import v201 as simulator_201
+from simulator.v201 import mac_token
 from stations import tariffs
 from stations.models import ChargingSession, Tariff
 from tests.e2e.stations import Api, staff_token

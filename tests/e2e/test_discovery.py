@@ -18,7 +18,7 @@ from badges.models import (
     SharedMacModel,
     UnknownVehicle,
 )
-from ocpp_gateway import simulator
+from simulator import v16 as simulator
 from stations.enrolment import pairing_open
 from stations.models import ChargingSession, SecurityEvent
 from tests.e2e.stations import wait_for

@@ -18,7 +18,7 @@ from ocpp.v201.enums import Action
 
 from fleet.models import StaffMembership
 from ocpp_gateway.models import FirmwareUpdate, LogRequest
-from ocpp_gateway.v201 import simulator as simulator201
+from simulator import v201 as simulator201
 from stations.models import Station
 from tests.e2e.stations import Api, Online201, staff_token, station_online, wait_for
 from tests.factories import CompanyFactory, StationFactory

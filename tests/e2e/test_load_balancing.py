@@ -10,7 +10,7 @@ from ocpp.v16 import call
 from ocpp.v201.enums import Action as Action201
 
 from ocpp_gateway.models import Command
-from ocpp_gateway.simulator import ocpp_now
+from simulator.v16 import ocpp_now
 from stations.models import LoadBalancingDecision, Station, StationChargingProfile
 from tests.e2e.stations import Online201, station_online, wait_for
 from tests.factories import BadgeFactory, SiteFactory, StationFactory

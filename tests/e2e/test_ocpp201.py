@@ -14,8 +14,8 @@ from ocpp.v201 import call
 
 from badges.models import Badge, BadgeState, EnrolledVia, InboxStatus, UnknownVehicle
 from ocpp_gateway.models import Command, OcppMessage
-from ocpp_gateway.v201 import simulator
-from ocpp_gateway.v201.simulator import mac_token
+from simulator import v201 as simulator
+from simulator.v201 import mac_token
 from stations.enrolment import pairing_open
 from stations.models import (
     AnomalyKind,

@@ -21,8 +21,8 @@ from ocpp.v201.enums import Action
 
 from badges.models import Badge, BadgeState
 from ocpp_gateway.models import Command, OcppMessage
-from ocpp_gateway.v201 import simulator
-from ocpp_gateway.v201.simulator import ocpp_now
+from simulator import v201 as simulator
+from simulator.v201 import ocpp_now
 from stations.models import ChargingSession, DeviceModelVariable, MeterValue, Station
 from stations.services import station_set_password
 from tests.e2e.stations import Api, Online201, staff_token, wait_for

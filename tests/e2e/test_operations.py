@@ -132,7 +132,7 @@ def test_json_log_lines_carry_the_station(two_processes):
     )
     assert about_station[0]["station_id"] == station.pk
     assert about_station[0]["level"] == "WARNING"
-    assert about_station[0]["logger"] == "ocpp_gateway.protocol_errors"
+    assert about_station[0]["logger"] == "ocpp_gateway.transport.protocol_errors"
     assert "Traceback" not in server.log()
     assert {"time", "level", "logger", "message"} <= set(lines[0])
 

@@ -16,7 +16,7 @@ from ocpp.v201 import call as call201
 
 from badges.models import Reservation, ReservationStatus
 from ocpp_gateway.models import OcppMessage
-from ocpp_gateway.simulator import ocpp_now
+from simulator.v16 import ocpp_now
 from tests.e2e.stations import Api, Online201, staff_token, station_online, wait_for
 from tests.factories import BadgeFactory, StationFactory
 

@@ -10,7 +10,7 @@ from ocpp.v201 import call, call_result
 from ocpp.v201.enums import Action
 
 from ocpp_gateway.models import Command
-from ocpp_gateway.v201.simulator import SimulatedStation201
+from simulator.v201 import SimulatedStation201
 from stations.models import ChargingSession, Station, StationChargingProfile
 from tests.e2e.stations import Api, Online201, staff_token, station_online, wait_for
 from tests.factories import BadgeFactory, StationFactory

@@ -8,7 +8,7 @@ import time
 import pytest
 from django.conf import global_settings
 
-from ocpp_gateway import simulator
+from simulator import v16 as simulator
 from stations.models import ChargingSession
 from tests.e2e.conftest import Server
 from tests.e2e.stations import PASSWORD, PRODUCTION, make_station, server_let_go, wait_for

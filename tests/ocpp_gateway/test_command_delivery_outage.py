@@ -7,8 +7,8 @@ import pytest
 import redis
 from channels.layers import get_channel_layer
 
-from ocpp_gateway.commands import command_send
 from ocpp_gateway.models import CommandState
+from ocpp_gateway.operations.commands import command_send
 from stations.models import ConnectionState
 from tests.factories import StationFactory
 

@@ -9,9 +9,9 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from ocpp_gateway.commands import StationNotConnected, command_send
-from ocpp_gateway.log_writer import writer
 from ocpp_gateway.models import Command, CommandState, OcppMessage
+from ocpp_gateway.operations.commands import StationNotConnected, command_send
+from ocpp_gateway.transport.log_writer import writer
 from stations.models import ConfigurationKey, Station
 from tests.factories import StationFactory
 from tests.ocpp_gateway.connections import open_station as open_connected

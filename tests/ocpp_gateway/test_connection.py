@@ -7,9 +7,9 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 
-from ocpp_gateway.connection import LoggedConnection
-from ocpp_gateway.log_writer import writer
 from ocpp_gateway.models import OcppMessage
+from ocpp_gateway.transport.connection import LoggedConnection
+from ocpp_gateway.transport.log_writer import writer
 from tests.factories import StationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,8 +10,8 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from badges.models import BadgeState
-from ocpp_gateway.log_writer import writer
 from ocpp_gateway.models import OcppMessage
+from ocpp_gateway.transport.log_writer import writer
 from stations.models import ChargingSession, ConnectionState, Connector, MeterValue, Station
 from supervision.asgi import application
 from tests.factories import BadgeFactory, StationFactory

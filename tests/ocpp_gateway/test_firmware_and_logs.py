@@ -7,16 +7,6 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from ocpp_gateway.commands import CommandInvalid
-from ocpp_gateway.firmware import (
-    FirmwareOrder,
-    campaign_progress,
-    firmware_campaign_start,
-    firmware_status_record,
-    firmware_update_send,
-    update_progress,
-)
-from ocpp_gateway.log_uploads import log_progress, log_request_send, log_status_record
 from ocpp_gateway.models import (
     Command,
     CommandState,
@@ -25,6 +15,16 @@ from ocpp_gateway.models import (
     LogProgress,
     LogRequest,
 )
+from ocpp_gateway.operations.commands import CommandInvalid
+from ocpp_gateway.operations.firmware import (
+    FirmwareOrder,
+    campaign_progress,
+    firmware_campaign_start,
+    firmware_status_record,
+    firmware_update_send,
+    update_progress,
+)
+from ocpp_gateway.operations.log_uploads import log_progress, log_request_send, log_status_record
 from stations.models import ConnectionState, OcppVersion, Station
 from tests.factories import CompanyFactory, StationFactory
 

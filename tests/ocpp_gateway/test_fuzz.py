@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from ocpp_gateway.models import OcppMessage
-from ocpp_gateway.rate_limit import station_rate_limits
+from ocpp_gateway.transport.rate_limit import station_rate_limits
 from stations.models import AutochargeProfile, Station
 from supervision.asgi import application
 from tests.factories import BadgeFactory, StationFactory
@@ -438,7 +438,8 @@ def quiet_library(caplog):
     """The ``ocpp`` library logs every refused frame with its payload: thousands of reprs of
     deep and long payloads would cost more than the test itself."""
     caplog.set_level(logging.CRITICAL, logger="ocpp")
-    caplog.set_level(logging.CRITICAL, logger="ocpp_gateway.protocol_errors")  # a line each
+    # a line each
+    caplog.set_level(logging.CRITICAL, logger="ocpp_gateway.transport.protocol_errors")
 
 
 @pytest.fixture

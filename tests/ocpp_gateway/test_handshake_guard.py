@@ -2,7 +2,7 @@
 
 import pytest
 
-from ocpp_gateway.handshake_guard import HandshakeGuard
+from ocpp_gateway.transport.handshake_guard import HandshakeGuard
 
 
 class Clock:

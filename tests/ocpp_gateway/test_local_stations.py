@@ -1,6 +1,7 @@
-"""The process's stations behind one channel-layer channel (``ocpp_gateway.local_stations``),
-through the real ASGI application: what reaches which connection, takeovers within the process,
-a close asked while a frame is handled, and group memberships that outlive the layer's expiry."""
+"""The process's stations behind one channel-layer channel
+(``ocpp_gateway.transport.local_stations``), through the real ASGI application: what reaches
+which connection, takeovers within the process, a close asked while a frame is handled, and
+group memberships that outlive the layer's expiry."""
 
 import asyncio
 import json
@@ -10,11 +11,11 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
-from ocpp_gateway.charge_point import GatewayChargePoint
-from ocpp_gateway.commands import station_group
-from ocpp_gateway.consumer import CLOSE_REPLACED
-from ocpp_gateway.local_stations import local_stations
 from ocpp_gateway.models import CommandState
+from ocpp_gateway.operations.commands import station_group
+from ocpp_gateway.transport.consumer import CLOSE_REPLACED
+from ocpp_gateway.transport.local_stations import local_stations
+from ocpp_gateway.versions.common import GatewayChargePoint
 from stations.models import ConnectionState
 from tests.factories import StationFactory
 from tests.ocpp_gateway.test_commands import finished, open_station, reload, send

@@ -7,9 +7,9 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from ocpp_gateway.log_writer import writer
 from ocpp_gateway.models import OcppMessage
-from ocpp_gateway.rate_limit import station_rate_limits
+from ocpp_gateway.transport.log_writer import writer
+from ocpp_gateway.transport.rate_limit import station_rate_limits
 from supervision.asgi import application
 from tests.factories import StationFactory
 

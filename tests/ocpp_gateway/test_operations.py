@@ -9,8 +9,9 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
-from ocpp_gateway import operations
 from ocpp_gateway.models import Command, OcppMessage
+from ocpp_gateway.operations import revocation as operations
+from ocpp_gateway.operations import staff_requests
 from stations.models import AutochargeProfile, AutochargeSetting, LocalListEntry, Station
 from tests.factories import BadgeFactory, StationFactory
 from tests.ocpp_gateway.connections import open_station as open_connected
@@ -74,7 +75,7 @@ async def quiet() -> None:
 
 @database_sync_to_async
 def enable(station):
-    return operations.autocharge_enable(station=station)
+    return staff_requests.autocharge_enable(station=station)
 
 
 async def boot(communicator, unique_id: str = "boot-1") -> list:
@@ -244,7 +245,7 @@ async def test_a_local_list_too_long_for_one_message_is_sent_whole_then_in_parts
     for tag in tags:
         await database_sync_to_async(BadgeFactory)(rfid=tag, company=station.company)
     communicator = await open_station()
-    await database_sync_to_async(operations.local_list_sync)(station=station)
+    await database_sync_to_async(staff_requests.local_list_sync)(station=station)
 
     limits = {
         "configurationKey": [

@@ -6,7 +6,7 @@ import logging
 from ocpp.exceptions import TypeConstraintViolationError
 from ocpp.messages import Call
 
-from ocpp_gateway.protocol_errors import ProtocolErrorLog
+from ocpp_gateway.transport.protocol_errors import ProtocolErrorLog
 
 CALL = Call(unique_id="m1", action="Authorize", payload={"idTag": 42})
 

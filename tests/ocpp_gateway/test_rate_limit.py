@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from ocpp_gateway.rate_limit import (
+from ocpp_gateway.transport.rate_limit import (
     DROP_AFTER_SECONDS,
     REPORT_EVERY_SECONDS,
     Admission,

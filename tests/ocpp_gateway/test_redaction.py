@@ -12,15 +12,15 @@ from django.core.cache import cache
 from django.db import connection
 
 from ocpp_gateway.api.serializers import CommandSerializer, OcppMessageSerializer
-from ocpp_gateway.commands import (
+from ocpp_gateway.models import Command, CommandOrigin, CommandState, Direction, OcppMessage
+from ocpp_gateway.operations.commands import (
     command_claim,
     command_record,
     command_send,
     password_command,
 )
-from ocpp_gateway.log_writer import writer
-from ocpp_gateway.message_log import log_entry
-from ocpp_gateway.models import Command, CommandOrigin, CommandState, Direction, OcppMessage
+from ocpp_gateway.transport.log_writer import writer
+from ocpp_gateway.transport.message_log import log_entry
 from stations.models import ConfigurationKey, ConnectionState, Station
 from tests.factories import StationFactory
 from tests.ocpp_gateway.connections import open_station as open_connected

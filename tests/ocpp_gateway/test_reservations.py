@@ -10,9 +10,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from badges.models import Reservation, ReservationStatus
-from ocpp_gateway.commands import commands_fail
 from ocpp_gateway.models import Command, CommandState
-from ocpp_gateway.reservations import record_answer, reservations_settle_lost, reserve
+from ocpp_gateway.operations.commands import commands_fail
+from ocpp_gateway.operations.reservations import record_answer, reservations_settle_lost, reserve
 from stations.models import ConnectionState, OcppVersion
 from stations.reservations import reservations_expire
 from tests.factories import AuthorizationGroupFactory, BadgeFactory, StationFactory

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ocpp_gateway import server_processes
-from ocpp_gateway.commands import StationNotConnected, command_send
 from ocpp_gateway.models import Command, CommandState, ServerProcess
+from ocpp_gateway.operations.commands import StationNotConnected, command_send
+from ocpp_gateway.transport import server_processes
 from stations.models import ConnectionState, Station, StationConnection
 from stations.services import station_connection_open
 from tests.factories import StationFactory

@@ -18,8 +18,9 @@ from badges import access
 from badges import events as badge_events
 from badges.models import AuthorizationChange, Badge
 from fleet import services as fleet_services
-from ocpp_gateway import operations
-from ocpp_gateway.commands import (
+from ocpp_gateway.models import Command, CommandAction, CommandState, OcppMessage
+from ocpp_gateway.operations import revocation as operations
+from ocpp_gateway.operations.commands import (
     ACTIONS,
     CommandInvalid,
     StationNotConnected,
@@ -30,7 +31,6 @@ from ocpp_gateway.commands import (
     station_group,
     validate_command,
 )
-from ocpp_gateway.models import Command, CommandAction, CommandState, OcppMessage
 from stations.models import ConnectionState
 from tests.factories import BadgeFactory, StationFactory, VehicleFactory
 

@@ -6,8 +6,8 @@ import pytest
 
 from badges.authorization import AuthorizationStatus, Decision, Reason
 from badges.models import Badge
-from ocpp_gateway.commands import answer_status
-from ocpp_gateway.v201.conversions import id_tag_of, id_token_info, sampled_values
+from ocpp_gateway.operations.commands import answer_status
+from ocpp_gateway.versions.v201.conversions import id_tag_of, id_token_info, sampled_values
 
 
 @pytest.mark.parametrize(

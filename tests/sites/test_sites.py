@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
-from ocpp_gateway.smart_charging import site_rebalance
+from ocpp_gateway.operations.smart_charging import site_rebalance
 from stations import sites
 from stations.models import LoadBalancingDecision, Site, Station
 from stations.services import session_start

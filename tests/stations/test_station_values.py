@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from ocpp_gateway.models import Direction, OcppMessage
-from ocpp_gateway.services import old_records_purge
+from ocpp_gateway.transport.services import old_records_purge
 from stations.models import (
     AnomalyKind,
     ChargingSession,

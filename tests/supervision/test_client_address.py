@@ -8,8 +8,8 @@ import itertools
 import pytest
 from django.test import RequestFactory
 
-from ocpp_gateway import handshake
-from ocpp_gateway.handshake_guard import HandshakeGuard
+from ocpp_gateway.transport import handshake
+from ocpp_gateway.transport.handshake_guard import HandshakeGuard
 from supervision.security import client_address, client_ip
 from tests.api.conftest import PASSWORD
 from tests.supervision.test_security import admin_login, token_request

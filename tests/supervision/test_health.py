@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from ocpp_gateway.log_writer import writer
+from ocpp_gateway.transport.log_writer import writer
 from supervision.jobs import lease_release, lease_take
 
 
@@ -117,8 +117,8 @@ def test_ready_is_503_when_the_message_log_falls_behind(probe, settings, monkeyp
 
 @pytest.mark.django_db(transaction=True)
 def test_message_log_backlog_counts_rows_waiting_and_their_age():
-    from ocpp_gateway.log_writer import MessageLogWriter
     from ocpp_gateway.models import OcppMessage
+    from ocpp_gateway.transport.log_writer import MessageLogWriter
 
     slow = MessageLogWriter(flush_seconds=60, batch_rows=1000, queue_rows=10_000)
     assert slow.backlog() == (0, 0.0)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from ocpp_gateway.services import old_records_purge
+from ocpp_gateway.transport.services import old_records_purge
 
 
 class Command(BaseCommand):

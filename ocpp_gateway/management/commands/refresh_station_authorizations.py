@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from ocpp_gateway.operations import station_authorizations_refresh
-from ocpp_gateway.services import old_records_purge
+from ocpp_gateway.operations.revocation import station_authorizations_refresh
+from ocpp_gateway.transport.services import old_records_purge
 
 
 class Command(BaseCommand):

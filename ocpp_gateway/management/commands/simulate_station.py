@@ -5,8 +5,8 @@ import signal
 from django.core.management.base import BaseCommand, CommandError
 
 from badges.identifiers import VID_PREFIX, is_autocharge_tag
-from ocpp_gateway import simulator
-from ocpp_gateway.v201 import simulator as simulator201
+from simulator import v16 as simulator
+from simulator import v201 as simulator201
 
 
 def default_url() -> str:

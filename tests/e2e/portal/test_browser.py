@@ -9,7 +9,7 @@ from ocpp.v16 import call
 from playwright.sync_api import expect
 
 from badges.models import Badge, BadgeUsage
-from ocpp_gateway import simulator
+from simulator import v16 as simulator
 from tests.e2e.stations import StationThread, station_online
 from tests.factories import BadgeFactory, StationFactory, VehicleFactory
 from tests.portal.conftest import make_staff
