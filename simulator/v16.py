@@ -12,9 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
-import urllib.error
-import urllib.request
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +23,6 @@ from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import (
     Action,
-    AvailabilityStatus,
     ChargePointErrorCode,
     ChargePointStatus,
     ClearCacheStatus,
@@ -35,9 +31,10 @@ from ocpp.v16.enums import (
     RemoteStartStopStatus,
     ResetStatus,
     TriggerMessageStatus,
-    UnlockStatus,
     UpdateStatus,
 )
+
+from simulator.common import SharedAnswers, upload_log
 
 # What a station of each vendor reports before Autocharge is turned on, besides the keys of
 # OCPP 1.6's core and local list profiles every simulated station has.
@@ -54,42 +51,6 @@ COMMON_CONFIGURATION = {
     "SendLocalListMaxLength": "20",
 }
 READ_ONLY_KEYS = {"NumberOfConnectors": "1"}
-# What a simulated station reports of a firmware update, in order, and of one whose download
-# fails (``firmware_download_fails``): the statuses 1.6 and 2.0.1 share.
-FIRMWARE_STEPS = ["Downloading", "Downloaded", "Installing", "Installed"]
-FIRMWARE_FAILED_STEPS = ["Downloading", "DownloadFailed"]
-
-
-def upload_log(url: str, *, content: bytes, file_name: str, multipart: bool) -> int:
-    """Upload a log the way stations do: a multipart POST of the file, or a PUT of it; the
-    HTTP status. Blocking: run it in a thread."""
-    if not url.startswith(("http://", "https://")):
-        raise ValueError(f"The simulator uploads by HTTP only, not to {url!r}.")
-    if multipart:
-        boundary = uuid.uuid4().hex
-        body = (
-            (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-                f'filename="{file_name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
-            ).encode()
-            + content
-            + f"\r\n--{boundary}--\r\n".encode()
-        )
-        request = urllib.request.Request(  # noqa: S310 (HTTP checked above)
-            url,
-            data=body,
-            method="POST",
-            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
-        )
-    else:
-        request = urllib.request.Request(  # noqa: S310 (HTTP checked above)
-            f"{url}{file_name}", data=content, method="PUT"
-        )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
 
 
 def ocpp_now() -> str:
@@ -142,7 +103,7 @@ class ChargingReport:
     steps: list[tuple[str, str]] = field(default_factory=list)
 
 
-class SimulatedStation(ChargePoint):
+class SimulatedStation(SharedAnswers, ChargePoint):
     """The library's ChargePoint, as a station; schema checks on by default.
 
     It answers the supervision's calls: configuration from ``configuration`` (plus the common
@@ -151,6 +112,11 @@ class SimulatedStation(ChargePoint):
     ``received`` holds every call it got, ``(action, payload)`` with the payload in snake_case
     as the library hands it over.
     """
+
+    CALLS = call
+    CALL_RESULTS = call_result
+    RESERVATION_ID = "reservation_id"
+    UPDATE_FIRMWARE_ANSWER: dict[str, str] = {}
 
     def __init__(
         self,
@@ -167,26 +133,20 @@ class SimulatedStation(ChargePoint):
         **options,
     ) -> None:
         super().__init__(id, connection, **options)
-        self.firmware_download_fails = firmware_download_fails
+        self.shared_answers_init(
+            reservation_answer=reservation_answer, firmware_download_fails=firmware_download_fails
+        )
         self.upload_statuses: list[int] = []  # the HTTP answers to its diagnostics uploads
-        self._tasks: set[asyncio.Task] = set()
         values = {**COMMON_CONFIGURATION, **VENDOR_CONFIGURATION.get(vendor, {})}
         values.update(configuration or {})
         self.configuration = {key: (value, False) for key, value in values.items()}
         self.configuration.update({key: (value, True) for key, value in READ_ONLY_KEYS.items()})
         self.reject_changes = reject_changes
         self.reboot_required = reboot_required
-        self.reservation_answer = reservation_answer  # to ReserveNow: Accepted, Occupied…
-        self.reservations: set[int] = set()
         self.local_list_version = 0
         self.local_list: dict[str, dict] = {}
-        self.received: list[tuple[str, dict[str, Any]]] = []
         self.reject_profiles = reject_profiles
         self.charging_profiles: dict[int, dict[str, Any]] = {}  # by id, as received
-
-    def calls(self, action: str) -> list[dict[str, Any]]:
-        """The payloads of the calls of ``action`` received so far."""
-        return [payload for name, payload in self.received if name == action]
 
     @on(Action.get_configuration)
     def on_get_configuration(self, key: list[str] | None = None, **payload):
@@ -243,16 +203,6 @@ class SimulatedStation(ChargePoint):
     def on_remote_stop_transaction(self, **payload):
         self.received.append((Action.remote_stop_transaction, payload))
         return call_result.RemoteStopTransaction(status=RemoteStartStopStatus.accepted)
-
-    @on(Action.unlock_connector)
-    def on_unlock_connector(self, **payload):
-        self.received.append((Action.unlock_connector, payload))
-        return call_result.UnlockConnector(status=UnlockStatus.unlocked)
-
-    @on(Action.change_availability)
-    def on_change_availability(self, **payload):
-        self.received.append((Action.change_availability, payload))
-        return call_result.ChangeAvailability(status=AvailabilityStatus.accepted)
 
     @on(Action.send_local_list)
     def on_send_local_list(self, list_version: int, update_type: str, **payload):
@@ -331,34 +281,6 @@ class SimulatedStation(ChargePoint):
             },
         )
 
-    @on(Action.reserve_now)
-    def on_reserve_now(self, reservation_id: int, **payload):
-        self.received.append((Action.reserve_now, {"reservation_id": reservation_id, **payload}))
-        if self.reservation_answer == "Accepted":
-            self.reservations.add(reservation_id)
-        return call_result.ReserveNow(status=self.reservation_answer)
-
-    @on(Action.cancel_reservation)
-    def on_cancel_reservation(self, reservation_id: int):
-        self.received.append((Action.cancel_reservation, {"reservation_id": reservation_id}))
-        known = reservation_id in self.reservations
-        self.reservations.discard(reservation_id)
-        return call_result.CancelReservation(status="Accepted" if known else "Rejected")
-
-    @on(Action.update_firmware)
-    def on_update_firmware(self, **payload):
-        self.received.append((Action.update_firmware, payload))
-        return call_result.UpdateFirmware()
-
-    @after(Action.update_firmware)
-    def after_update_firmware(self, **_):
-        self._spawn(self._report_firmware())
-
-    async def _report_firmware(self) -> None:
-        steps = FIRMWARE_FAILED_STEPS if self.firmware_download_fails else FIRMWARE_STEPS
-        for status in steps:
-            await self.call(call.FirmwareStatusNotification(status=status))
-
     @on(Action.get_diagnostics)
     def on_get_diagnostics(self, location: str, **payload):
         self.received.append((Action.get_diagnostics, {"location": location, **payload}))
@@ -380,12 +302,6 @@ class SimulatedStation(ChargePoint):
         self.upload_statuses.append(status)
         uploaded = "Uploaded" if status == 201 else "UploadFailed"
         await self.call(call.DiagnosticsStatusNotification(status=uploaded))
-
-    def _spawn(self, coroutine) -> None:
-        # A task: the library awaits an @after handler before it reads the next frame.
-        task = asyncio.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
 
 class OnlineStation:

@@ -1,4 +1,4 @@
-"""A simulated OCPP 2.0.1 station, the 2.0.1 counterpart of ``ocpp_gateway.simulator``: the
+"""A simulated OCPP 2.0.1 station, the 2.0.1 counterpart of ``simulator.v16``: the
 ``ocpp`` library's 2.0.1 ChargePoint over a real WebSocket. It charges a vehicle identified by
 its MAC (an IdToken of type MacAddress) through TransactionEvents, and answers the
 supervision's commands from a device model of its own."""
@@ -17,14 +17,8 @@ from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
 
-from simulator.v16 import (
-    FIRMWARE_FAILED_STEPS,
-    FIRMWARE_STEPS,
-    OnlineStation,
-    hold_charging,
-    ocpp_now,
-    upload_log,
-)
+from simulator.common import SharedAnswers, upload_log
+from simulator.v16 import OnlineStation, hold_charging, ocpp_now
 
 # The device model every simulated station reports: (component, variable) → (value, mutability).
 DEVICE_MODEL = {
@@ -50,13 +44,18 @@ class ChargingReport:
     steps: list[tuple[str, str]] = field(default_factory=list)
 
 
-class SimulatedStation201(ChargePoint):
+class SimulatedStation201(SharedAnswers, ChargePoint):
     """The library's 2.0.1 ChargePoint, as a station; schema checks on by default.
 
     ``variables`` is its device model; SetVariables changes it (``reject_changes``: refuses);
     GetBaseReport is answered, then reported with NotifyReport. ``received`` holds every call
     it got, ``(action, payload)``, the payload in snake_case as the library hands it over.
     """
+
+    CALLS = call
+    CALL_RESULTS = call_result
+    RESERVATION_ID = "id"
+    UPDATE_FIRMWARE_ANSWER = {"status": "Accepted"}
 
     def __init__(
         self,
@@ -70,20 +69,14 @@ class SimulatedStation201(ChargePoint):
         **options,
     ) -> None:
         super().__init__(id, connection, **options)
-        self.firmware_download_fails = firmware_download_fails
+        self.shared_answers_init(
+            reservation_answer=reservation_answer, firmware_download_fails=firmware_download_fails
+        )
         self.upload_statuses: list[int] = []  # the HTTP answers to its log uploads
         self.variables = {**DEVICE_MODEL, **(variables or {})}
         self.reject_changes = reject_changes
-        self.reservation_answer = reservation_answer  # to ReserveNow: Accepted, Occupied…
-        self.reservations: set[int] = set()
-        self.received: list[tuple[str, dict[str, Any]]] = []
         self.seq_no = itertools.count()
-        self._tasks: set[asyncio.Task] = set()
         self.charging_profiles: dict[int, dict[str, Any]] = {}  # by id, as received
-
-    def calls(self, action: str) -> list[dict[str, Any]]:
-        """The payloads of the calls of ``action`` received so far."""
-        return [payload for name, payload in self.received if name == action]
 
     @on(Action.get_variables)
     def on_get_variables(self, get_variable_data: list, **_):
@@ -176,21 +169,6 @@ class SimulatedStation201(ChargePoint):
         self.received.append((Action.get_transaction_status, payload))
         return call_result.GetTransactionStatus(messages_in_queue=False)
 
-    @on(Action.unlock_connector)
-    def on_unlock_connector(self, **payload):
-        self.received.append((Action.unlock_connector, payload))
-        return call_result.UnlockConnector(status="Unlocked")
-
-    @on(Action.trigger_message)
-    def on_trigger_message(self, **payload):
-        self.received.append((Action.trigger_message, payload))
-        return call_result.TriggerMessage(status="Accepted")
-
-    @on(Action.clear_cache)
-    def on_clear_cache(self, **payload):
-        self.received.append((Action.clear_cache, payload))
-        return call_result.ClearCache(status="Accepted")
-
     @on(Action.send_local_list)
     def on_send_local_list(self, **payload):
         self.received.append((Action.send_local_list, payload))
@@ -200,11 +178,6 @@ class SimulatedStation201(ChargePoint):
     def on_get_local_list_version(self, **payload):
         self.received.append((Action.get_local_list_version, payload))
         return call_result.GetLocalListVersion(version_number=0)
-
-    @on(Action.change_availability)
-    def on_change_availability(self, **payload):
-        self.received.append((Action.change_availability, payload))
-        return call_result.ChangeAvailability(status="Accepted")
 
     @on(Action.data_transfer)
     def on_data_transfer(self, **payload):
@@ -257,9 +230,7 @@ class SimulatedStation201(ChargePoint):
         self.received.append((Action.get_charging_profiles, payload))
         if not self.charging_profiles:
             return call_result.GetChargingProfiles(status="NoProfiles")
-        task = asyncio.create_task(self._report_profiles(request_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._report_profiles(request_id))
         return call_result.GetChargingProfiles(status="Accepted")
 
     async def _report_profiles(self, request_id: int) -> None:
@@ -282,34 +253,6 @@ class SimulatedStation201(ChargePoint):
         self.received.append((Action.get_composite_schedule, {"evse_id": evse_id}))
         return call_result.GetCompositeSchedule(status="Rejected")
 
-    @on(Action.reserve_now)
-    def on_reserve_now(self, id: int, **payload):
-        self.received.append((Action.reserve_now, {"id": id, **payload}))
-        if self.reservation_answer == "Accepted":
-            self.reservations.add(id)
-        return call_result.ReserveNow(status=self.reservation_answer)
-
-    @on(Action.cancel_reservation)
-    def on_cancel_reservation(self, reservation_id: int):
-        self.received.append((Action.cancel_reservation, {"reservation_id": reservation_id}))
-        known = reservation_id in self.reservations
-        self.reservations.discard(reservation_id)
-        return call_result.CancelReservation(status="Accepted" if known else "Rejected")
-
-    @on(Action.update_firmware)
-    def on_update_firmware(self, **payload):
-        self.received.append((Action.update_firmware, payload))
-        return call_result.UpdateFirmware(status="Accepted")
-
-    @after(Action.update_firmware)
-    def after_update_firmware(self, request_id: int, **_):
-        self._spawn(self._report_firmware(request_id))
-
-    async def _report_firmware(self, request_id: int) -> None:
-        steps = FIRMWARE_FAILED_STEPS if self.firmware_download_fails else FIRMWARE_STEPS
-        for status in steps:
-            await self.call(call.FirmwareStatusNotification(status=status, request_id=request_id))
-
     @on(Action.get_log)
     def on_get_log(self, **payload):
         self.received.append((Action.get_log, payload))
@@ -331,12 +274,6 @@ class SimulatedStation201(ChargePoint):
         self.upload_statuses.append(status)
         uploaded = "Uploaded" if status == 201 else "UploadFailure"
         await self.call(call.LogStatusNotification(status=uploaded, request_id=request_id))
-
-    def _spawn(self, coroutine) -> None:
-        # A task: the library awaits an @after handler before it reads the next frame.
-        task = asyncio.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     # --- What a station sends -----------------------------------------------------------------
 
@@ -454,7 +391,7 @@ async def charge(
 ) -> ChargingReport:
     """One plug-in: boot, EVSE occupied, (authorize), TransactionEvent Started, Updated with
     meter values, Ended. Stops early when the supervision refuses the token, as a station
-    would. ``hold``, ``power_w`` and ``interval`` as ``ocpp_gateway.simulator.charge`` takes
+    would. ``hold``, ``power_w`` and ``interval`` as ``simulator.v16.charge`` takes
     them; every message is stamped when it is sent."""
     result = ChargingReport(transaction_id=str(uuid.uuid4()))
 
