@@ -42,7 +42,7 @@ def publish(kind: str, *, company_id: int | None, **data: str | int | None) -> N
 
 
 def _send(groups: list[str], message: dict) -> None:
-    loop = _calling_event_loop()
+    loop = calling_event_loop()
     if loop is None:  # a plain thread (a management command): wait for the sends
         layer = get_channel_layer()
         for group in groups:
@@ -55,9 +55,11 @@ def _send(groups: list[str], message: dict) -> None:
     loop.call_soon_threadsafe(_start_sending, groups, message)
 
 
-def _calling_event_loop() -> asyncio.AbstractEventLoop | None:
+def calling_event_loop() -> asyncio.AbstractEventLoop | None:
     """The event loop awaiting this thread through ``sync_to_async``, if any: asgiref records it
-    in the thread (its ``async_to_sync`` uses it the same way)."""
+    in ``SyncToAsync.threadlocal`` (its own ``async_to_sync`` reads it the same way). A reliance
+    on asgiref's internals, checked by ``tests/ocpp_gateway/test_upstream.py`` with those of
+    ``ocpp_gateway.upstream``."""
     if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
         return None
     loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)

@@ -182,7 +182,7 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "supervision.channel_layers.SweptInMemoryChannelLayer",
+            "BACKEND": "ocpp_gateway.upstream.SweptInMemoryChannelLayer",
             "CONFIG": {"channel_capacity": STATIONS_CHANNEL_CAPACITY},
         }
     }

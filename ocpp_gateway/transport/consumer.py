@@ -22,7 +22,6 @@ import logging
 import uuid
 from typing import Any
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -44,6 +43,7 @@ from ocpp_gateway.transport.message_log import looks_like_an_answer, message_id_
 from ocpp_gateway.transport.protocol_errors import log_unreadable_frame
 from ocpp_gateway.transport.rate_limit import Verdict, is_an_answer, station_rate_limits
 from ocpp_gateway.transport.services import station_record_connection
+from ocpp_gateway.upstream import ConsumerWithoutConnectionHop
 from ocpp_gateway.versions.common import GatewayChargePoint
 from stations.models import CloseReason
 from stations.services import station_connection_close
@@ -76,7 +76,7 @@ def _close_reason(code: int | None, *, replaced: bool) -> CloseReason:
     return CloseReason.STATION
 
 
-class OcppConsumer(AsyncWebsocketConsumer):
+class OcppConsumer(ConsumerWithoutConnectionHop, AsyncWebsocketConsumer):
     charge_point: GatewayChargePoint | None = None
     replaced = False
     flooding = False  # cut off for sending too fast (rate_limit)
@@ -119,15 +119,6 @@ class OcppConsumer(AsyncWebsocketConsumer):
         if not self.closed:
             self.closed = True
             await super().close(code=code, reason=reason)
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        # Channels closes "old" database connections before each message, in a thread hop of
-        # its own: 15% of an Authorize's CPU (py-spy). Every database call of the gateway
-        # (database_sync_to_async) already does it around itself, so the hop is skipped.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     async def connect(self) -> None:
         admission = await admit(self.scope)

@@ -17,7 +17,6 @@ import asyncio
 import os
 import time
 
-from asgiref.sync import SyncToAsync
 from django.db import close_old_connections
 from django.db.models import Count
 from ocpp.v16.enums import Action as Action16
@@ -34,6 +33,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 
 from ocpp_gateway.transport.log_writer import writer
+from ocpp_gateway.upstream import database_thread, jobs_waiting
 
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
@@ -96,12 +96,12 @@ SAMPLE_SECONDS = 1.0
 async def sample_forever() -> None:
     """Every second, this process's queues: the message-log writer's, and the stations'
     shared database thread's (its depth, and how long a no-op waits for its turn)."""
-    executor = SyncToAsync.single_thread_executor
+    executor = database_thread()
     while True:
         pending, waited = writer.backlog()
         log_writer_queue.set(pending)
         log_writer_lag.set(waited)
-        database_thread_queue.set(executor._work_queue.qsize())
+        database_thread_queue.set(jobs_waiting(executor))
         queued_at = time.monotonic()
         await asyncio.get_running_loop().run_in_executor(executor, time.monotonic)
         database_thread_wait.set(time.monotonic() - queued_at)

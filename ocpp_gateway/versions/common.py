@@ -8,78 +8,33 @@ library's ChargePoint of that version.
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable
 from types import ModuleType
 from typing import Any
 
-import ocpp.messages
 from channels.db import database_sync_to_async
 from django.utils import timezone
 from ocpp.exceptions import NotImplementedError as OcppNotImplemented
 from ocpp.exceptions import NotSupportedError, OCPPError, SecurityError
 from ocpp.messages import Call
-from ocpp.routing import after, create_route_map, on
+from ocpp.routing import after, on
 
 from badges.authorization import Decision
 from ocpp_gateway.operations import firmware, smart_charging
 from ocpp_gateway.operations.configuration import ConfigurationDialect
 from ocpp_gateway.transport.connection import LoggedConnection
 from ocpp_gateway.transport.protocol_errors import ProtocolErrorLog
+from ocpp_gateway.upstream import LeanChargePoint
 from ocpp_gateway.versions.v16.conversions import format_timestamp
 from stations import services
 from stations.models import Station
-
-# The library validates each payload in a thread of the default executor: a hop per frame
-# each way for CPU-bound work that holds the GIL anyway (a tenth of an Authorize's CPU, py-spy).
-# Its documented switch validates in the event loop instead.
-ocpp.messages.ASYNC_VALIDATION = False
 
 # The descriptions OCPP-J gives the two codes (1.6 table 7, 2.0.1 part 4 §4.3).
 NOT_SUPPORTED_DESCRIPTION = "Requested Action is recognized but not supported by the receiver"
 NOT_IMPLEMENTED_DESCRIPTION = "Requested Action is not known by receiver"
 
 
-@functools.cache
-def _routes_of(charge_point_class: type) -> dict[str, dict[str, Any]]:
-    """The class's ``@on`` and ``@after`` handlers by action, as functions. ``check_request``
-    validates every request against the library's own schemas (to answer with the version's
-    error codes), so the library's second pass is skipped; our answers are validated by the
-    e2e tests' stations. A twelfth of a boot storm's CPU (py-spy)."""
-    routes = create_route_map(charge_point_class)
-    for handlers in routes.values():
-        handlers["_skip_schema_validation"] = True
-    return routes
-
-
-class BoundRoutes(Mapping):
-    """The library's route map of one charge point, bound when an action is looked up: the
-    library builds one per connection otherwise (1.6 KiB each, tracemalloc)."""
-
-    __slots__ = ("_charge_point",)
-
-    def __init__(self, charge_point: GatewayChargePoint) -> None:
-        self._charge_point = charge_point
-
-    def __getitem__(self, action: str) -> dict[str, Any]:
-        return {
-            option: handler.__get__(self._charge_point) if callable(handler) else handler
-            for option, handler in _routes_of(type(self._charge_point))[action].items()
-        }
-
-    def __contains__(self, action: object) -> bool:
-        # Asked of every call before the library looks it up: no binding for that.
-        return action in _routes_of(type(self._charge_point))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(_routes_of(type(self._charge_point)))
-
-    def __len__(self) -> int:
-        return len(_routes_of(type(self._charge_point)))
-
-
-class GatewayChargePoint:
+class GatewayChargePoint(LeanChargePoint):
     SUBPROTOCOL: str
     """The WebSocket subprotocol of this version (``ocpp1.6``, ``ocpp2.0.1``)."""
     CALLS: ModuleType
@@ -114,39 +69,9 @@ class GatewayChargePoint:
         station_id, trigger = self.station.pk, f"{self.station.charge_point_id}: {trigger}"
         self.run_later(lambda: rebalance(station_id=station_id, trigger=trigger))
 
-    # What the library makes for every connection, made once per class or when first needed.
-
-    @property
-    def route_map(self) -> BoundRoutes:
-        return BoundRoutes(self)
-
-    @route_map.setter
-    def route_map(self, _built_by_the_library) -> None:
-        pass
-
-    @property
-    def logger(self) -> ProtocolErrorLog:
-        # The library logs every CALLERROR it answers with a traceback: one line instead
-        # (protocol_errors). Made when the library logs, rarely: not kept per connection.
+    def protocol_error_logger(self) -> ProtocolErrorLog:
+        # One line per CALLERROR instead of the library's traceback (protocol_errors).
         return ProtocolErrorLog(self.id)
-
-    @logger.setter
-    def logger(self, _given_to_the_library) -> None:
-        pass
-
-    @property
-    def _response_queue(self) -> asyncio.Queue:
-        # The answers to our own calls: most stations get none for hours, and an empty queue
-        # is four deques (3 KiB, tracemalloc).
-        if self._answers is None:
-            self._answers = asyncio.Queue()
-        return self._answers
-
-    @_response_queue.setter
-    def _response_queue(self, _built_by_the_library) -> None:
-        pass
-
-    _answers: asyncio.Queue | None = None
 
     # --- Version specifics -------------------------------------------------------------------
 
@@ -190,9 +115,9 @@ class GatewayChargePoint:
         await database_sync_to_async(services.station_record_heartbeat)(station=self.station)
         return self.CALL_RESULTS.Heartbeat(current_time=format_timestamp(timezone.now()))
 
-    async def _handle_call(self, msg: Call):
-        """Refuse what the library would mishandle, with the version's error codes, then let
-        it route the call to our handlers."""
+    def refuse_before_routing(self, msg: Call) -> None:
+        """Refuse what the library would mishandle, with the version's error codes; the
+        library then routes the call to our handlers."""
         if not isinstance(msg.action, str):
             raise self.malformed_action_error()
         if msg.action not in self.route_map:
@@ -202,7 +127,6 @@ class GatewayChargePoint:
                 details={"cause": "Send a BootNotification and wait until it is accepted."}
             )
         self.check_request(msg)
-        return await super()._handle_call(msg)
 
     def unhandled_action_error(self, action: str) -> OCPPError:
         """OCPP-J 1.6 §4.2.3 and 2.0.1 part 4 §4.3: ``NotSupported`` for an action the version
@@ -230,7 +154,7 @@ class GatewayChargePoint:
     def record_decision(self, decision: Decision, *, ocpp_status: str = "") -> None:
         """Note a decision on the logged request; ``ocpp_status`` when the version told the
         station something else than the domain's status."""
-        self._connection.record_decision(
+        self.logged_connection.record_decision(
             accepted=decision.accepted,
             ocpp_status=ocpp_status or decision.status.value,
             reason=decision.reason.value,

@@ -27,7 +27,7 @@ def in_memory_layer(settings, **config) -> None:
     """The embedded default's layer, whose groups a test can read (also under REDIS_URL)."""
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "supervision.channel_layers.SweptInMemoryChannelLayer",
+            "BACKEND": "ocpp_gateway.upstream.SweptInMemoryChannelLayer",
             "CONFIG": {"channel_capacity": settings.STATIONS_CHANNEL_CAPACITY, **config},
         }
     }

@@ -20,7 +20,7 @@ class AuthorizationHandlers:
         if decision is None:
             station = await self.current_station()
             decision = await database_sync_to_async(authorization_request)(
-                id_tag=id_tag, station=station, log_entry_id=self._connection.request_id
+                id_tag=id_tag, station=station, log_entry_id=self.logged_connection.request_id
             )
         self.record_decision(decision)
         return call_result.Authorize(id_tag_info=id_tag_info(decision))

@@ -32,7 +32,7 @@ class TransactionHandlers:
             id_tag=id_tag,
             meter_start=meter_start,
             started_at=parse_timestamp(timestamp),
-            log_entry_id=self._connection.request_id,
+            log_entry_id=self.logged_connection.request_id,
             reservation_id=reservation_id,
         )
         self.record_decision(decision)

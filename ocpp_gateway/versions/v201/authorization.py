@@ -23,7 +23,7 @@ class AuthorizationHandlers:
             decision = await database_sync_to_async(authorization_request)(
                 id_tag=id_tag,
                 station=await self.current_station(),
-                log_entry_id=self._connection.request_id,
+                log_entry_id=self.logged_connection.request_id,
                 identifier_unsupported=not supported,
             )
         self.record_decision(decision, ocpp_status=authorization_status(decision))

@@ -62,7 +62,7 @@ class TransactionHandlers:
             token=token,
             stopped_reason=transaction_info.get("stopped_reason", ""),
             samples=sampled_values(meter_value or []),
-            log_entry_id=self._connection.request_id,
+            log_entry_id=self.logged_connection.request_id,
             reservation_id=reservation_id,
         )
         if decision is None or id_token is None:
