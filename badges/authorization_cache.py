@@ -60,6 +60,8 @@ class AuthorizationCache:
     def decision(self, *, id_tag: str, station_id: int) -> Decision | None:
         """The decision for ``id_tag`` at the station, if memory says Accepted; None when the
         database must decide."""
+        # Started by the gateway's ASGI lifespan; here too for what runs without one (the
+        # test client, a process served with ``--lifespan off``).
         if self._thread is None and self.poll_seconds > 0:
             self._start()
         now = time.monotonic()
@@ -108,6 +110,12 @@ class AuthorizationCache:
     def clear(self) -> None:
         self.forget({None})
 
+    def start(self) -> None:
+        """Start reading the changes (a gateway process, at its startup), so the cache can
+        answer from the first Authorize."""
+        if self.poll_seconds > 0:
+            self._start()
+
     def stop(self) -> None:
         """Stop reading the changes (the thread closes its database connection)."""
         self._stopping = True
@@ -118,6 +126,7 @@ class AuthorizationCache:
     def _start(self) -> None:
         with self._lock:
             if self._thread is None:
+                self._stopping = False
                 self._thread = threading.Thread(
                     target=self._run, name="authorization-cache", daemon=True
                 )

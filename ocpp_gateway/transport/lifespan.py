@@ -7,6 +7,10 @@
 - With Redis, it notices a Redis that restarted or came back (its ``run_id`` changes, or it
   could not be reached) and joins its stations' groups again: Redis forgot them.
 - It runs the scheduled jobs (supervision.jobs) unless ``JOBS_IN_SERVER`` is off.
+- It owns the process's threads: the message log's writer (``log_writer``) and the
+  authorization cache's reader of changes (``badges.authorization_cache``) start here, before
+  the first station connects, and stop here. (Both also start on first use, for what runs
+  without a lifespan: the tests' ASGI client, a server run with ``--lifespan off``.)
 - At a graceful stop (SIGTERM), once uvicorn has closed every connection, it marks whatever
   stations it still holds disconnected, and writes the message-log rows it still holds.
 """
@@ -22,6 +26,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import close_old_connections, connections
 
+from badges.authorization_cache import cache as authorization_cache
 from ocpp_gateway.operations.commands import commands_fail_unreachable, commands_undelivered
 from ocpp_gateway.operations.reservations import reservations_settle_lost
 from ocpp_gateway.transport import metrics, server_processes
@@ -64,6 +69,8 @@ class Housekeeping:
         self._sweep_now = asyncio.Event()
 
     async def start(self) -> None:
+        writer.start()
+        authorization_cache.start()
         await _in_thread(server_processes.process_register)
         await _in_thread(server_processes.processes_reap)
         self._tasks = [
@@ -84,6 +91,7 @@ class Housekeeping:
         )
         if held:
             logger.info("Stopped: %d stations still held were marked disconnected", held)
+        await asyncio.to_thread(authorization_cache.stop)
         await asyncio.to_thread(writer.stop)
         await _in_thread(connections.close_all)  # the housekeeping thread's own
 

@@ -52,9 +52,18 @@ class MessageLogWriter:
         # far behind the writer is, for the health check and the metrics.
         self._arrivals: deque[tuple[int, float]] = deque()
 
+    def start(self) -> None:
+        """Start the writing thread (the ASGI lifespan, at the process's startup)."""
+        with self._condition:
+            if self._thread is None:
+                self._stopping = False
+                self._start()
+
     def put_nowait(self, rows: list[OcppMessage]) -> int | None:
         """Queue ``rows``; the number of the last one, or None when the queue is full."""
         with self._condition:
+            # Started by the lifespan; here too for what runs without one (the test client,
+            # a process served with ``--lifespan off``).
             if self._thread is None:
                 self._stopping = False
                 self._start()
