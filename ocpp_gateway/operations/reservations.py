@@ -1,7 +1,7 @@
 """Reservations as OCPP: ReserveNow and CancelReservation in each protocol's words, sent through
 the command machinery, and the stations' answers reported to ``stations.reservations``.
 
-Synchronous services, like ``operations``: the admin and the REST API call them.
+Synchronous services, like ``staff_requests``: the admin and the REST API call them.
 """
 
 from __future__ import annotations
