@@ -170,8 +170,10 @@ ROWS = [
 ]
 
 
-def scenario(name: str, title: str) -> None:
-    print(f"-- {name} {title}\n   path: {PATHS[name]}", flush=True)
+def scenario(name: str, title: str, portal: bool = True) -> None:
+    """Announce a scenario, with the portal's code path it measures (the reference's is always
+    its own: the library's ChargePoint on bare websockets, everything in memory)."""
+    print(f"-- {name} {title}" + (f"\n   path: {PATHS[name]}" if portal else ""), flush=True)
 
 
 async def measure(
@@ -181,10 +183,11 @@ async def measure(
     and gauges are counted too), in one sequence: the stations of the storm stay connected."""
     figures = Figures()
     counters = load.Counters()
+    portal = database is not None
     fleet = fleets.Fleet(badges=options.badges, stations=options.stations)
     next_vehicle = lambda station: fleet.next_tag(station.number)  # noqa: E731
 
-    scenario("1", f"boot storm: {options.stations} stations, each with its password")
+    scenario("1", f"boot storm: {options.stations} stations, each with its password", portal)
     rss_before = server.rss()
     stations, elapsed, failures = await load.boot_storm(
         server.url, range(options.stations), counters, passwords=True
@@ -194,26 +197,26 @@ async def measure(
         await asyncio.to_thread(server.stop)
         return figures
     await asyncio.sleep(1)  # let the boot aftermath (catch-up procedures) settle
-    scenario("5", "memory")
+    scenario("5", "memory", portal)
     figures["kib_per_station"] = (server.rss() - rss_before) / KIB / max(1, len(stations))
     if database is not None:
         figures["storm_takeovers"] = await asyncio.to_thread(takeovers, database)
 
     if options.flood_seconds > 0:
-        scenario("flood", f"{options.flood_rate:g} wrong passwords a second")
+        scenario("flood", f"{options.flood_rate:g} wrong passwords a second", portal)
         figures.values.update((await flood(stations[0], server, options)).values)
         if database is not None:
             figures["flood_takeovers"] = await asyncio.to_thread(takeovers, database)
 
     busy = stations[: options.connections]
-    scenario("2", f"{len(busy)} stations, Authorize back to back, {options.seconds:g} s")
+    scenario("2", f"{len(busy)} stations, Authorize back to back, {options.seconds:g} s", portal)
     throughput, statuses = await load.authorize_saturated(busy, options.seconds, next_vehicle)
     figures["authorize_per_s"] = throughput
     refused = statuses.total() - statuses["Accepted"]
     figures["authorize_refused_percent"] = 100 * refused / max(1, statuses.total())
 
     if options.cache_hit_seconds > 0:
-        scenario("2c", "each busy station repeats one enrolled vehicle's tag")
+        scenario("2c", "each busy station repeats one enrolled vehicle's tag", portal)
         same_vehicle = lambda station: fleets.id_tag(station.number % options.badges)  # noqa: E731
         figures["cache_hit_per_s"], _ = await load.authorize_saturated(
             busy, options.cache_hit_seconds, same_vehicle
@@ -222,7 +225,7 @@ async def measure(
         # Scenario 3 measures a steady state: not the writing of the saturation's backlog.
         figures["log_drain_s"] = await log_caught_up(counters, database)
 
-    scenario("3", f"{options.rate:g} Authorize/s over all {len(stations)} stations")
+    scenario("3", f"{options.rate:g} Authorize/s over all {len(stations)} stations", portal)
     latencies = await load.authorize_at_rate(
         stations, options.rate, options.latency_seconds, next_vehicle
     )
@@ -230,7 +233,8 @@ async def measure(
         figures[f"latency_{name}_ms"] = load.percentile(latencies, fraction) * 1000
 
     if options.day_seconds > 0:
-        figures.values.update((await fleet_day(server, stations, next_vehicle, options)).values)
+        day = await fleet_day(server, stations, next_vehicle, options, portal)
+        figures.values.update(day.values)
     # Each station saw each vehicle once at most, or the run was too long for its fleet.
     figures["fleet_pairs_repeated"] = fleet.pairs_repeated()
 
@@ -248,7 +252,7 @@ async def measure(
 
 
 async def fleet_day(
-    server: servers.Server, stations: list[load.Station], next_vehicle, options
+    server: servers.Server, stations: list[load.Station], next_vehicle, options, portal: bool
 ) -> Figures:
     """Scenario 4: a steady day of the whole fleet (``load.fleet_day``); the server's CPU over
     the measured window; on the portal, the message-log lag gauge scraped every second."""
@@ -260,6 +264,7 @@ async def fleet_day(
         f"{options.charging_share:.0%} charging (MeterValues every {options.meter_interval:g} s, "
         f"sessions of {options.session_seconds:g} s on average), {options.day_seconds:g} s "
         f"measured after {options.meter_interval:g} s of warm-up",
+        portal,
     )
     lags: list[float] = []
     scraping = asyncio.create_task(scrape_log_lag(server, lags, options.meter_interval))
@@ -508,7 +513,11 @@ async def main(options, portal_dir: Path) -> tuple[Figures, Figures]:
     the reference's."""
     flags = shlex.split(options.uvicorn_flags)
     started = time.monotonic()
-    print(f"== reference: {options.stations} stations, {options.badges} badges", flush=True)
+    print(
+        f"== reference: {options.stations} stations, {options.badges} badges; every scenario's "
+        "path: the ocpp library's ChargePoint on bare websockets, badges and passwords in memory",
+        flush=True,
+    )
     with servers.running(
         lambda: servers.start_reference(options.stations, options.badges)
     ) as reference:
