@@ -30,6 +30,9 @@ ANSWERS = {
 }
 # Each station's own password (OCPP: 16 to 40 characters), seeded by bench/seed.py.
 PASSWORD_FORMAT = "bench-station-password-{number:05d}"
+# Seconds a station waits to connect, and for each answer: long, so that a slow server shows
+# as a long storm, not as failures of the generator's patience (``bench.run --timeout``).
+TIMEOUT = 120.0
 _ids = itertools.count()
 
 
@@ -88,7 +91,7 @@ class Station:
                 if self.password is not None
                 else None
             ),
-            open_timeout=60,
+            open_timeout=TIMEOUT,
             ping_interval=None,  # stations' heartbeats are minutes apart; no pings in the way
             compression=None,
             max_queue=4,
@@ -121,7 +124,7 @@ class Station:
         self._pending[unique_id] = future
         self.counters.sent += 1
         await self.ws.send(json.dumps([2, unique_id, action, payload]))
-        answer = await asyncio.wait_for(future, timeout=60)
+        answer = await asyncio.wait_for(future, timeout=TIMEOUT)
         if answer[0] != 3:
             raise RuntimeError(f"{action} answered {answer}")
         return answer

@@ -160,6 +160,8 @@ ROWS = [
     Row("day_sessions_stopped", "4 fleet day: sessions stopped", compared=False),
     Row("day_log_lag_p99_s", "4 fleet day: log lag p99 (gauge)", "s", "< 1 s", at_most(1)),
     Row("day_log_lag_max_s", "4 fleet day: log lag max (gauge)", "s"),
+    Row("stop_s", "4 SIGTERM, N connected: time to exit", "s"),
+    Row("stop_killed", "4 SIGTERM: killed after 60 s instead", "", "0", at_most(0), compared=False),
     Row("log_missing", "4 after SIGTERM: frames − log rows", "", "0", at_most(0)),
     Row("sessions_missing", "4 after SIGTERM: sessions − rows", "", "0", at_most(0)),
     Row("stops_missing", "4 after SIGTERM: stops − stopped rows", "", "0", at_most(0)),
@@ -238,8 +240,11 @@ async def measure(
     # Each station saw each vehicle once at most, or the run was too long for its fleet.
     figures["fleet_pairs_repeated"] = fleet.pairs_repeated()
 
+    # SIGTERM with every station still connected, as a restart in production: the server
+    # closes them, and whatever it still held must be written before it exits.
+    figures["stop_s"] = await asyncio.to_thread(server.stop)
+    figures["stop_killed"] = int(server.killed)
     await asyncio.gather(*(station.close() for station in stations))
-    await asyncio.to_thread(server.stop)  # SIGTERM: whatever it still held must be written now
     if database is not None:
         frames = counters.sent + counters.received
         ((rows,),) = database.rows(COUNT_LOG_ROWS)
@@ -512,6 +517,7 @@ async def main(options, portal_dir: Path) -> tuple[Figures, Figures]:
     """Run every scenario; print the table (and write it as JSON); the portal's figures and
     the reference's."""
     flags = shlex.split(options.uvicorn_flags)
+    load.TIMEOUT = options.timeout
     started = time.monotonic()
     print(
         f"== reference: {options.stations} stations, {options.badges} badges; every scenario's "
@@ -574,7 +580,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--stations", type=int, default=5000, help="N: connected in every scenario")
-    parser.add_argument("--badges", type=int, default=5000, help="the fleet's enrolled vehicles")
+    parser.add_argument(
+        "--badges", type=int, default=0, help="the fleet's enrolled vehicles (max(5000, N))"
+    )
     parser.add_argument("--connections", type=int, default=200, help="busy stations (2, 2c)")
     parser.add_argument("--seconds", type=float, default=10, help="length of scenario 2")
     parser.add_argument(
@@ -615,8 +623,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--postgres", default="", help="PostgreSQL server URL for scenario 6")
     parser.add_argument("--redis", default="", help="Redis URL for scenario 6")
+    parser.add_argument(
+        "--timeout", type=float, default=load.TIMEOUT, help="to connect, and for each answer"
+    )
     parser.add_argument("--json", default="", help="also write the table there")
-    return parser.parse_args(argv)
+    options = parser.parse_args(argv)
+    options.badges = options.badges or max(5000, options.stations)
+    return options
 
 
 if __name__ == "__main__":

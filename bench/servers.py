@@ -58,6 +58,7 @@ class Server:
 
     def __init__(self, name: str, command: list[str], *, cwd: Path, env: dict, port: int):
         self.name, self.port = name, port
+        self.killed = False
         self.log = tempfile.NamedTemporaryFile("w+", prefix=f"bench-{name}-", suffix=".log")
         self.process = subprocess.Popen(
             command, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT
@@ -91,15 +92,19 @@ class Server:
         self.log.seek(0)
         return self.log.read()[-4000:]
 
-    def stop(self) -> None:
-        """A clean stop (SIGTERM), as a service manager does it."""
+    def stop(self) -> float:
+        """A clean stop (SIGTERM), as a service manager does it, killed after 60 s (``killed``).
+        Returns the seconds it took."""
+        started = time.monotonic()
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=60)
             except subprocess.TimeoutExpired:
+                self.killed = True
                 self.process.kill()
                 self.process.wait()
+        return time.monotonic() - started
 
 
 def start_reference(stations: int, badges: int) -> Server:

@@ -39,7 +39,9 @@ def test_every_scenario_runs_against_the_portal_and_the_reference(tmp_path):
         assert figures["fleet_pairs_repeated"] == 0
     assert portal["log_drain_s"] < 60  # the log caught up with the saturation
     assert portal["day_log_lag_p99_s"] < float("inf")  # the /metrics gauge was read
-    # 4, after SIGTERM: every frame both ways in the log, every session and stop recorded.
+    # 4, after SIGTERM with the stations connected: every frame both ways in the log, every
+    # session and stop recorded; the server exited by itself.
+    assert portal["stop_killed"] == reference["stop_killed"] == 0
     assert portal["log_missing"] == portal["sessions_missing"] == portal["stops_missing"] == 0
     if "--postgres" in arguments:
         assert portal["command_p99_ms"] < float("inf")
