@@ -37,7 +37,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench import fleet as fleets
-from bench import load, servers
+from bench import load, profile, servers
 
 KIB = 1024
 COUNT_LOG_ROWS = "SELECT COUNT(*) FROM ocpp_gateway_ocppmessage"
@@ -193,9 +193,11 @@ async def measure(
 
     scenario("1", f"boot storm: {options.stations} stations, each with its password", portal)
     rss_before = server.rss()
+    recording = record(server, options, "1")
     stations, elapsed, failures = await load.boot_storm(
         server.url, range(options.stations), counters, passwords=True
     )
+    await finish(recording)
     figures["storm_s"], figures["storm_failures"] = elapsed, failures
     if not stations:  # nothing to measure the other scenarios with
         await asyncio.to_thread(server.stop)
@@ -214,7 +216,9 @@ async def measure(
 
     busy = stations[: options.connections]
     scenario("2", f"{len(busy)} stations, Authorize back to back, {options.seconds:g} s", portal)
+    recording = record(server, options, "2")
     throughput, statuses = await load.authorize_saturated(busy, options.seconds, next_vehicle)
+    await finish(recording)
     figures["authorize_per_s"] = throughput
     refused = statuses.total() - statuses["Accepted"]
     figures["authorize_refused_percent"] = 100 * refused / max(1, statuses.total())
@@ -275,6 +279,14 @@ async def fleet_day(
     )
     lags: list[float] = []
     scraping = asyncio.create_task(scrape_log_lag(server, lags, options.meter_interval))
+    profiled: list[profile.Recording | None] = []
+
+    def probe() -> float:
+        """At both ends of the measured window: the server's CPU; a profile between them."""
+        if not profiled:  # the window starts
+            profiled.append(record(server, options, "4"))
+        return server.cpu_seconds()
+
     try:
         day = await load.fleet_day(
             stations,
@@ -284,10 +296,12 @@ async def fleet_day(
             meter_interval=options.meter_interval,
             charging_share=options.charging_share,
             session_seconds=options.session_seconds,
-            probe=server.cpu_seconds,
+            probe=probe,
         )
     finally:
         scraping.cancel()
+    if profiled:
+        await finish(profiled[0])
     cpu_before, cpu_after = day.probes
     figures["day_cpu_percent"] = 100 * (cpu_after - cpu_before) / day.measured_seconds
     p99s = []
@@ -325,6 +339,22 @@ async def scrape_log_lag(server: servers.Server, lags: list[float], after: float
             return
         lags.append(max(values))  # one figure a process
         await asyncio.sleep(1)
+
+
+def record(server: servers.Server, options, name: str) -> profile.Recording | None:
+    """With ``--profile DIR``: py-spy on the server for scenario ``name``, until ``finish``."""
+    if not options.profile:
+        return None
+    folder = Path(options.profile)
+    folder.mkdir(parents=True, exist_ok=True)
+    return profile.Recording(server.process.pid, folder / f"{server.name}-{name}.txt")
+
+
+async def finish(recording: profile.Recording | None) -> None:
+    if recording is not None:
+        path = await asyncio.to_thread(recording.stop)
+        if path is not None:
+            print(profile.summary(path), flush=True)
 
 
 def metrics_text(server: servers.Server) -> str:
@@ -643,6 +673,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--timeout", type=float, default=load.TIMEOUT, help="to connect, and for each answer"
     )
     parser.add_argument("--json", default="", help="also write the table there")
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="py-spy each server during scenarios 1, 2 and 4's window into this folder",
+    )
     options = parser.parse_args(argv)
     options.badges = options.badges or max(5000, options.stations)
     return options

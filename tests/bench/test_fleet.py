@@ -111,3 +111,23 @@ def test_the_table_says_whether_each_target_is_met():
     assert "| 2 Authorize throughput, realistic fleet, logged (/s) | 900 | 3000 | 0.30 |" in (
         run.table(list(rows.values()))
     )
+
+
+def test_a_profile_summary_names_where_the_samples_went(tmp_path):
+    from bench import profile
+
+    stacks = tmp_path / "portal-2.txt"
+    stacks.write_text(
+        "thread (1): loop;main (a.py:1);authorize (b.py:2) 30\n"
+        "thread (1): loop;main (a.py:1);log (c.py:3) 10\n"
+        "thread (2): db;query (d.py:4) 60\n"
+    )
+    text = profile.summary(stacks, top=3)
+    assert text.startswith("portal-2.txt: 100 samples")
+    own, inclusive = text.split("  inclusive:")
+    assert own.splitlines()[2:] == [
+        "     60.0 %  query (d.py:4)",
+        "     30.0 %  authorize (b.py:2)",
+        "     10.0 %  log (c.py:3)",
+    ]
+    assert "     40.0 %  main (a.py:1)" in inclusive.splitlines()
