@@ -69,7 +69,7 @@ def summary(path: Path, top: int = 12) -> str:
     inclusive: Counter = Counter()
     for frames, count in stacks:
         own[frames[-1]] += count
-        for frame in set(frames):
+        for frame in dict.fromkeys(frames):  # once a stack (recursion), in a stable order
             inclusive[frame] += count
     lines = [f"{path.name}: {total} samples"]
     for title, counter in (("self", own), ("inclusive", inclusive)):
