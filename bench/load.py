@@ -234,6 +234,8 @@ class Day:
     errors: int = 0  # calls that failed or timed out
     probes: tuple = ()  # probe() at the start and at the end of the measured window
     measured_seconds: float = 0
+    charging: int = 0  # stations in a session now
+    charging_samples: list[int] = field(default_factory=list)  # each second of the window
 
 
 async def fleet_day(
@@ -252,8 +254,9 @@ async def fleet_day(
     ``heartbeat_interval`` (its phase random), and alternates between idle and charging so that
     ``charging_share`` of them charge at any time (sessions of ``session_seconds`` on average,
     idle periods as long as that share asks). A session: the vehicle's Authorize (a refused
-    vehicle leaves, the next one comes within two minutes), StartTransaction, MeterValues every
-    ``meter_interval``, StopTransaction. One call at a time per station, as OCPP wants.
+    vehicle leaves, the next one comes within four meter intervals: two minutes),
+    StartTransaction, MeterValues every ``meter_interval``, StopTransaction. One call at a time
+    per station, as OCPP wants.
 
     The first ``meter_interval`` is a warm-up, not measured: the stations charging when the day
     starts open their sessions then, spread over it. Then ``seconds`` measured: each action's
@@ -285,8 +288,10 @@ async def fleet_day(
         next_heartbeat = begin + rng.uniform(0, heartbeat_interval)
         charging_at_dawn = rng.random() < charging_share
         # Those charging when the day starts open their session in the warm-up; the others
-        # plug in after what remains of their idle period (uniform: its mean is the period's).
-        start_at = begin + rng.uniform(0, meter_interval if charging_at_dawn else 2 * idle_seconds)
+        # plug in after what remains of their idle period. Periods last 0.5 to 1.5 times their mean;
+        # what remains of one seen at a random moment is 0.54 times the mean on average: uniform
+        # up to the mean, so that the day starts in its steady state.
+        start_at = begin + rng.uniform(0, meter_interval if charging_at_dawn else idle_seconds)
         transaction = None
         next_meter = stop_at = float("inf")
         meter = 0
@@ -307,20 +312,21 @@ async def fleet_day(
                 answer = await timed("Authorize", {"idTag": vehicle}, at)
                 if answer is None or authorization_status(answer) != "Accepted":
                     day.refused += answer is not None
-                    start_at = time.perf_counter() + rng.uniform(0, 120)
+                    start_at = time.perf_counter() + rng.uniform(0, 4 * meter_interval)
                     continue
                 start = {"connectorId": 1, "idTag": vehicle, "meterStart": meter}
                 answer = await timed("StartTransaction", {**start, "timestamp": now_iso()}, at)
                 if answer is None:
-                    start_at = time.perf_counter() + rng.uniform(0, 120)
+                    start_at = time.perf_counter() + rng.uniform(0, 4 * meter_interval)
                     continue
                 day.started += 1
+                day.charging += 1
                 transaction = answer[2]["transactionId"]
                 now = time.perf_counter()
                 next_meter = now + meter_interval
-                # A session under way at dawn has run for a while already.
+                # A session under way at dawn has run for a while already (as above).
                 length = session_seconds * (
-                    rng.uniform(0, 2) if at < measured_from else rng.uniform(0.5, 1.5)
+                    rng.uniform(0, 1) if at < measured_from else rng.uniform(0.5, 1.5)
                 )
                 stop_at = now + length
             elif at == next_meter:
@@ -334,13 +340,16 @@ async def fleet_day(
                 stop = {"transactionId": transaction, "meterStop": meter, "timestamp": now_iso()}
                 if await timed("StopTransaction", stop, at) is not None:
                     day.stopped += 1
+                day.charging -= 1
                 transaction, next_meter, stop_at = None, float("inf"), float("inf")
                 start_at = time.perf_counter() + idle_seconds * rng.uniform(0.5, 1.5)
 
     async def window() -> None:
         await asyncio.sleep(max(0.0, measured_from - time.perf_counter()))
         started = (time.perf_counter(), probe())
-        await asyncio.sleep(max(0.0, until - time.perf_counter()))
+        while time.perf_counter() < until:
+            day.charging_samples.append(day.charging)
+            await asyncio.sleep(min(1.0, max(0.0, until - time.perf_counter())))
         day.measured_seconds = time.perf_counter() - started[0]
         day.probes = (started[1], probe())
 

@@ -158,6 +158,13 @@ ROWS = [
     Row("day_p99_max_ms", "4 fleet day: every action's p99", "ms", "< 50 ms", at_most(50)),
     Row("day_calls", "4 fleet day: calls measured", compared=False),
     Row("day_errors", "4 fleet day: calls failed or timed out", "", "0", at_most(0)),
+    Row(
+        "day_charging_percent",
+        "4 fleet day: stations charging, on average",
+        "%",
+        "20 %",
+        compared=False,
+    ),
     Row("day_sessions_started", "4 fleet day: sessions started (warm-up included)", compared=False),
     Row("day_sessions_stopped", "4 fleet day: sessions stopped", compared=False),
     Row("day_log_lag_p99_s", "4 fleet day: log lag p99 (gauge)", "s", "< 1 s", at_most(1)),
@@ -313,6 +320,9 @@ async def fleet_day(
     figures["day_p99_max_ms"] = max(p99s, default=None)
     figures["day_calls"] = sum(len(values) for values in day.latencies.values())
     figures["day_errors"] = day.errors
+    if day.charging_samples:
+        share = sum(day.charging_samples) / len(day.charging_samples) / len(stations)
+        figures["day_charging_percent"] = 100 * share
     figures["day_sessions_started"] = day.started
     figures["day_sessions_stopped"] = day.stopped
     if lags:

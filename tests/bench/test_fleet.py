@@ -65,12 +65,12 @@ def test_a_fleet_day_heartbeats_charges_a_share_and_starts_and_stops_sessions():
 
     async def day() -> tuple[load.Day, load.Counters]:
         counters = load.Counters()
-        with servers.running(lambda: servers.start_reference(20, 40)) as reference:
+        with servers.running(lambda: servers.start_reference(100, 400)) as reference:
             stations, _, failures = await load.boot_storm(
-                reference.url, range(20), counters, passwords=True
+                reference.url, range(100), counters, passwords=True
             )
             assert failures == 0 and stations[0].heartbeat_interval == 300  # as a portal says
-            fleet = Fleet(badges=40, stations=20)
+            fleet = Fleet(badges=400, stations=100)
             result = await load.fleet_day(
                 stations,
                 lambda station: fleet.next_tag(station.number),
@@ -88,7 +88,10 @@ def test_a_fleet_day_heartbeats_charges_a_share_and_starts_and_stops_sessions():
 
     assert result.errors == 0
     heartbeats = len(result.latencies["Heartbeat"])
-    assert 20 * 2 / 0.5 - 20 <= heartbeats <= 20 * 2 / 0.5 + 20  # every station, each 0.5 s
+    assert 100 * 2 / 0.5 - 100 <= heartbeats <= 100 * 2 / 0.5 + 100  # every station, each 0.5 s
+    # A fifth of the stations charging, on average over the window (100 stations: roughly).
+    charging = sum(result.charging_samples) / len(result.charging_samples)
+    assert len(result.charging_samples) == 2 and 10 <= charging <= 32
     assert result.started > 0 and result.stopped > 0 and result.refused > 0
     assert result.latencies["MeterValues"] and result.latencies["StopTransaction"]
     assert result.started >= result.stopped
