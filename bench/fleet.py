@@ -41,7 +41,8 @@ class Fleet:
     unknown_share: float = UNKNOWN_SHARE
     sequence: list[str] = field(init=False, repr=False)
     _cursors: dict[int, int] = field(init=False, repr=False, default_factory=dict)
-    _draws: dict[int, int] = field(init=False, repr=False, default_factory=dict)
+    _seen: dict[int, set[int]] = field(init=False, repr=False, default_factory=dict)
+    _repeats: int = field(init=False, repr=False, default=0)
 
     def __post_init__(self) -> None:
         if self.badges < 1 or self.stations < 1 or not 0 <= self.unknown_share < 1:
@@ -58,18 +59,32 @@ class Fleet:
         """Draws at one station before it sees a vehicle it has seen already."""
         return len(self.sequence)
 
+    def _start(self, station: int) -> int:
+        # Stations spread over the sequence: at one moment, each sees other vehicles.
+        return (station % self.stations) * len(self.sequence) // self.stations
+
     def next_tag(self, station: int) -> str:
         """The next vehicle plugging in at station number ``station``."""
         cursor = self._cursors.get(station)
-        if cursor is None:  # stations spread over the sequence: each sees other vehicles
-            cursor = (station % self.stations) * len(self.sequence) // self.stations
+        if cursor is None:
+            cursor = self._start(station)
         self._cursors[station] = (cursor + 1) % len(self.sequence)
-        self._draws[station] = self._draws.get(station, 0) + 1
+        seen = self._seen.setdefault(station, set())
+        self._repeats += cursor in seen
+        seen.add(cursor)
         return self.sequence[cursor]
+
+    def move_on(self, fraction: float) -> None:
+        """Every station on to ``fraction`` of the sequence past its starting point, whatever
+        it drew so far: a scenario after a saturated one (which drew as many vehicles as each
+        server could answer) gets the same vehicles on every server."""
+        offset = int(fraction * len(self.sequence))
+        for station in range(self.stations):
+            self._cursors[station] = (self._start(station) + offset) % len(self.sequence)
 
     def pairs_repeated(self) -> int:
         """Draws that gave a station a vehicle it had seen already (0 in a realistic run)."""
-        return sum(max(0, draws - self.repeat_after) for draws in self._draws.values())
+        return self._repeats
 
     @staticmethod
     def is_known(tag: str) -> bool:

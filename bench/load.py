@@ -3,6 +3,10 @@
 A :class:`Station` keeps one connection, sends one call at a time and answers the calls the
 server makes (commands, configuration reads) so that no server waits on it. It counts every
 frame it sends and receives: the message log must hold exactly as many rows.
+
+The workloads: a boot storm (each station with its password), Authorize saturated or at a
+steady offered rate for the vehicles a ``tag`` function names (``bench.fleet``: a realistic
+fleet), a fleet day (:func:`fleet_day`), Heartbeats under a flood of wrong passwords.
 """
 
 from __future__ import annotations

@@ -248,6 +248,8 @@ async def measure(
         figures[f"latency_{name}_ms"] = load.percentile(latencies, fraction) * 1000
 
     if options.day_seconds > 0:
+        # The same vehicles on both servers, whatever scenarios 2 and 3 drew on each.
+        fleet.move_on(0.5)
         day = await fleet_day(server, stations, next_vehicle, options, portal)
         figures.values.update(day.values)
     # Each station saw each vehicle once at most, or the run was too long for its fleet.

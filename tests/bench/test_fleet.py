@@ -31,6 +31,19 @@ def unknown_share(tags: list[str]) -> float:
     return sum(not Fleet.is_known(tag) for tag in tags) / len(tags)
 
 
+def test_moving_on_gives_every_server_the_same_vehicles_after_a_saturated_scenario():
+    busy, slow = Fleet(badges=400, stations=30), Fleet(badges=400, stations=30)
+    draws(busy, 3, 120)  # one server answered more Authorize than the other
+    draws(slow, 3, 20)
+    busy.move_on(0.5)
+    slow.move_on(0.5)
+    assert draws(busy, 3, 50) == draws(slow, 3, 50)
+    assert draws(busy, 4, 5) == draws(slow, 4, 5)
+    assert busy.pairs_repeated() == slow.pairs_repeated() == 0
+    draws(busy, 3, 300)  # past the end of the sequence: back to the first vehicles seen
+    assert busy.pairs_repeated() > 0
+
+
 def test_a_fifth_of_the_vehicles_are_not_enrolled_at_each_station_and_at_first_plug_ins():
     fleet = Fleet(badges=5000, stations=5000)
     assert unknown_share(fleet.sequence) == 0.2  # over the whole fleet, exactly
