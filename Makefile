@@ -11,9 +11,11 @@ PORT ?= 8000
 UVICORN_FLAGS ?= --lifespan on --backlog 4096 --ws-max-size 1048576 --timeout-graceful-shutdown 30 --no-proxy-headers
 # `make run-scaled`: this many processes behind nginx, on PostgreSQL + Redis.
 PROCESSES ?= $(shell nproc)
-# `make bench STATIONS=500` for a quick run; scenario 7 needs PostgreSQL and Redis on 127.0.0.1
-# (a throwaway database is created there and dropped).
+# `make bench STATIONS=500` for a quick run, `STATIONS=10000` for the big one (bench/README.md);
+# scenario 6 needs PostgreSQL and Redis on 127.0.0.1 (a throwaway database is created there and
+# dropped). The table is also written as JSON to BENCH_JSON.
 STATIONS ?= 5000
+BENCH_JSON ?= bench-results.json
 BENCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
 BENCH_ARGS ?=
@@ -47,10 +49,12 @@ run-scaled: $(BIN)/.installed
 	REDIS_URL="$(or $(REDIS_URL),redis://127.0.0.1:6379/0)" deploy/run-scaled.sh
 
 # Every scenario against the portal and the reference server, same run; see bench/README.md.
+# A socket per station on each side (the generator's and the server's): 10,000 stations need
+# more than 10,000 descriptors per process.
 bench: $(BIN)/.installed-dev
 	ulimit -n 20000 && $(BIN)/python -m bench.run --stations $(STATIONS) \
 		--uvicorn-flags "$(UVICORN_FLAGS)" --postgres "$(BENCH_POSTGRES_URL)" \
-		--redis "$(BENCH_REDIS_URL)" $(BENCH_ARGS)
+		--redis "$(BENCH_REDIS_URL)" --json "$(BENCH_JSON)" $(BENCH_ARGS)
 
 test: $(BIN)/.installed-dev
 	$(BIN)/python -m pytest

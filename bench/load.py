@@ -3,6 +3,10 @@
 A :class:`Station` keeps one connection, sends one call at a time and answers the calls the
 server makes (commands, configuration reads) so that no server waits on it. It counts every
 frame it sends and receives: the message log must hold exactly as many rows.
+
+The workloads: a boot storm (each station with its password), Authorize saturated or at a
+steady offered rate for the vehicles a ``tag`` function names (``bench.fleet``: a realistic
+fleet), a fleet day (:func:`fleet_day`), Heartbeats under a flood of wrong passwords.
 """
 
 from __future__ import annotations
@@ -11,8 +15,10 @@ import asyncio
 import base64
 import itertools
 import json
+import random
 import time
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -28,6 +34,9 @@ ANSWERS = {
 }
 # Each station's own password (OCPP: 16 to 40 characters), seeded by bench/seed.py.
 PASSWORD_FORMAT = "bench-station-password-{number:05d}"
+# Seconds a station waits to connect, and for each answer: long, so that a slow server shows
+# as a long storm, not as failures of the generator's patience (``bench.run --timeout``).
+TIMEOUT = 120.0
 _ids = itertools.count()
 
 
@@ -65,13 +74,13 @@ class Station:
     def __init__(
         self,
         url: str,
-        charge_point_id: str,
-        id_tag: str,
+        number: int,
         counters: Counters,
         password: str | None = None,
     ) -> None:
-        self.url, self.charge_point_id, self.counters = url, charge_point_id, counters
-        self.id_tag = id_tag  # the badge of the vehicle that plugs in here
+        self.url, self.number, self.counters = url, number, counters
+        self.charge_point_id = station_id(number)
+        self.heartbeat_interval = 0  # seconds, as the server's BootNotification answer says
         self.password = password  # sent with HTTP Basic authentication, if any
         self.ws: ClientConnection | None = None
         self._pending: dict[str, asyncio.Future] = {}
@@ -86,7 +95,7 @@ class Station:
                 if self.password is not None
                 else None
             ),
-            open_timeout=60,
+            open_timeout=TIMEOUT,
             ping_interval=None,  # stations' heartbeats are minutes apart; no pings in the way
             compression=None,
             max_queue=4,
@@ -119,7 +128,7 @@ class Station:
         self._pending[unique_id] = future
         self.counters.sent += 1
         await self.ws.send(json.dumps([2, unique_id, action, payload]))
-        answer = await asyncio.wait_for(future, timeout=60)
+        answer = await asyncio.wait_for(future, timeout=TIMEOUT)
         if answer[0] != 3:
             raise RuntimeError(f"{action} answered {answer}")
         return answer
@@ -135,11 +144,6 @@ def station_id(number: int) -> str:
     return f"BENCH-{number:05d}"
 
 
-def id_tag(number: int) -> str:
-    """The Autocharge badge of the vehicle at station ``number`` (a locally administered MAC)."""
-    return f"VID:0200{number:08X}"
-
-
 async def boot_storm(
     url: str, numbers: range, counters: Counters, *, passwords: bool = False
 ) -> tuple[list[Station], float, int]:
@@ -149,12 +153,13 @@ async def boot_storm(
 
     async def one(number: int) -> Station:
         password = station_password(number) if passwords else None
-        station = Station(url, station_id(number), id_tag(number), counters, password)
+        station = Station(url, number, counters, password)
         try:
             await station.open()
             answer = await station.call("BootNotification", BOOT)
             if answer[2].get("status") != "Accepted":
                 raise RuntimeError(f"boot {answer}")
+            station.heartbeat_interval = answer[2].get("interval", 0)
             status = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
             await station.call("StatusNotification", {**status, "timestamp": now_iso()})
         except BaseException:
@@ -174,86 +179,186 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else float("nan")
 
 
-async def authorize_saturated(stations: list[Station], seconds: float) -> float:
-    """Each station sends Authorize back to back for ``seconds``: answers a second, overall."""
+def authorization_status(answer: list) -> str:
+    return answer[2].get("idTagInfo", {}).get("status", "")
+
+
+async def authorize_saturated(
+    stations: list[Station], seconds: float, tag: Callable[[Station], str]
+) -> tuple[float, Counter]:
+    """Each station sends Authorize back to back for ``seconds``, for the vehicle ``tag(station)``
+    names each time: answers a second overall, and the answers' statuses."""
     deadline = time.perf_counter() + seconds
-    done = 0
+    statuses: Counter = Counter()
 
     async def loop(station: Station) -> None:
-        nonlocal done
         while time.perf_counter() < deadline:
-            await station.call("Authorize", {"idTag": station.id_tag})
-            done += 1
+            answer = await station.call("Authorize", {"idTag": tag(station)})
+            statuses[authorization_status(answer)] += 1
 
     started = time.perf_counter()
     await asyncio.gather(*(loop(station) for station in stations))
-    return done / (time.perf_counter() - started)
+    return statuses.total() / (time.perf_counter() - started), statuses
 
 
 async def authorize_at_rate(
-    stations: list[Station], rate: float, seconds: float, prefix: str = "b"
-) -> tuple[list[float], dict[str, float]]:
+    stations: list[Station], rate: float, seconds: float, tag: Callable[[Station], str]
+) -> list[float]:
     """An open loop: one Authorize every 1/rate s, on the stations in turn, whatever the
-    answers do. Returns the latencies and the send time of each message id."""
+    answers do. Each latency runs from the call's scheduled time: a stall of the server, or of
+    the generator, counts for every call it delays."""
     latencies: list[float] = []
-    sent_at: dict[str, float] = {}
     tasks = []
 
-    async def one(station: Station, unique_id: str) -> None:
-        started = time.perf_counter()
-        sent_at[unique_id] = time.time()
-        await station.call("Authorize", {"idTag": station.id_tag}, unique_id=unique_id)
-        latencies.append(time.perf_counter() - started)
+    async def one(station: Station, scheduled: float) -> None:
+        await station.call("Authorize", {"idTag": tag(station)})
+        latencies.append(time.perf_counter() - scheduled)
 
     start = time.perf_counter()
     for number in range(int(rate * seconds)):
-        delay = start + number / rate - time.perf_counter()
+        scheduled = start + number / rate
+        delay = scheduled - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
         station = stations[number % len(stations)]
-        tasks.append(asyncio.create_task(one(station, f"{prefix}{next(_ids)}")))
+        tasks.append(asyncio.create_task(one(station, scheduled)))
     await asyncio.gather(*tasks)
-    return latencies, sent_at
+    return latencies
 
 
-async def sessions_saturated(stations: list[Station], seconds: float) -> float:
-    """Each station runs whole sessions back to back: Authorize, StartTransaction, MeterValues,
-    StopTransaction. Sessions a second, overall."""
-    deadline = time.perf_counter() + seconds
-    done = 0
+@dataclass
+class Day:
+    """What a fleet day did: each action's latencies in the measured window, and the sessions
+    over the whole day (warm-up included: all of them must be in the portal's database)."""
 
-    async def loop(station: Station) -> None:
-        nonlocal done
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    started: int = 0  # sessions the server accepted
+    stopped: int = 0
+    refused: int = 0  # vehicles refused at Authorize (not enrolled)
+    errors: int = 0  # calls that failed or timed out
+    probes: tuple = ()  # probe() at the start and at the end of the measured window
+    measured_seconds: float = 0
+    charging: int = 0  # stations in a session now
+    charging_samples: list[int] = field(default_factory=list)  # each second of the window
+
+
+async def fleet_day(
+    stations: list[Station],
+    tag: Callable[[Station], str],
+    *,
+    seconds: float,
+    heartbeat_interval: float,
+    meter_interval: float = 30,
+    charging_share: float = 0.2,
+    session_seconds: float = 600,
+    probe: Callable[[], object] = lambda: None,
+    seed: int = 15,
+) -> Day:
+    """A steady day of a fleet's depot: every station sends a Heartbeat every
+    ``heartbeat_interval`` (its phase random), and alternates between idle and charging so that
+    ``charging_share`` of them charge at any time (sessions of ``session_seconds`` on average,
+    idle periods as long as that share asks). A session: the vehicle's Authorize (a refused
+    vehicle leaves, the next one comes within four meter intervals: two minutes),
+    StartTransaction, MeterValues every ``meter_interval``, StopTransaction. One call at a time
+    per station, as OCPP wants.
+
+    The first ``meter_interval`` is a warm-up, not measured: the stations charging when the day
+    starts open their sessions then, spread over it. Then ``seconds`` measured: each action's
+    latency, from its send to its answer; ``probe()`` is called at both ends of that window
+    (the server's CPU time)."""
+    day = Day()
+    idle_seconds = session_seconds * (1 - charging_share) / charging_share
+    begin = time.perf_counter()
+    measured_from = begin + meter_interval
+    until = measured_from + seconds
+
+    async def one(station: Station) -> None:
+        # The same plan for a station on every server, whatever the answers' timing.
+        rng = random.Random(seed * 1_000_003 + station.number)
+
+        async def timed(action: str, payload: dict, at: float) -> list | None:
+            sent = time.perf_counter()
+            try:
+                answer = await station.call(action, payload)
+            except (RuntimeError, TimeoutError, ConnectionClosed, asyncio.CancelledError):
+                day.errors += 1  # CancelledError: the connection closed under the call
+                answer, latency = None, float("inf")
+            else:
+                latency = time.perf_counter() - sent
+            if measured_from <= at < until:
+                day.latencies[action].append(latency)
+            return answer
+
+        next_heartbeat = begin + rng.uniform(0, heartbeat_interval)
+        charging_at_dawn = rng.random() < charging_share
+        # Those charging when the day starts open their session in the warm-up; the others
+        # plug in after what remains of their idle period. Periods last 0.5 to 1.5 times their mean;
+        # what remains of one seen at a random moment is 0.54 times the mean on average: uniform
+        # up to the mean, so that the day starts in its steady state.
+        start_at = begin + rng.uniform(0, meter_interval if charging_at_dawn else idle_seconds)
+        transaction = None
+        next_meter = stop_at = float("inf")
         meter = 0
-        while time.perf_counter() < deadline:
-            await station.call("Authorize", {"idTag": station.id_tag})
-            start = {
-                "connectorId": 1,
-                "idTag": station.id_tag,
-                "meterStart": meter,
-                "timestamp": now_iso(),
-            }
-            answer = await station.call("StartTransaction", start)
-            transaction_id = answer[2]["transactionId"]
-            meter += 1000
-            reading = {"value": str(meter), "measurand": "Energy.Active.Import.Register"}
-            await station.call(
-                "MeterValues",
-                {
-                    "connectorId": 1,
-                    "transactionId": transaction_id,
-                    "meterValue": [{"timestamp": now_iso(), "sampledValue": [reading]}],
-                },
+        while True:
+            at = min(
+                next_heartbeat, min(next_meter, stop_at) if transaction is not None else start_at
             )
-            await station.call(
-                "StopTransaction",
-                {"transactionId": transaction_id, "meterStop": meter, "timestamp": now_iso()},
-            )
-            done += 1
+            if at >= until:
+                return
+            delay = at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if at == next_heartbeat:
+                next_heartbeat += heartbeat_interval
+                await timed("Heartbeat", {}, at)
+            elif transaction is None:
+                vehicle = tag(station)
+                answer = await timed("Authorize", {"idTag": vehicle}, at)
+                if answer is None or authorization_status(answer) != "Accepted":
+                    day.refused += answer is not None
+                    start_at = time.perf_counter() + rng.uniform(0, 4 * meter_interval)
+                    continue
+                start = {"connectorId": 1, "idTag": vehicle, "meterStart": meter}
+                answer = await timed("StartTransaction", {**start, "timestamp": now_iso()}, at)
+                if answer is None:
+                    start_at = time.perf_counter() + rng.uniform(0, 4 * meter_interval)
+                    continue
+                day.started += 1
+                day.charging += 1
+                transaction = answer[2]["transactionId"]
+                now = time.perf_counter()
+                next_meter = now + meter_interval
+                # A session under way at dawn has run for a while already (as above).
+                length = session_seconds * (
+                    rng.uniform(0, 1) if at < measured_from else rng.uniform(0.5, 1.5)
+                )
+                stop_at = now + length
+            elif at == next_meter:
+                next_meter += meter_interval
+                meter += 1850  # Wh in 30 s at 22 kW, near enough
+                reading = {"value": str(meter), "measurand": "Energy.Active.Import.Register"}
+                sampled = [{"timestamp": now_iso(), "sampledValue": [reading]}]
+                payload = {"connectorId": 1, "transactionId": transaction, "meterValue": sampled}
+                await timed("MeterValues", payload, at)
+            else:
+                stop = {"transactionId": transaction, "meterStop": meter, "timestamp": now_iso()}
+                if await timed("StopTransaction", stop, at) is not None:
+                    day.stopped += 1
+                day.charging -= 1
+                transaction, next_meter, stop_at = None, float("inf"), float("inf")
+                start_at = time.perf_counter() + idle_seconds * rng.uniform(0.5, 1.5)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(loop(station) for station in stations))
-    return done / (time.perf_counter() - started)
+    async def window() -> None:
+        await asyncio.sleep(max(0.0, measured_from - time.perf_counter()))
+        started = (time.perf_counter(), probe())
+        while time.perf_counter() < until:
+            day.charging_samples.append(day.charging)
+            await asyncio.sleep(min(1.0, max(0.0, until - time.perf_counter())))
+        day.measured_seconds = time.perf_counter() - started[0]
+        day.probes = (started[1], probe())
+
+    await asyncio.gather(window(), *(one(station) for station in stations))
+    return day
 
 
 async def heartbeats(station: Station, interval: float, until: float) -> list[float]:

@@ -1,7 +1,9 @@
 """The reference: what Python's bare OCPP stack does on this machine. The ``ocpp`` library's
-ChargePoint on a bare ``websockets`` server, badges in an in-memory set, no database, no logging.
+ChargePoint on a bare ``websockets`` server, badges in an in-memory set, no database, no logging;
+every station's password checked in the handshake as the portal checks it (HTTP Basic, a salted
+HMAC-SHA256 per station, compared in constant time), so that the boot storm is the same work.
 
-    .venv/bin/python -m bench.reference --port 9000 --stations 5000
+    .venv/bin/python -m bench.reference --port 9000 --stations 5000 --badges 5000
 
 The portal is measured against it in the same run (``make bench``): same frames, same machine.
 """
@@ -10,8 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import binascii
+import hashlib
+import hmac
 import itertools
 import logging
+import secrets
 from datetime import UTC, datetime
 
 import ocpp.messages
@@ -20,8 +27,10 @@ from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
-from bench.load import id_tag
+from bench.fleet import id_tag
+from bench.load import station_id, station_password
 
 _transactions = itertools.count(1)
 
@@ -71,6 +80,33 @@ class ReferenceChargePoint(ChargePoint):
         return call_result.StopTransaction()
 
 
+# charge point id → (salt, digest of its password)
+_passwords: dict[str, tuple[bytes, bytes]] = {}
+
+
+def _digest(password: str, salt: bytes) -> bytes:
+    return hmac.new(salt, password.encode(), hashlib.sha256).digest()
+
+
+def _check_password(connection: ServerConnection, request: Request) -> Response | None:
+    """HTTP Basic: the station's own id and password, or 401 before the upgrade."""
+    charge_point_id = request.path.rstrip("/").rsplit("/", 1)[-1]
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    try:
+        username, _, password = base64.b64decode(token, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        username = password = ""
+    salt, digest = _passwords.get(charge_point_id, (b"", b""))
+    if (
+        scheme.lower() == "basic"
+        and username == charge_point_id
+        and salt
+        and hmac.compare_digest(_digest(password, salt), digest)
+    ):
+        return None
+    return connection.respond(401, "Unauthorized\n")
+
+
 async def _handler(websocket: ServerConnection) -> None:
     charge_point_id = websocket.request.path.rstrip("/").rsplit("/", 1)[-1]
     try:
@@ -82,11 +118,15 @@ async def _handler(websocket: ServerConnection) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--stations", type=int, default=5000, help="badges: one per station")
+    parser.add_argument("--stations", type=int, default=5000, help="their passwords")
+    parser.add_argument("--badges", type=int, default=5000, help="enrolled vehicles")
     options = parser.parse_args()
     logging.getLogger("ocpp").setLevel(logging.WARNING)  # no logging of frames
     ocpp.messages.ASYNC_VALIDATION = False  # tuned as the portal is: validation in the loop
-    ReferenceChargePoint.badges = {id_tag(number) for number in range(options.stations)}
+    ReferenceChargePoint.badges = {id_tag(number) for number in range(options.badges)}
+    for number in range(options.stations):
+        salt = secrets.token_bytes(16)
+        _passwords[station_id(number)] = (salt, _digest(station_password(number), salt))
     async with serve(
         _handler,
         "127.0.0.1",
@@ -95,6 +135,7 @@ async def main() -> None:
         ping_interval=None,
         compression=None,
         backlog=4096,
+        process_request=_check_password,
     ) as server:
         await server.serve_forever()
 

@@ -1,8 +1,9 @@
-"""The bench's data, in the portal's (throwaway) database: N stations of one company, one
-vehicle with its Autocharge badge per station, and a staff API token (printed).
+"""The bench's data, in the portal's (throwaway) database: N stations of one company, the
+fleet's enrolled vehicles each with its Autocharge badge (``bench.fleet.id_tag``), and a staff
+API token (printed).
 
 Run by ``bench.servers`` as a script, in the directory of the portal under test:
-    python /path/to/bench/seed.py <stations> [--password-format FORMAT]
+    python /path/to/bench/seed.py <stations> --badges <vehicles> [--password-format FORMAT]
 
 With ``--password-format`` (``str.format`` with ``number``, e.g. ``bench-{number:05d}…``) every
 station gets its password through the product's own service, ``station_set_password``: the
@@ -30,7 +31,7 @@ from stations.models import Station  # noqa: E402
 from stations.services import station_set_password  # noqa: E402
 
 
-def main(count: int, password_format: str = "") -> None:
+def main(count: int, badges: int, password_format: str = "") -> None:
     company = Company.objects.create(name="Bench Fleet", contact_email="bench@example.com")
     Station.objects.bulk_create(
         Station(
@@ -47,11 +48,11 @@ def main(count: int, password_format: str = "") -> None:
             station_set_password(station=station, password=password_format.format(number=number))
     vehicles = Vehicle.objects.bulk_create(
         Vehicle(company=company, license_plate=f"BE-{number:05d}", make="Bench", model="Van")
-        for number in range(count)
+        for number in range(badges)
     )
     Badge.objects.bulk_create(
         Badge(
-            rfid=f"VID:0200{number:08X}",
+            rfid=f"VID:0200{number:08X}",  # bench.fleet.id_tag (this script runs on its own)
             visual_number=f"0200{number:08X}",
             company=company,
             vehicle=vehicle,
@@ -65,6 +66,7 @@ def main(count: int, password_format: str = "") -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("stations", type=int)
+    parser.add_argument("--badges", type=int, default=0, help="default: one per station")
     parser.add_argument("--password-format", default="")
     arguments = parser.parse_args()
-    main(arguments.stations, arguments.password_format)
+    main(arguments.stations, arguments.badges or arguments.stations, arguments.password_format)

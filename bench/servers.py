@@ -39,6 +39,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process ``pid`` so far (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_bytes(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -51,6 +58,7 @@ class Server:
 
     def __init__(self, name: str, command: list[str], *, cwd: Path, env: dict, port: int):
         self.name, self.port = name, port
+        self.killed = False
         self.log = tempfile.NamedTemporaryFile("w+", prefix=f"bench-{name}-", suffix=".log")
         self.process = subprocess.Popen(
             command, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT
@@ -77,27 +85,34 @@ class Server:
     def rss(self) -> int:
         return rss_bytes(self.process.pid)
 
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.process.pid)
+
     def output(self) -> str:
         self.log.seek(0)
         return self.log.read()[-4000:]
 
-    def stop(self) -> None:
-        """A clean stop (SIGTERM), as a service manager does it."""
+    def stop(self) -> float:
+        """A clean stop (SIGTERM), as a service manager does it, killed after 60 s (``killed``).
+        Returns the seconds it took."""
+        started = time.monotonic()
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=60)
             except subprocess.TimeoutExpired:
+                self.killed = True
                 self.process.kill()
                 self.process.wait()
+        return time.monotonic() - started
 
 
-def start_reference(stations: int) -> Server:
+def start_reference(stations: int, badges: int) -> Server:
     port = free_port()
     command = [sys.executable, "-m", "bench.reference", "--port", str(port)]
     return Server(
         "reference",
-        [*command, "--stations", str(stations)],
+        [*command, "--stations", str(stations), "--badges", str(badges)],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         port=port,
@@ -110,7 +125,13 @@ class Database:
     password, given a ``password_format``: see ``bench/seed.py``)."""
 
     def __init__(
-        self, *, portal_dir: Path, stations: int, postgres_url: str = "", password_format: str = ""
+        self,
+        *,
+        portal_dir: Path,
+        stations: int,
+        badges: int = 0,
+        postgres_url: str = "",
+        password_format: str = "",
     ) -> None:
         self.portal_dir, self.postgres_url = portal_dir, postgres_url
         self.folder = tempfile.TemporaryDirectory(prefix="bench-db-")
@@ -125,6 +146,7 @@ class Database:
         migrate = [sys.executable, "manage.py", "migrate", "--noinput", "-v0"]
         subprocess.run(migrate, cwd=portal_dir, env=env, check=True)
         passwords = ["--password-format", password_format] if password_format else []
+        passwords += ["--badges", str(badges or stations)]
         seed = subprocess.run(
             [sys.executable, str(BENCH_DIR / "seed.py"), str(stations), *passwords],
             cwd=portal_dir,
