@@ -3,7 +3,7 @@
 The admin, the API and the services write badges through ``badge_save``, ``badge_delete`` and
 ``badge_groups_set``, never with a bare ``save()``. Each write that may alter a decision:
 
-- makes every process's authorization cache forget what it concerns (``authorization_changed``:
+- makes every process's authorization index read again what it concerns (``authorization_changed``:
   a row in ``AuthorizationChange``, read by all processes, and the writing process at once);
 - once committed, announces the tags stations may have cached that stopped being usable
   (``events.station_access_revoked``, acted on by the gateway: ClearCache, local lists).
@@ -21,7 +21,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from badges import events
-from badges.authorization_cache import cache
 from badges.models import AuthorizationChange, Badge, BadgeState, InboxStatus, UnknownVehicle
 from fleet.models import AuthorizationGroup, Vehicle
 
@@ -30,13 +29,16 @@ _ACCESS_FIELDS = ("rfid", "state", "expires_at", "company_id", "vehicle_id")
 
 
 def authorization_changed(*, badge_ids: Iterable[int | None] = (None,)) -> None:
-    """Decisions about these badges (None: any badge) may have changed: every process's cache
-    forgets them (this one as soon as the change commits, the others within a second)."""
+    """Decisions about these badges (None: any badge) may have changed: every process's
+    authorization index reads them again (this one as soon as the change commits, the others
+    within a second)."""
     badge_ids = set(badge_ids)
     AuthorizationChange.objects.bulk_create(
         AuthorizationChange(badge_id=badge_id) for badge_id in badge_ids
     )
-    transaction.on_commit(lambda: cache.forget(badge_ids))
+    transaction.on_commit(
+        lambda: events.authorization_changed.send(sender=Badge, badge_ids=badge_ids)
+    )
 
 
 def _usable(state: str, expires_at, vehicle_active: bool = True) -> bool:

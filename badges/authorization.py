@@ -252,19 +252,12 @@ def authorize(
 ) -> Decision:
     """The decision for ``id_tag`` presented at ``station`` (on ``connector_id`` when the
     station says), now. ``identifier_unsupported``: the station said the identifier is of a
-    kind no badge can be. An acceptance is remembered
-    by the process's cache (``authorization_cache``), for the next Authorize to be answered
-    from memory."""
-    from badges.authorization_cache import cache  # it decides with ``decide``, from here
-
-    generation = cache.generation()
-    facts = load_facts(
-        id_tag=id_tag,
-        station=station,
-        identifier_unsupported=identifier_unsupported,
-        connector_id=connector_id,
+    kind no badge can be."""
+    return decide(
+        load_facts(
+            id_tag=id_tag,
+            station=station,
+            identifier_unsupported=identifier_unsupported,
+            connector_id=connector_id,
+        )
     )
-    decision = decide(facts)
-    if decision.accepted:
-        cache.remember(id_tag=id_tag, facts=facts, generation=generation)
-    return decision

@@ -1,6 +1,6 @@
-"""What the badges layer announces to the OCPP gateway.
+"""What the badges layer announces to the layers above (stations, the OCPP gateway).
 
-The domain apps never import ``ocpp_gateway``; the gateway connects to these in its
+The domain apps never import the layers above them; those connect to these in their
 ``ready()``. Sent by ``badges.access`` after commit, only for changes that may alter what a
 station should accept: editing a badge's description announces nothing.
 """
@@ -12,3 +12,7 @@ from django.dispatch import Signal
 # have cached (possibly empty: only local lists then); ``station_ids``, the stations concerned
 # (None: any that accepted them); ``revoked_at``, when it happened.
 station_access_revoked = Signal()
+
+# Decisions about some badges may have changed (``badge_ids``, a set; None in it: any badge):
+# this process's authorization index reads them again (``stations.authorization_index``).
+authorization_changed = Signal()

@@ -446,7 +446,7 @@ def _folded(text: str) -> str:
 
 class AuthorizationChange(models.Model):
     """A change that may alter authorization decisions, for the processes' caches (see
-    ``badges.authorization_cache``): about one badge (its sessions, its state), or about
+    ``stations.authorization_index``): about one badge (its sessions, its state), or about
     anything (a station, a company, a group, a vehicle) when ``badge_id`` is empty. Written in
     the transaction of the change; read by every server process a few times a second; kept an
     hour."""

@@ -10,6 +10,7 @@ returns.
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -85,8 +86,8 @@ def authorization_request(
         identifier_unsupported=identifier_unsupported,
         connector_id=connector_id,
     )
-    mac = mac_of(decision.id_tag) if not decision.accepted else None
-    if mac is None or decision.reason in (Reason.MALFORMED_ID_TAG, Reason.UNSUPPORTED_IDENTIFIER):
+    mac = _recorded_mac(decision)
+    if mac is None:
         return decision
     return _act_on_refusal(
         decision=decision,
@@ -96,6 +97,151 @@ def authorization_request(
         connector_id=connector_id,
         log_entry_id=log_entry_id,
     )
+
+
+def _recorded_mac(decision: Decision) -> str | None:
+    """The MAC of a refused vehicle whose refusal is recorded (inbox, sighting, security
+    events); None for anything else (an acceptance, an RFID card, a tag that is no MAC)."""
+    if decision.accepted or decision.reason in (
+        Reason.MALFORMED_ID_TAG,
+        Reason.UNSUPPORTED_IDENTIFIER,
+    ):
+        return None
+    return mac_of(decision.id_tag)
+
+
+@dataclass(frozen=True)
+class VehicleRefusal:
+    """A vehicle refused by a decision taken from memory (``badges.authorization_index``),
+    whose records are written later, with others (``vehicle_refusals_record``)."""
+
+    decision: Decision
+    mac: str
+    sent_id_tag: str
+    station_id: int
+    log_entry_id: UUID | None
+    seen_at: datetime
+
+
+def vehicle_refusal(
+    decision: Decision, *, id_tag: str, station_id: int, log_entry_id: UUID | None
+) -> VehicleRefusal | None:
+    """What to record of an Authorize's decision taken from memory, if anything. Never a
+    refusal a pairing window could turn into an enrolment: the index leaves stations with an
+    open window to the database."""
+    mac = _recorded_mac(decision)
+    if mac is None:
+        return None
+    return VehicleRefusal(
+        decision=decision,
+        mac=mac,
+        sent_id_tag=id_tag,
+        station_id=station_id,
+        log_entry_id=log_entry_id,
+        seen_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def vehicle_refusals_record(refusals: list[VehicleRefusal]) -> None:
+    """Record refusals taken from memory as ``authorization_request`` records its own (the
+    inbox, sightings, security events), in one transaction and a few queries for the lot: a
+    fleet's unknown vehicles are a fifth of its Authorize."""
+    stations = Station.objects.in_bulk({refusal.station_id for refusal in refusals})
+    refusals = [refusal for refusal in refusals if refusal.station_id in stations]
+    plugged = _plugged_connectors(stations)
+    entries = _inbox_entries(
+        {
+            (stations[refusal.station_id].company_id, refusal.mac): refusal
+            for refusal in refusals
+            if refusal.decision.reason == Reason.UNKNOWN_BADGE
+        }
+    )
+    sightings = []
+    for refusal in refusals:
+        station, decision = stations[refusal.station_id], refusal.decision
+        entry = entries.get((station.company_id, refusal.mac))
+        if entry is not None and decision.reason == Reason.UNKNOWN_BADGE:
+            _count_attempt(entry, decision=decision, now=refusal.seen_at)
+        else:
+            entry = None
+        sightings.append(
+            VehicleSighting(
+                mac=refusal.mac,
+                id_tag=refusal.sent_id_tag[:64],
+                station=station,
+                connector_id=plugged.get(station.pk),
+                reason=decision.reason,
+                log_entry_id=refusal.log_entry_id,
+                seen_at=refusal.seen_at,
+                unknown_vehicle=entry,
+            )
+        )
+    UnknownVehicle.objects.bulk_update(
+        entries.values(), ["attempts", "last_seen_at", "last_reason", "status", "badge"]
+    )
+    VehicleSighting.objects.bulk_create(sightings)
+    for sighting, refusal in zip(sightings, refusals, strict=True):
+        _announce_sighting(sighting, id_tag=refusal.decision.id_tag)
+        if refusal.decision.status == AuthorizationStatus.CONCURRENT_TX:
+            _record_concurrent_vid(
+                decision=refusal.decision,
+                station=sighting.station,
+                connector_id=sighting.connector_id,
+            )
+    _detect_probing_of({refusal.mac: refusal for refusal in refusals}.values(), stations)
+
+
+def _plugged_connectors(stations: dict[int, Station]) -> dict[int, int]:
+    """``_plugged_connector`` for many stations at once: station id → its one plugged
+    connector without a session, for the stations that have exactly one."""
+    plugged = defaultdict(set)
+    for station_id, connector_id in Connector.objects.filter(
+        station_id__in=stations, status__in=["Preparing", "Occupied"], connector_id__gt=0
+    ).values_list("station_id", "connector_id"):
+        plugged[station_id].add(connector_id)
+    for station_id, connector_id in (
+        ChargingSession.objects.active()
+        .filter(station_id__in=stations)
+        .values_list("station_id", "connector_id")
+    ):
+        plugged[station_id].discard(connector_id)
+    return {station_id: min(ids) for station_id, ids in plugged.items() if len(ids) == 1}
+
+
+def _inbox_entries(wanted: dict[tuple[int, str], VehicleRefusal]) -> dict:
+    """The inbox entries of these (company, MAC), locked, made where missing."""
+
+    def existing():
+        return {
+            (entry.company_id, entry.mac): entry
+            for entry in UnknownVehicle.objects.select_for_update().filter(
+                company_id__in={company for company, _mac in wanted},
+                mac__in={mac for _company, mac in wanted},
+            )
+            if (entry.company_id, entry.mac) in wanted
+        }
+
+    entries = existing()
+    missing = [key for key in wanted if key not in entries]
+    if not missing:
+        return entries
+    UnknownVehicle.objects.bulk_create(
+        [
+            UnknownVehicle(
+                company_id=company_id,
+                mac=mac,
+                id_tag=wanted[company_id, mac].decision.id_tag,
+                first_seen_at=wanted[company_id, mac].seen_at,
+                last_seen_at=wanted[company_id, mac].seen_at,
+                last_reason=wanted[company_id, mac].decision.reason,
+                vendor_hint=oui_organisation(mac),
+            )
+            for company_id, mac in missing
+        ],
+        ignore_conflicts=True,  # made meanwhile by another process: counted below all the same
+    )
+    return existing()
 
 
 @transaction.atomic
@@ -220,13 +366,7 @@ def _record_sighting(
                 "vendor_hint": oui_organisation(mac),
             },
         )
-        entry.attempts += 1
-        entry.last_seen_at = now
-        entry.last_reason = decision.reason
-        if entry.status == InboxStatus.ENROLLED:
-            # Its badge was deleted or re-pointed to another MAC: the vehicle is unknown again.
-            # A dismissed entry stays dismissed (the visitor came back; staff already decided).
-            entry.status, entry.badge = InboxStatus.OPEN, None
+        _count_attempt(entry, decision=decision, now=now)
         entry.save(update_fields=["attempts", "last_seen_at", "last_reason", "status", "badge"])
     sighting = VehicleSighting.objects.create(
         mac=mac,
@@ -238,15 +378,51 @@ def _record_sighting(
         seen_at=now,
         unknown_vehicle=entry,
     )
+    _announce_sighting(sighting, id_tag=decision.id_tag)
+    _detect_probing(mac=mac, id_tag=decision.id_tag, station=station, now=now)
+
+
+def _count_attempt(entry: UnknownVehicle, *, decision: Decision, now: datetime) -> None:
+    entry.attempts += 1
+    entry.last_seen_at = max(now, entry.last_seen_at)
+    entry.last_reason = decision.reason
+    if entry.status == InboxStatus.ENROLLED:
+        # Its badge was deleted or re-pointed to another MAC: the vehicle is unknown again.
+        # A dismissed entry stays dismissed (the visitor came back; staff already decided).
+        entry.status, entry.badge = InboxStatus.OPEN, None
+
+
+def _announce_sighting(sighting: VehicleSighting, *, id_tag: str) -> None:
+    station = sighting.station
     live.publish(
         "vehicle_refused",
         company_id=station.company_id,
         station=station.charge_point_id,
-        id_tag=decision.id_tag,
-        reason=decision.reason,
+        id_tag=id_tag,
+        reason=sighting.reason,
     )
     events.vehicle_refused.send(sender=VehicleSighting, sighting=sighting)
-    _detect_probing(mac=mac, id_tag=decision.id_tag, station=station, now=now)
+
+
+def _detect_probing_of(refusals, stations: dict[int, Station]) -> None:
+    """``_detect_probing`` for the MACs of these refusals (one each) that the window's
+    sightings show at enough companies' stations: one query for all of them first."""
+    by_mac = {refusal.mac: refusal for refusal in refusals}
+    since = timezone.now() - timedelta(minutes=settings.AUTOCHARGE_PROBING_WINDOW_MINUTES)
+    companies = defaultdict(set)
+    for mac, company_id in VehicleSighting.objects.filter(
+        mac__in=by_mac, seen_at__gte=since
+    ).values_list("mac", "station__company_id"):
+        companies[mac].add(company_id)
+    for mac, seen_by in companies.items():
+        if len(seen_by) >= settings.AUTOCHARGE_PROBING_COMPANIES:
+            refusal = by_mac[mac]
+            _detect_probing(
+                mac=mac,
+                id_tag=refusal.decision.id_tag,
+                station=stations[refusal.station_id],
+                now=refusal.seen_at,
+            )
 
 
 def _detect_probing(*, mac: str, id_tag: str, station: Station, now: datetime) -> None:
@@ -469,6 +645,8 @@ def pairing_open(
             )
         window.closed_at, window.outcome = window.expires_at, PairingOutcome.EXPIRED
         window.save(update_fields=["closed_at", "outcome"])
+    # Processes answering Authorize from memory leave this station's to the database (pairing).
+    access.authorization_changed()
     return PairingWindow.objects.create(
         station=station,
         connector_id=connector_id,

@@ -1328,10 +1328,10 @@ def station_save(*, station: Station) -> Station:
     sites_before = Station.objects.filter(pk=station.pk).values_list("site_id", "max_power_kw")
     site_before, power_before = sites_before.first() or (None, None)
     station.save()
-    if before is not None and any(
+    if before is None or any(
         before[field] != getattr(station, field) for field in _STATION_ACCESS_FIELDS
     ):
-        authorization_changed()
+        authorization_changed()  # a new station too: the processes' indexes learn it
     if (site_before, power_before) != (station.site_id, station.max_power_kw):
         # sites: the shares of the sites it left or joined are computed again.
         for site_id in {site_before, station.site_id} - {None}:

@@ -41,7 +41,7 @@ JOBS = {
         "ocpp_gateway.operations.revocation.station_authorizations_refresh"
     ),
     "purge_old_records": "ocpp_gateway.transport.services.old_records_purge",
-    "prune_authorization_changes": "badges.authorization_cache.authorization_changes_prune",
+    "prune_authorization_changes": "stations.authorization_index.authorization_changes_prune",
     "send_emails": "supervision.outbox.emails_send",
     "send_webhooks": "webhooks.services.webhook_deliveries_send",
     "prune_webhook_deliveries": "webhooks.services.webhook_deliveries_prune",

@@ -2,9 +2,9 @@ import pytest
 from django.db import connection
 from rest_framework.throttling import SimpleRateThrottle
 
-from badges.authorization_cache import cache
 from ocpp_gateway.transport.log_writer import writer
 from ocpp_gateway.transport.rate_limit import station_rate_limits
+from stations.authorization_index import index
 from tests.e2e.redis_server import RedisServer, redis_server_executable
 
 
@@ -61,7 +61,7 @@ def authorization_cache_off_in_process():
     """The test process decides every authorization through the database: its tests flush and
     refill the database under a cache's feet, and its polling thread would read the database
     between tests. The cache itself is tested where it runs, in the e2e server processes."""
-    cache.poll_seconds = 0
+    index.poll_seconds = 0
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,9 +8,11 @@
   could not be reached) and joins its stations' groups again: Redis forgot them.
 - It runs the scheduled jobs (supervision.jobs) unless ``JOBS_IN_SERVER`` is off.
 - It owns the process's threads: the message log's writer (``log_writer``) and the
-  authorization cache's reader of changes (``badges.authorization_cache``) start here, before
-  the first station connects, and stop here. (Both also start on first use, for what runs
-  without a lifespan: the tests' ASGI client, a server run with ``--lifespan off``.)
+  authorization index (``stations.authorization_index``: every badge and station in memory,
+  kept up to date by a thread) start here, before the first station connects, and stop here.
+  (The writer also starts on first use, for what runs without a lifespan: the tests' ASGI
+  client, a server run with ``--lifespan off``; without the index, every Authorize is decided
+  by the database.)
 - At a graceful stop (SIGTERM), once uvicorn has closed every connection, it marks whatever
   stations it still holds disconnected, and writes the message-log rows it still holds.
 """
@@ -26,12 +28,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import close_old_connections, connections
 
-from badges.authorization_cache import cache as authorization_cache
 from ocpp_gateway.operations.commands import commands_fail_unreachable, commands_undelivered
+from ocpp_gateway.operations.refusal_records import records as refusal_records
 from ocpp_gateway.operations.reservations import reservations_settle_lost
 from ocpp_gateway.transport import metrics, server_processes
 from ocpp_gateway.transport.local_stations import local_stations
 from ocpp_gateway.transport.log_writer import writer
+from stations.authorization_index import index as authorization_index
 from stations.models import CloseReason
 from stations.reservations import reservations_expire
 from stations.services import station_connection_reclaim
@@ -70,7 +73,7 @@ class Housekeeping:
 
     async def start(self) -> None:
         writer.start()
-        authorization_cache.start()
+        authorization_index.start()
         await _in_thread(server_processes.process_register)
         await _in_thread(server_processes.processes_reap)
         self._tasks = [
@@ -91,7 +94,8 @@ class Housekeeping:
         )
         if held:
             logger.info("Stopped: %d stations still held were marked disconnected", held)
-        await asyncio.to_thread(authorization_cache.stop)
+        await refusal_records.stop()
+        await asyncio.to_thread(authorization_index.stop)
         await asyncio.to_thread(writer.stop)
         await _in_thread(connections.close_all)  # the housekeeping thread's own
 

@@ -22,11 +22,14 @@ from ocpp.routing import after, on
 from badges.authorization import Decision
 from ocpp_gateway.operations import firmware, smart_charging
 from ocpp_gateway.operations.configuration import ConfigurationDialect
+from ocpp_gateway.operations.refusal_records import records as refusal_records
 from ocpp_gateway.transport.connection import LoggedConnection
 from ocpp_gateway.transport.protocol_errors import ProtocolErrorLog
 from ocpp_gateway.upstream import LeanChargePoint
 from ocpp_gateway.versions.v16.conversions import format_timestamp
 from stations import services
+from stations.authorization_index import index
+from stations.enrolment import authorization_request, vehicle_refusal
 from stations.models import Station
 
 # The descriptions OCPP-J gives the two codes (1.6 table 7, 2.0.1 part 4 §4.3).
@@ -150,6 +153,33 @@ class GatewayChargePoint(LeanChargePoint):
             fields=["auth_mode", "company", "charge_point_id"]
         )
         return self.station
+
+    async def authorize(self, id_tag: str, *, identifier_unsupported: bool = False) -> Decision:
+        """The decision for an Authorize. From the process's authorization index (every badge
+        in memory), a refused vehicle's records written in the next batch; from the database
+        when the index cannot tell (a reservation or a pairing window at the station, a badge
+        being changed, the index not up to date) or the identifier is of no badge's kind."""
+        decision = (
+            None
+            if identifier_unsupported
+            else index.decision(id_tag=id_tag, station_id=self.station.pk)
+        )
+        if decision is None:
+            return await database_sync_to_async(authorization_request)(
+                id_tag=id_tag,
+                station=await self.current_station(),
+                log_entry_id=self.logged_connection.request_id,
+                identifier_unsupported=identifier_unsupported,
+            )
+        refusal = vehicle_refusal(
+            decision,
+            id_tag=id_tag,
+            station_id=self.station.pk,
+            log_entry_id=self.logged_connection.request_id,
+        )
+        if refusal is not None:
+            refusal_records.put(refusal)
+        return decision
 
     def record_decision(self, decision: Decision, *, ocpp_status: str = "") -> None:
         """Note a decision on the logged request; ``ocpp_status`` when the version told the

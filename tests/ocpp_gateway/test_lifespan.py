@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from badges.authorization_cache import cache
 from ocpp_gateway.transport.lifespan import application
 from ocpp_gateway.transport.log_writer import writer
+from stations.authorization_index import index
 
 
 def alive(thread) -> bool:
@@ -27,26 +27,26 @@ async def run_lifespan() -> tuple[list[str], tuple[bool, bool]]:
     lifespan = asyncio.create_task(application({"type": "lifespan"}, events.get, send))
     await events.put({"type": "lifespan.startup"})
     await asyncio.wait_for(answered.wait(), timeout=30)
-    running = (alive(writer._thread), alive(cache._thread))
+    running = (alive(writer._thread), alive(index._thread))
     await events.put({"type": "lifespan.shutdown"})
     await asyncio.wait_for(lifespan, timeout=30)
     return sent, running
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_lifespan_starts_and_stops_the_log_writer_and_the_authorization_cache(
+def test_the_lifespan_starts_and_stops_the_log_writer_and_the_authorization_index(
     settings, monkeypatch
 ):
     settings.JOBS_IN_SERVER = False
     # Off in the test process (conftest); on, as in a server, for this one test.
-    monkeypatch.setattr(cache, "poll_seconds", 0.2)
+    monkeypatch.setattr(index, "poll_seconds", 0.2)
     # Whatever earlier tests started on first use: the lifespan must start them itself.
     writer.stop()
-    cache.stop()
-    assert not alive(writer._thread) and not alive(cache._thread)
+    index.stop()
+    assert not alive(writer._thread) and not alive(index._thread)
 
     sent, running = asyncio.run(run_lifespan())
 
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert running == (True, True)
-    assert writer._thread is None and cache._thread is None
+    assert writer._thread is None and index._thread is None
