@@ -24,7 +24,8 @@ import ocpp.messages
 from asgiref.sync import SyncToAsync
 from channels.consumer import get_handler_name
 from channels.layers import InMemoryChannelLayer
-from ocpp.messages import Call
+from ocpp.exceptions import OCPPError
+from ocpp.messages import Call, CallError, CallResult, MessageType
 from ocpp.routing import create_route_map
 
 # --- The ``ocpp`` library ---------------------------------------------------------------------
@@ -134,6 +135,24 @@ class LeanChargePoint:
         # version's error codes, then its routing to our handlers.
         self.refuse_before_routing(msg)
         return await super()._handle_call(msg)
+
+    async def route_frame(self, frame: list) -> None:
+        """The library's ``route_message`` for a frame already parsed (the consumer parsed it
+        once, for the log and for this) and known to be an OCPP-J array of the right type and
+        length (``message_log.parse_frame``), so that ``unpack``'s errors cannot arise: its
+        message made as ``unpack`` makes it, then routed as ``route_message`` routes it."""
+        msg = _MESSAGES[frame[0]](*frame[1:])
+        if msg.message_type_id == MessageType.Call:
+            try:
+                await self._handle_call(msg)
+            except OCPPError as error:
+                self.logger.exception("Error while handling request '%s'", msg)
+                await self._send(msg.create_call_error(error).to_json())
+        else:
+            self._response_queue.put_nowait(msg)
+
+
+_MESSAGES = {cls.message_type_id: cls for cls in (Call, CallResult, CallError)}
 
 
 # --- Channels ---------------------------------------------------------------------------------

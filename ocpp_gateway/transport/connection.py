@@ -19,7 +19,7 @@ from typing import Any
 from ocpp_gateway.models import Direction, LogStatus, MessageType, OcppMessage
 from ocpp_gateway.transport import metrics
 from ocpp_gateway.transport.log_writer import writer
-from ocpp_gateway.transport.message_log import log_entry
+from ocpp_gateway.transport.message_log import Frame, log_entry
 
 # Our calls awaiting an answer, remembered by message id; bounded, because a station may never
 # answer. The library sends one call at a time, so a handful is already generous.
@@ -47,9 +47,9 @@ class LoggedConnection:
         self._calls: OrderedDict[str, str] = OrderedDict()
         self._answers: OrderedDict[str, tuple[int, Any]] = OrderedDict()
 
-    def received(self, text: str) -> OcppMessage:
+    def received(self, frame: Frame) -> OcppMessage:
         entry = log_entry(
-            text=text,
+            frame=frame,
             direction=Direction.IN,
             station_id=self._station_id,
             charge_point_id=self._charge_point_id,

@@ -39,7 +39,7 @@ from ocpp_gateway.transport import metrics
 from ocpp_gateway.transport.connection import LoggedConnection
 from ocpp_gateway.transport.handshake import CHARGE_POINTS, Refusal, admit
 from ocpp_gateway.transport.local_stations import local_stations
-from ocpp_gateway.transport.message_log import looks_like_an_answer, message_id_of, storable
+from ocpp_gateway.transport.message_log import looks_like_an_answer, message_id_of, read_frame
 from ocpp_gateway.transport.protocol_errors import log_unreadable_frame
 from ocpp_gateway.transport.rate_limit import Verdict, is_an_answer, station_rate_limits
 from ocpp_gateway.transport.services import station_record_connection
@@ -265,12 +265,11 @@ class OcppConsumer(ConsumerWithoutConnectionHop, AsyncWebsocketConsumer):
         if self.flooding:  # frames sent before it learnt it was cut off: not even logged
             return
         text = text_data if text_data is not None else bytes_data.decode("utf-8", "replace")
-        text = storable(text, keep_message_id=True)
         if len(text) > settings.OCPP_MAX_FRAME_BYTES or (
-            len(text.encode()) > settings.OCPP_MAX_FRAME_BYTES
+            len(text.encode("utf-8", "replace")) > settings.OCPP_MAX_FRAME_BYTES
         ):
             # Logged by its beginning: enough to see what it was, not a way to fill the log.
-            self.connection.received(text[:1024])
+            self.connection.received(read_frame(text[:1024]))
             await self.connection.flush()
             await self.close(code=CLOSE_TOO_BIG)
             return
@@ -286,7 +285,7 @@ class OcppConsumer(ConsumerWithoutConnectionHop, AsyncWebsocketConsumer):
         if admission.verdict is Verdict.DISCONNECT:
             self.flooding = True
             logger.warning("%s disconnected: sending too fast", self.charge_point.station)
-            self.connection.received(text)
+            self.connection.received(read_frame(text))
             await self.connection.flush()
             await self.close(code=CLOSE_POLICY_VIOLATION)
             return
@@ -301,13 +300,15 @@ class OcppConsumer(ConsumerWithoutConnectionHop, AsyncWebsocketConsumer):
         if admission.delay:
             # The station's next frames wait in its socket meanwhile.
             await asyncio.sleep(admission.delay)
-        request = self.connection.received(text)
+        # Parsed once, here: the log and the library share it.
+        frame = read_frame(text, keep_message_id=True)
+        request = self.connection.received(frame)
         if request.message_type is None:
-            await self._answer_unreadable(text)
+            await self._answer_unreadable(frame.text)
         else:
-            await self.charge_point.route_message(
+            await self.charge_point.route_frame(
                 self.charge_point.adjust_frame(
-                    text, request.message_type, request.action, request.payload
+                    frame.value, request.message_type, request.action, request.payload
                 )
             )
         await self.connection.flush()

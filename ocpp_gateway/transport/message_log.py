@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
@@ -162,27 +163,48 @@ def _repaired(value: Any) -> Any:
     return json.loads(serialised.encode("utf-8", "replace").decode("utf-8"))
 
 
-def storable(text: str, *, keep_message_id: bool = False) -> str:
-    """The frame with lone surrogates (``"\\ud800"`` escapes) and NUL characters replaced,
-    re-serialised only when it had any. ``keep_message_id``: leave the message id alone, so
-    the answer echoes it exactly (JSON escapes it again on the way out)."""
+NOT_JSON = object()  # the value of a frame that is not strict JSON
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A frame read once (``read_frame``): the log, the ``ocpp`` library and the handlers share
+    its value instead of parsing the text again."""
+
+    text: str
+    """As stored and handled: lone surrogates and NUL characters replaced."""
+    value: Any
+    """Its JSON value, or ``NOT_JSON``."""
+    message_id_kept: bool = False
+    """Its message id is left as sent although it needed repair (see ``read_frame``)."""
+
+
+def read_frame(text: str, *, keep_message_id: bool = False) -> Frame:
+    """Parse ``text`` once; re-serialise it only when it carries lone surrogates (``"\\ud800"``
+    escapes) or NUL characters, which no UTF-8 encoder or PostgreSQL text takes.
+    ``keep_message_id``: leave the message id alone, so the answer echoes it exactly (JSON
+    escapes it again on the way out)."""
     try:
-        frame = loads(text)
+        value = loads(text)
     except (ValueError, RecursionError):  # not JSON: only the raw text can need repair
-        return text.encode("utf-8", "replace").decode("utf-8")
-    if not _needs_repair(json.dumps(frame, ensure_ascii=False)):
-        return text
-    if keep_message_id and isinstance(frame, list) and len(frame) > 1:
-        return json.dumps([_repaired(frame[0]), frame[1], *_repaired(frame[2:])])
-    return json.dumps(_repaired(frame), ensure_ascii=False)
+        return Frame(text.encode("utf-8", "replace").decode("utf-8"), NOT_JSON)
+    # Both can only come as \u escapes in a text decoded from UTF-8: most frames have none.
+    if ("\\u" not in text and text.isascii()) or not _needs_repair(
+        json.dumps(value, ensure_ascii=False)
+    ):
+        return Frame(text, value)
+    if keep_message_id and isinstance(value, list) and len(value) > 1:
+        repaired = [_repaired(value[0]), value[1], *_repaired(value[2:])]
+        return Frame(json.dumps(repaired), repaired, message_id_kept=True)
+    repaired = _repaired(value)
+    return Frame(json.dumps(repaired, ensure_ascii=False), repaired)
 
 
-def parse_frame(text: str) -> tuple[int | None, str, str, Any]:
+def parse_frame(frame: Frame) -> tuple[int | None, str, str, Any]:
     """``(message_type, unique_id, action, payload)``; message_type is None when the frame is
     not an OCPP-J array, and the payload is then the raw text."""
-    try:
-        frame = loads(text)
-    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
+    text, frame = frame.text, frame.value
+    if frame is NOT_JSON:  # not JSON, or nested deeper than Python parses
         return None, message_id_of(text), "", text
     if not isinstance(frame, list) or len(frame) not in _LENGTHS.get(_type_of(frame), ()):
         return None, _unique_id_of(frame), "", text
@@ -280,18 +302,21 @@ def _literal_huge_numbers(text: str) -> str:
 
 def log_entry(
     *,
-    text: str,
+    text: str = "",
+    frame: Frame | None = None,
     direction: Direction,
     station_id: int | None,
     charge_point_id: str,
     answering: OcppMessage | None = None,
 ) -> OcppMessage:
-    """An unsaved row for one frame. ``answering`` is the request this frame answers, whose
-    action a CALLRESULT or CALLERROR does not repeat."""
-    text = storable(text)
-    if _HUGE_NUMBER.search(text):
-        text = _literal_huge_numbers(text)
-    message_type, unique_id, action, payload = parse_frame(text)
+    """An unsaved row for one frame, given as ``text`` or already read (``frame``).
+    ``answering`` is the request this frame answers, whose action a CALLRESULT or CALLERROR
+    does not repeat."""
+    if frame is None or frame.message_id_kept:
+        frame = read_frame(frame.text if frame is not None else text)
+    if _HUGE_NUMBER.search(frame.text):
+        frame = read_frame(_literal_huge_numbers(frame.text))
+    message_type, unique_id, action, payload = parse_frame(frame)
     payload = redact(message_type, action, payload)
     if not action and answering is not None and answering.unique_id == unique_id:
         action = answering.action

@@ -91,9 +91,10 @@ class GatewayChargePoint(LeanChargePoint):
         JSON only by Python's lax reading (None)."""
         raise NotImplementedError
 
-    def adjust_frame(self, text: str, message_type: int | None, action: str, payload) -> str:
-        """The frame to hand the library (a version may tolerate what its schema does not)."""
-        return text
+    def adjust_frame(self, frame: list, message_type: int | None, action: str, payload) -> list:
+        """The frame (parsed) to hand the library (a version may tolerate what its schema does
+        not)."""
+        return frame
 
     # --- Shared behaviour ----------------------------------------------------------------------
 

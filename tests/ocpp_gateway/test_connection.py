@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 from ocpp_gateway.models import OcppMessage
 from ocpp_gateway.transport.connection import LoggedConnection
 from ocpp_gateway.transport.log_writer import writer
+from ocpp_gateway.transport.message_log import read_frame
 from tests.factories import StationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,14 +44,15 @@ def rows():
 async def test_our_call_while_the_station_s_call_is_handled_leaves_that_call_pending(
     connection, sent
 ):
-    connection.received(json.dumps([2, "a1", "Authorize", {"idTag": "VID:A014310E004E"}]))
+    authorize = [2, "a1", "Authorize", {"idTag": "VID:A014310E004E"}]
+    connection.received(read_frame(json.dumps(authorize)))
     # Our command leaves while the Authorize is being decided.
     await connection.send(json.dumps([2, "cmd-1", "ClearCache", {}]))
     connection.record_decision(
         accepted=False, ocpp_status="Invalid", reason="unknown_badge", id_tag="VID:A014310E004E"
     )
     await connection.send(json.dumps([3, "a1", {"idTagInfo": {"status": "Invalid"}}]))
-    connection.received(json.dumps([3, "cmd-1", {"status": "Accepted"}]))
+    connection.received(read_frame(json.dumps([3, "cmd-1", {"status": "Accepted"}])))
     await connection.flush()
 
     assert [frame[1] for frame in sent] == ["cmd-1", "a1"]
@@ -68,7 +70,7 @@ async def test_a_callerror_to_our_call_is_logged_with_our_action_and_kept_for_th
     connection,
 ):
     await connection.send(json.dumps([2, "cmd-2", "Reset", {"type": "Soft"}]))
-    connection.received(json.dumps([4, "cmd-2", "NotSupported", "No reset", {}]))
+    connection.received(read_frame(json.dumps([4, "cmd-2", "NotSupported", "No reset", {}])))
     await connection.flush()
 
     assert (await rows())[-1] == ("in", 4, "cmd-2", "Reset", "")
@@ -79,7 +81,7 @@ async def test_a_callerror_to_our_call_is_logged_with_our_action_and_kept_for_th
 
 
 async def test_an_answer_to_a_call_we_never_made_is_logged_without_an_action(connection):
-    connection.received(json.dumps([3, "stray", {"status": "Accepted"}]))
+    connection.received(read_frame(json.dumps([3, "stray", {"status": "Accepted"}])))
     await connection.flush()
 
     assert await rows() == [("in", 3, "stray", "", "")]

@@ -112,12 +112,37 @@ def test_route_maps_keep_the_librarys_shape_and_skip_its_second_validation():
     assert "self.route_map[msg.action]" in source
 
 
-def test_a_call_goes_through_our_checks_then_the_librarys_routing_without_validation():
+# The library's entry (the text) and ours (the frame the consumer parsed once) route alike.
+ROUTES = {
+    "route_message": lambda charge_point, *parts: charge_point.route_message(frame(*parts)),
+    "route_frame": lambda charge_point, *parts: charge_point.route_frame(list(parts)),
+}
+routes = pytest.mark.parametrize("route", ROUTES.values(), ids=ROUTES)
+
+
+def test_route_frame_is_route_message_after_unpack_s_parsing():
+    route_message = inspect.getsource(LibraryChargePoint.route_message)
+    for step in (
+        "msg = unpack(raw_msg)",
+        "if msg.message_type_id == MessageType.Call:",
+        "await self._handle_call(msg)",
+        "response = msg.create_call_error(error).to_json()",
+        "await self._send(response)",
+        "elif msg.message_type_id in [MessageType.CallResult, MessageType.CallError]:",
+        "self._response_queue.put_nowait(msg)",
+    ):
+        assert step in route_message, step
+    unpack = inspect.getsource(ocpp.messages.unpack)
+    assert "msg = json.loads(msg)" in unpack
+    assert "for cls in [Call, CallResult, CallError]:" in unpack
+    assert "return cls(*msg[1:])" in unpack
+
+
+@routes
+def test_a_call_goes_through_our_checks_then_the_librarys_routing_without_validation(route):
     charge_point = station()
     # The library would refuse idTag over 20 characters; skipped, the handler answers.
-    too_long = frame(MessageType.Call, "1", "Authorize", {"idTag": "x" * 30})
-
-    asyncio.run(charge_point.route_message(too_long))
+    asyncio.run(route(charge_point, MessageType.Call, "1", "Authorize", {"idTag": "x" * 30}))
 
     assert charge_point.checked == ["Authorize"]
     [answer] = charge_point._connection.sent
@@ -128,25 +153,25 @@ def test_a_call_goes_through_our_checks_then_the_librarys_routing_without_valida
     ]
 
 
-def test_a_call_refused_before_routing_is_answered_with_our_error():
+@routes
+def test_a_call_refused_before_routing_is_answered_with_our_error(route):
     charge_point = station()
 
-    asyncio.run(charge_point.route_message(frame(MessageType.Call, "2", "Reset", {"type": "Soft"})))
+    asyncio.run(route(charge_point, MessageType.Call, "2", "Reset", {"type": "Soft"}))
 
     [answer] = charge_point._connection.sent
     assert json.loads(answer)[:3] == [MessageType.CallError, "2", "SecurityError"]
 
 
-def test_answers_to_our_calls_reach_the_lazy_response_queue():
+@routes
+def test_answers_to_our_calls_reach_the_lazy_response_queue(route):
     charge_point = station()
 
     async def call_and_answer():
         charge_point._unique_id_generator = lambda: "ours-1"
         request = asyncio.create_task(charge_point.call(ocpp.v16.call.ClearCache()))
         await asyncio.sleep(0)
-        await charge_point.route_message(
-            frame(MessageType.CallResult, "ours-1", {"status": "Accepted"})
-        )
+        await route(charge_point, MessageType.CallResult, "ours-1", {"status": "Accepted"})
         return await request
 
     assert asyncio.run(call_and_answer()).status == "Accepted"

@@ -3,7 +3,6 @@ handlers, one mixin per functional block."""
 
 from __future__ import annotations
 
-import json
 import logging
 
 from ocpp.exceptions import FormationViolationError, OCPPError
@@ -58,11 +57,11 @@ class CentralSystemChargePoint(
         # An unknown message type id: 1.6 has no code of its own for it.
         return "FormationViolation" if code == "PropertyConstraintViolation" else code
 
-    def adjust_frame(self, text: str, message_type: int | None, action: str, payload) -> str:
-        return tolerate_long_vid_tag(text, message_type, action, payload)
+    def adjust_frame(self, frame: list, message_type: int | None, action: str, payload) -> list:
+        return tolerate_long_vid_tag(frame, message_type, action, payload)
 
 
-def tolerate_long_vid_tag(text: str, message_type: int | None, action: str, payload) -> str:
+def tolerate_long_vid_tag(frame: list, message_type: int | None, action: str, payload) -> list:
     """Some stations send the MAC with separators (``VID:A0:14:31:0E:00:4E``, 21 characters),
     over CiString20. Rather than refusing a vehicle we can identify, hand the library the
     canonical tag; the log keeps what the station sent."""
@@ -71,16 +70,14 @@ def tolerate_long_vid_tag(text: str, message_type: int | None, action: str, payl
         or action not in _ACTIONS_WITH_ID_TAG
         or not isinstance(payload, dict)
     ):
-        return text
+        return frame
     id_tag = payload.get("idTag")
     if not isinstance(id_tag, str) or len(id_tag) <= ID_TAG_MAX_LENGTH:
-        return text
+        return frame
     if not is_autocharge_tag(id_tag):
-        return text
+        return frame
     try:
         canonical = normalize_id_tag(id_tag)
     except IdTagError:
-        return text
-    frame = json.loads(text)
-    frame[3] = {**payload, "idTag": canonical}
-    return json.dumps(frame, separators=(",", ":"))
+        return frame
+    return [*frame[:3], {**frame[3], "idTag": canonical}]
