@@ -18,7 +18,7 @@ or everything (a change without a badge). The process that made the change marks
 on commit (``badges.events.authorization_changed``). Until a badge is read again it is "dirty":
 its Authorize goes to the database, and so does any tag the index does not know while anything
 is dirty (it may be the badge just created). If the reading stops (database away, slow), the
-index stops answering ``_STALE_AFTER`` (0.8 s) after the last good read: a revoked badge is
+index stops answering ``stale_after`` (0.8 s) after the last good read: a revoked badge is
 refused within a second everywhere, whatever happens. Rows are read over a window of
 ``_WINDOW_SECONDS`` (transactions commit out of order).
 """
@@ -44,7 +44,6 @@ from stations.models import ChargingSession, Station
 
 logger = logging.getLogger(__name__)
 
-_STALE_AFTER = 0.8  # seconds after the start of the last good read of the changes
 _WINDOW_SECONDS = 10.0
 _KEEP_CHANGES = timedelta(hours=1)
 _EVERYTHING = None  # a change naming no badge
@@ -55,6 +54,7 @@ class _Station:
     """What a decision reads of a station (``decide`` reads ``auth_mode`` and ``company_id``)."""
 
     pk: int
+    charge_point_id: str
     auth_mode: str
     company_id: int | None
     group_ids: frozenset[int]
@@ -72,8 +72,9 @@ class _Contents:
 
 
 class AuthorizationIndex:
-    def __init__(self, *, poll_seconds: float) -> None:
+    def __init__(self, *, poll_seconds: float, stale_after: float = 0.8) -> None:
         self.poll_seconds = poll_seconds
+        self.stale_after = stale_after  # seconds after the start of the last good read
         self._lock = threading.Lock()
         self._contents: _Contents | None = None
         # Badge ids (None: everything) changed and not read again yet, with the mark's number:
@@ -90,10 +91,8 @@ class AuthorizationIndex:
     def decision(self, *, id_tag: str, station_id: int) -> Decision | None:
         """The decision for ``id_tag`` presented at the station now (an Authorize: no
         connector), or None when the database must decide."""
-        contents = self._contents
-        if contents is None or time.monotonic() > self._fresh_until or None in self._dirty:
-            return None
-        station = contents.stations.get(station_id)
+        contents = self._answering()
+        station = contents.stations.get(station_id) if contents is not None else None
         now = timezone.now()
         if station is None or (station.busy_until is not None and station.busy_until > now):
             return None
@@ -119,6 +118,19 @@ class AuthorizationIndex:
                 now=now,
             )
         )
+
+    def station(self, station_id: int) -> _Station | None:
+        """What staff configured for the station (identity, mode, company) as the index knows
+        it now, or None when the database must say."""
+        contents = self._answering()
+        return contents.stations.get(station_id) if contents is not None else None
+
+    def _answering(self) -> _Contents | None:
+        """What the index holds, if it may answer from it now."""
+        contents = self._contents
+        if contents is None or time.monotonic() > self._fresh_until or None in self._dirty:
+            return None
+        return contents
 
     # --- Invalidation ----------------------------------------------------------------------
 
@@ -174,7 +186,7 @@ class AuthorizationIndex:
         started = time.monotonic()
         self._read_changes()
         self._read_again()
-        self._fresh_until = started + _STALE_AFTER
+        self._fresh_until = started + self.stale_after
 
     def _read_changes(self) -> None:
         since = timezone.now() - timedelta(seconds=_WINDOW_SECONDS)
@@ -261,14 +273,15 @@ def _read_everything() -> _Contents:
         stations={
             pk: _Station(
                 pk=pk,
+                charge_point_id=charge_point_id,
                 auth_mode=auth_mode,
                 company_id=company_id,
                 group_ids=frozenset(station_groups.get(pk, ())),
                 busy_until=busy.get(pk),
             )
-            for pk, auth_mode, company_id in Station.objects.filter(
+            for pk, charge_point_id, auth_mode, company_id in Station.objects.filter(
                 archived_at__isnull=True
-            ).values_list("pk", "auth_mode", "company_id")
+            ).values_list("pk", "charge_point_id", "auth_mode", "company_id")
         },
     )
 

@@ -148,11 +148,18 @@ class GatewayChargePoint(LeanChargePoint):
         )
 
     async def current_station(self) -> Station:
-        """The station as staff configured it now (mode, company): decisions must not use the
-        state it had when it connected."""
-        await database_sync_to_async(self.station.refresh_from_db)(
-            fields=["auth_mode", "company", "charge_point_id"]
-        )
+        """The station as staff configured it now (identity, mode, company): decisions must not
+        use the state it had when it connected. From the authorization index, which follows
+        staff's changes within a second; from the database when the index cannot say."""
+        known = index.station(self.station.pk)
+        if known is None:
+            await database_sync_to_async(self.station.refresh_from_db)(
+                fields=["auth_mode", "company", "charge_point_id"]
+            )
+        else:
+            self.station.charge_point_id = known.charge_point_id
+            self.station.auth_mode = known.auth_mode
+            self.station.company_id = known.company_id
         return self.station
 
     async def authorize(self, id_tag: str, *, identifier_unsupported: bool = False) -> Decision:

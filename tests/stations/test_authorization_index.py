@@ -22,6 +22,7 @@ from stations import authorization_index
 from stations.authorization_index import AuthorizationIndex
 from stations.enrolment import pairing_open, vehicle_refusal, vehicle_refusals_record
 from stations.models import AuthMode, Connector, SecurityEvent, SecurityEventKind
+from stations.services import station_save
 from tests.factories import (
     AuthorizationGroupFactory,
     BadgeFactory,
@@ -40,9 +41,10 @@ def read(index: AuthorizationIndex) -> AuthorizationIndex:
     return index
 
 
+# Read by the tests when they say, and answering until then however slow the machine is.
 @pytest.fixture
 def index() -> AuthorizationIndex:
-    return AuthorizationIndex(poll_seconds=0)
+    return AuthorizationIndex(poll_seconds=0, stale_after=3600)
 
 
 @pytest.fixture
@@ -102,9 +104,10 @@ def test_every_decision_from_memory_is_the_database_s(index, world):
 
 
 @pytest.fixture
-def process_index():
+def process_index(monkeypatch):
     """The process's own index, which this process's changes reach on commit; emptied after,
     so the other tests decide through the database."""
+    monkeypatch.setattr(authorization_index.index, "stale_after", 3600)
     yield authorization_index.index
     authorization_index.index.stop()
 
@@ -169,10 +172,14 @@ def test_stations_with_a_reservation_or_a_pairing_window_are_left_to_the_databas
     assert index.decision(id_tag=badge.rfid, station_id=reserved.pk) is None
 
 
-def test_an_index_never_read_or_stopped_answers_nothing(index):
+def test_an_index_never_read_stale_or_stopped_answers_nothing(index):
     station = StationFactory()
     assert index.decision(id_tag="VID:0A0B0C0D0E0F", station_id=station.pk) is None
-    read(index).stop()
+    index.stale_after = 0  # its last good read is already too old
+    assert read(index).decision(id_tag="VID:0A0B0C0D0E0F", station_id=station.pk) is None
+    index.stale_after = 3600
+    assert read(index).decision(id_tag="VID:0A0B0C0D0E0F", station_id=station.pk) is not None
+    index.stop()
     assert index.decision(id_tag="VID:0A0B0C0D0E0F", station_id=station.pk) is None
 
 
@@ -223,3 +230,18 @@ def test_refusals_from_memory_are_recorded_as_the_database_path_records_them(ind
     vehicle_refusals_record([refusal(index, unknown, station)])  # counted on the same entry
     entry.refresh_from_db()
     assert entry.attempts == 3
+
+
+def test_what_staff_configured_for_a_station_is_known_until_it_changes(
+    process_index, django_capture_on_commit_callbacks
+):
+    station = StationFactory()
+    read(process_index)
+    assert process_index.station(station.pk).auth_mode == AuthMode.BADGE
+
+    station.auth_mode = AuthMode.OPEN
+    with django_capture_on_commit_callbacks(execute=True):
+        station_save(station=station)
+    assert process_index.station(station.pk) is None  # the database says, meanwhile
+    process_index.read()
+    assert process_index.station(station.pk).auth_mode == AuthMode.OPEN
