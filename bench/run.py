@@ -11,8 +11,7 @@ off). The reference (``bench/reference.py``) checks the same passwords the same 
 (bench/README.md; ``PATHS`` below says which code path each measures): 1 boot storm with
 passwords; flood: wrong passwords against a connected station (issue 13); 2 Authorize
 throughput with vehicles drawn from a realistic fleet (``bench/fleet.py``: thousands of badges,
-no (tag, station) pair repeated, 20 % unknown vehicles), every frame logged; 2c the old
-cache-hit Authorize (labelled: not production); 3 Authorize latency at a steady rate with all N
+no (tag, station) pair repeated, 20 % unknown vehicles), every frame logged; 3 Authorize latency at a steady rate with all N
 connected; 4 a steady fleet day (Heartbeats at the configured interval, 20 % of the stations
 charging with MeterValues every 30 s, sessions starting and stopping): server CPU share, every
 action's p99, log lag, nothing lost after SIGTERM; 5 memory per connected station; 6 a command
@@ -60,11 +59,9 @@ PATHS = {
     "and StatusNotification through the gateway to the database thread; every frame logged",
     "flood": "the handshake guard: wrong passwords refused (401, 429 once locked out) at a "
     "constant delay while the attacked station's Heartbeats are answered",
-    "2": "Authorize of a vehicle the station has not seen lately: the authorization cache "
-    "misses, the badge is looked up (memory or database), an unknown VID refused and its "
-    "refusal recorded (inbox, sighting); both frames logged",
-    "2c": "Authorize of the same tag again and again at one station: answered by the "
-    "per-process authorization cache (entries of 10 s); NOT what production does",
+    "2": "Authorize of a vehicle the station has not seen lately: decided from the process's "
+    "authorization index (every badge in memory), an unknown VID refused and its refusal "
+    "recorded (inbox, sighting) in the next batch; both frames logged",
     "3": "scenario 2's path at a steady offered rate, all N stations connected (their "
     "connections idle): latency from each call's scheduled time",
     "4": "the whole station protocol at a fleet's pace: Heartbeat, Authorize, StartTransaction "
@@ -148,8 +145,7 @@ ROWS = [
         at_most(0),
         compared=False,
     ),
-    Row("cache_hit_per_s", "2c Authorize throughput, cache hit (not production)", "/s"),
-    Row("log_drain_s", "2 log written, after 2 and 2c", "s"),
+    Row("log_drain_s", "2 log written, after 2", "s"),
     Row("latency_p50_ms", "3 Authorize latency p50, all N connected", "ms"),
     Row("latency_p95_ms", "3 Authorize latency p95", "ms"),
     Row("latency_p99_ms", "3 Authorize latency p99", "ms", "≤ 25 ms", at_most(25)),
@@ -230,12 +226,6 @@ async def measure(
     refused = statuses.total() - statuses["Accepted"]
     figures["authorize_refused_percent"] = 100 * refused / max(1, statuses.total())
 
-    if options.cache_hit_seconds > 0:
-        scenario("2c", "each busy station repeats one enrolled vehicle's tag", portal)
-        same_vehicle = lambda station: fleets.id_tag(station.number % options.badges)  # noqa: E731
-        figures["cache_hit_per_s"], _ = await load.authorize_saturated(
-            busy, options.cache_hit_seconds, same_vehicle
-        )
     if database is not None:
         # Scenario 3 measures a steady state: not the writing of the saturation's backlog.
         figures["log_drain_s"] = await log_caught_up(counters, database)
@@ -641,11 +631,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--badges", type=int, default=0, help="the fleet's enrolled vehicles (max(5000, N))"
     )
-    parser.add_argument("--connections", type=int, default=200, help="busy stations (2, 2c)")
+    parser.add_argument("--connections", type=int, default=200, help="busy stations (2)")
     parser.add_argument("--seconds", type=float, default=10, help="length of scenario 2")
-    parser.add_argument(
-        "--cache-hit-seconds", type=float, default=5, help="length of 2c (0: skipped)"
-    )
     parser.add_argument("--rate", type=float, default=200, help="Authorize/s offered (3)")
     parser.add_argument("--latency-seconds", type=float, default=10)
     parser.add_argument(

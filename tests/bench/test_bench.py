@@ -12,7 +12,7 @@ from bench.servers import ROOT
 
 def test_every_scenario_runs_against_the_portal_and_the_reference(tmp_path):
     arguments = ["--stations", "6", "--badges", "3000", "--connections", "2", "--seconds", "0.3"]
-    arguments += ["--cache-hit-seconds", "0.3", "--rate", "20", "--latency-seconds", "0.3"]
+    arguments += ["--rate", "20", "--latency-seconds", "0.3"]
     arguments += ["--day-seconds", "1.5", "--heartbeat-interval", "0.5", "--meter-interval", "0.3"]
     arguments += ["--session-seconds", "0.6", "--commands", "3", "--command-stations", "2"]
     arguments += ["--flood-rate", "10", "--flood-seconds", "0.5", "--flood-heartbeat-ms", "100"]
@@ -31,7 +31,7 @@ def test_every_scenario_runs_against_the_portal_and_the_reference(tmp_path):
     assert portal["flood_refused"] + portal["flood_timed_out"] == 5
     assert reference["flood_accepted"] == 0  # the reference checks passwords too
     for figures in (portal, reference):
-        assert figures["authorize_per_s"] > 0 and figures["cache_hit_per_s"] > 0
+        assert figures["authorize_per_s"] > 0
         assert 0 < figures["authorize_refused_percent"] < 100  # unknown vehicles, refused
         assert figures["latency_p99_ms"] < float("inf")
         assert figures["day_errors"] == 0 and figures["day_p99_Heartbeat_ms"] < float("inf")
@@ -47,4 +47,4 @@ def test_every_scenario_runs_against_the_portal_and_the_reference(tmp_path):
         assert portal["command_p99_ms"] < float("inf")
     written = json.loads((tmp_path / "bench.json").read_text())
     assert {row["key"] for row in written["rows"]} >= {"storm_s", "authorize_per_s", "log_missing"}
-    assert set(written["paths"]) == {"1", "flood", "2", "2c", "3", "4", "5", "6"}
+    assert set(written["paths"]) == {"1", "flood", "2", "3", "4", "5", "6"}
