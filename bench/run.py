@@ -9,13 +9,14 @@ The portal runs as production runs it: uvicorn with `make run`'s flags, ``DJANGO
 every station required to present its own password (``OCPP_ALLOW_STATIONS_WITHOUT_PASSWORD``
 off). The reference (``bench/reference.py``) checks the same passwords the same way. Scenarios
 (bench/README.md; ``PATHS`` below says which code path each measures): 1 boot storm with
-passwords; flood: wrong passwords against a connected station (issue 13); 2 Authorize
-throughput with vehicles drawn from a realistic fleet (``bench/fleet.py``: thousands of badges,
-no (tag, station) pair repeated, 20 % unknown vehicles), every frame logged; 3 Authorize
-latency at a steady rate with all N connected; 4 a steady fleet day (Heartbeats at the configured interval, 20 % of the stations
-charging with MeterValues every 30 s, sessions starting and stopping): server CPU share, every
-action's p99, log lag, nothing lost after SIGTERM; 5 memory per connected station; 6 a command
-posted to one portal process reaching a station connected to another (PostgreSQL + Redis).
+passwords; flood: wrong passwords against a connected station (issue 13); 2 Authorize throughput
+with vehicles drawn from a realistic fleet (``bench/fleet.py``: thousands of badges, no (tag,
+station) pair repeated, 20 % unknown vehicles), every frame logged; 3 Authorize latency at a
+steady rate with all N connected; 4 a steady fleet day (Heartbeats at the configured interval,
+20 % of the stations charging with MeterValues every 30 s, sessions starting and stopping):
+server CPU share, every action's p99, log lag, nothing lost after SIGTERM; 5 memory per
+connected station; 6 a command posted to one portal process reaching a station connected to
+another (PostgreSQL + Redis).
 """
 
 from __future__ import annotations
