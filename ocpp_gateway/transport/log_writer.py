@@ -22,11 +22,13 @@ from collections import deque
 
 from django.conf import settings
 from django.db import (
+    DEFAULT_DB_ALIAS,
     DatabaseError,
     InterfaceError,
     OperationalError,
     close_old_connections,
     connection,
+    connections,
     models,
     transaction,
 )
@@ -195,14 +197,17 @@ _COLUMNS = [
 def _insert(rows: list[OcppMessage]) -> None:
     """One multi-row INSERT, values prepared as the ORM prepares them. ``bulk_create`` builds its
     SQL field by field and row by row in Python: a tenth of a boot storm's time (py-spy)."""
-    quote = connection.ops.quote_name
+    # The thread's own connection, once: ``django.db.connection`` is a proxy that looks it up
+    # in a context-local storage at every attribute (a fifth of this function's time).
+    database = connections[DEFAULT_DB_ALIAS]
+    quote = database.ops.quote_name
     columns = ", ".join(quote(field.column) for field in _FIELDS)
     placeholders = ", ".join(["%s"] * len(_FIELDS))
     values = [
         [
             getattr(row, field.attname)
             if as_is
-            else field.get_db_prep_save(getattr(row, field.attname), connection)
+            else field.get_db_prep_save(getattr(row, field.attname), database)
             for field, as_is in _COLUMNS
         ]
         for row in rows
@@ -210,7 +215,7 @@ def _insert(rows: list[OcppMessage]) -> None:
     # Only the model's own table and column names go into the text; values are parameters.
     table = quote(OcppMessage._meta.db_table)
     sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), database.cursor() as cursor:
         cursor.executemany(sql, values)
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
 
 from badges.identifiers import IdTagError, normalize_id_tag
-from ocpp_gateway.models import Direction, LogStatus, MessageType, OcppMessage
+from ocpp_gateway.models import Direction, LogStatus, MessageType, OcppMessage, time_ordered_uuid
 
 _STATUS_BEARING_TYPES = {MessageType.CALL_RESULT, MessageType.CALL_ERROR}
 
@@ -177,6 +176,9 @@ class Frame:
     """Its JSON value, or ``NOT_JSON``."""
     message_id_kept: bool = False
     """Its message id is left as sent although it needed repair (see ``read_frame``)."""
+    huge_numbers: bool = False
+    """It holds a number no float holds (``1e400``): ``inf`` in its value, as the library
+    reads it; the log keeps the literal (``log_entry``)."""
 
 
 def read_frame(text: str, *, keep_message_id: bool = False) -> Frame:
@@ -184,20 +186,23 @@ def read_frame(text: str, *, keep_message_id: bool = False) -> Frame:
     escapes) or NUL characters, which no UTF-8 encoder or PostgreSQL text takes.
     ``keep_message_id``: leave the message id alone, so the answer echoes it exactly (JSON
     escapes it again on the way out)."""
+    huge = False
     try:
-        value = loads(text)
+        value = json.loads(text, parse_constant=_no_constants, parse_float=_finite)
+    except _HugeNumber:
+        value, huge = loads(text), True
     except (ValueError, RecursionError):  # not JSON: only the raw text can need repair
         return Frame(text.encode("utf-8", "replace").decode("utf-8"), NOT_JSON)
     # Both can only come as \u escapes in a text decoded from UTF-8: most frames have none.
     if ("\\u" not in text and text.isascii()) or not _needs_repair(
         json.dumps(value, ensure_ascii=False)
     ):
-        return Frame(text, value)
+        return Frame(text, value, huge_numbers=huge)
     if keep_message_id and isinstance(value, list) and len(value) > 1:
         repaired = [_repaired(value[0]), value[1], *_repaired(value[2:])]
-        return Frame(json.dumps(repaired), repaired, message_id_kept=True)
+        return Frame(json.dumps(repaired), repaired, message_id_kept=True, huge_numbers=huge)
     repaired = _repaired(value)
-    return Frame(json.dumps(repaired, ensure_ascii=False), repaired)
+    return Frame(json.dumps(repaired, ensure_ascii=False), repaired, huge_numbers=huge)
 
 
 def parse_frame(frame: Frame) -> tuple[int | None, str, str, Any]:
@@ -283,8 +288,16 @@ def _ocpp_status_of(message_type: int | None, payload: Any) -> str:
 
 
 # A JSON number a float cannot hold (``1e400``, 309 digits) becomes ``inf`` when parsed, which
-# no JSON column takes: found by this cheap scan first, then kept as its literal, in a string.
-_HUGE_NUMBER = re.compile(r"[0-9][eE]\+?[0-9]{3}|[0-9]{309}")
+# no JSON column takes: noticed while the frame is parsed, then kept as its literal, in a string.
+class _HugeNumber(Exception):
+    pass
+
+
+def _finite(literal: str) -> float:
+    number = float(literal)
+    if not math.isfinite(number):
+        raise _HugeNumber
+    return number
 
 
 def _finite_or_literal(literal: str) -> float | str:
@@ -314,22 +327,43 @@ def log_entry(
     does not repeat."""
     if frame is None or frame.message_id_kept:
         frame = read_frame(frame.text if frame is not None else text)
-    if _HUGE_NUMBER.search(frame.text):
+    if frame.huge_numbers:
         frame = read_frame(_literal_huge_numbers(frame.text))
     message_type, unique_id, action, payload = parse_frame(frame)
     payload = redact(message_type, action, payload)
     if not action and answering is not None and answering.unique_id == unique_id:
         action = answering.action
+    # Positional, in the model's field order (``_FIELD_ORDER``): Django's fast path, a third of
+    # the keyword one's time, for two rows per call.
     return OcppMessage(
-        station_id=station_id,
-        charge_point_id=charge_point_id,
-        direction=direction,
-        message_type=message_type,
-        unique_id=unique_id[:64],
-        action=action,
-        status=LogStatus.ERROR if message_type in (MessageType.CALL_ERROR, None) else "",
-        ocpp_status=_ocpp_status_of(message_type, payload),
-        id_tag=_id_tag_of(payload) if message_type == MessageType.CALL else "",
-        payload=payload,
-        created_at=timezone.now(),
+        time_ordered_uuid(),
+        station_id,
+        charge_point_id,
+        direction,
+        message_type,
+        unique_id[:64],
+        action,
+        LogStatus.ERROR if message_type in (MessageType.CALL_ERROR, None) else "",  # status
+        _ocpp_status_of(message_type, payload),
+        "",  # reason: given with the decision
+        _id_tag_of(payload) if message_type == MessageType.CALL else "",
+        payload,
+        timezone.now(),
     )
+
+
+_FIELD_ORDER = (
+    "id",
+    "station_id",
+    "charge_point_id",
+    "direction",
+    "message_type",
+    "unique_id",
+    "action",
+    "status",
+    "ocpp_status",
+    "reason",
+    "id_tag",
+    "payload",
+    "created_at",
+)
