@@ -54,24 +54,17 @@ def body_of(payload: dict) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _forget_listening() -> None:
-    selectors.listening_forget()
-    transaction.on_commit(selectors.listening_forget)
-
-
 @transaction.atomic
 def webhook_save(*, webhook: Webhook, user=None) -> Webhook:
     if webhook.pk is None and user is not None and user.is_authenticated:
         webhook.created_by = user
-    webhook.save()
-    _forget_listening()
+    webhook.save()  # the processes' list of listening companies follows (selectors)
     return webhook
 
 
 @transaction.atomic
 def webhook_delete(*, webhook: Webhook) -> None:
     webhook.delete()
-    _forget_listening()
 
 
 def event_queue(
