@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from badges.models import Badge, BadgeState
@@ -18,6 +19,7 @@ from ocpp_gateway.models import (
     Command,
     CommandAction,
     CommandOrigin,
+    CommandState,
     Direction,
     LogStatus,
     OcppMessage,
@@ -29,6 +31,26 @@ from ocpp_gateway.operations.commands import (
     notify_station,
 )
 from stations.models import ConnectionState, Station
+
+
+def clear_cache_owed(*, station: Station) -> bool:
+    """A revocation's ClearCache could not be delivered since the cache was last cleared: of the
+    station's ClearCaches that cleared it or were a revocation's and failed, the latest failed.
+    Asked by every connection (a boot storm asks thousands of times): one plain indexed query."""
+    latest = (
+        Command.objects.filter(station=station, action=CommandAction.CLEAR_CACHE)
+        .filter(
+            Q(state=CommandState.ACCEPTED)
+            | Q(
+                origin=CommandOrigin.CACHE_REVOCATION,
+                state__in=[CommandState.FAILED, CommandState.TIMEOUT],
+            )
+        )
+        .order_by("-created_at")
+        .values_list("state", flat=True)
+        .first()
+    )
+    return latest is not None and latest != CommandState.ACCEPTED
 
 
 def stations_that_accepted(
