@@ -211,14 +211,17 @@ def station_record_boot(
     the supervision refused and the station never stopped is closed as refused, unflagged: no
     energy counts for it, and nothing will end it otherwise."""
     now = timezone.now()
-    _close_refused(station=station, connector_id=None, what="BootNotification")
-    for session in ChargingSession.objects.active().filter(station=station):
-        _flag(
-            station=station,
-            kind=AnomalyKind.OPEN_AT_REBOOT,
-            session=session,
-            details={"booted_at": now.isoformat()},
-        )
+    active = ChargingSession.objects.active().filter(station=station)
+    # One query for the usual boot, with no session open (a boot storm brings thousands).
+    if active.exists():
+        _close_refused(station=station, connector_id=None, what="BootNotification")
+        for session in active:
+            _flag(
+                station=station,
+                kind=AnomalyKind.OPEN_AT_REBOOT,
+                session=session,
+                details={"booted_at": now.isoformat()},
+            )
     fields = {
         "vendor": vendor,
         "model": model,

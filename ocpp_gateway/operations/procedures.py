@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
-from django.db.models import Exists, Q, Subquery
 from django.utils.translation import gettext_noop
 
 from ocpp_gateway.models import Command, CommandAction, CommandOrigin, CommandState
@@ -62,23 +61,6 @@ def _configuration(station: Station) -> dict[str, autocharge.ReportedKey]:
 def _local_lists(station: Station, limit: int):
     wanted, left_out = selectors.local_list_wanted(station=station, limit=limit)
     return wanted, left_out, selectors.local_list_held(station=station)
-
-
-@database_sync_to_async
-def _owes_clear_cache(station: Station) -> bool:
-    """A revocation's ClearCache could not be delivered since the cache was last cleared (one
-    query: every station of a boot storm asks)."""
-    clear_cache = Command.objects.filter(station=station, action=CommandAction.CLEAR_CACHE)
-    last_cleared = (
-        clear_cache.filter(state=CommandState.ACCEPTED)
-        .order_by("-created_at")
-        .values("created_at")[:1]
-    )
-    owed = clear_cache.filter(
-        origin=CommandOrigin.CACHE_REVOCATION,
-        state__in=[CommandState.FAILED, CommandState.TIMEOUT],
-    ).filter(Q(created_at__gt=Subquery(last_cleared)) | ~Exists(last_cleared))
-    return owed.exists()
 
 
 _set_readiness = database_sync_to_async(station_services.station_set_autocharge_readiness)
@@ -161,7 +143,7 @@ async def enable_autocharge(
 async def after_boot(runner: StationRunner) -> None:
     """After a BootNotification: push when the profile asks for it, and verify a change that
     was waiting for this reboot."""
-    await database_sync_to_async(smart_charging.station_returned)(station_id=runner.station.pk)
+    await _station_returned(runner.station)
     vendors = selectors.profile_vendors
     if vendors.stale:
         await database_sync_to_async(vendors.read)()
@@ -331,11 +313,11 @@ async def sync_local_list(
 # --- On connection ----------------------------------------------------------------------------
 
 
-async def catch_up(runner: StationRunner) -> None:
-    """What the station missed while it was away: a cache clear a revocation owed it, and the
-    badge changes its local list has not had."""
-    # What is owed is found by the station's id alone: no fresh read of the station for it.
-    if await _owes_clear_cache(runner.station):
+async def catch_up(runner: StationRunner, *, owes_clear_cache: bool) -> None:
+    """What the station missed while it was away: a cache clear a revocation owed it (read
+    when its connection was recorded, ``station_record_connection``), and the badge changes its
+    local list has not had."""
+    if owes_clear_cache:
         await runner.run(
             action=CommandAction.CLEAR_CACHE,
             payload={},
@@ -346,4 +328,13 @@ async def catch_up(runner: StationRunner) -> None:
     if runner.station.local_list_version:
         await sync_local_list(runner, full=False)
     if runner.station.last_boot_at is not None:  # booted before: it may not boot again now
-        await database_sync_to_async(smart_charging.station_returned)(station_id=runner.station.pk)
+        await _station_returned(runner.station)
+
+
+async def _station_returned(station: Station) -> None:
+    """Smart charging's part of a return (connection or boot), for a station of a site: as its
+    row was read at the handshake (a site given to it while connected reached it then,
+    ``smart_charging.on_site_changed``), so a boot storm of stations without one costs no
+    query."""
+    if station.site_id is not None:
+        await database_sync_to_async(smart_charging.station_returned)(station_id=station.pk)

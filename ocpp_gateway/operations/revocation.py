@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from badges.models import Badge, BadgeState
@@ -18,6 +19,7 @@ from ocpp_gateway.models import (
     Command,
     CommandAction,
     CommandOrigin,
+    CommandState,
     Direction,
     LogStatus,
     OcppMessage,
@@ -29,6 +31,33 @@ from ocpp_gateway.operations.commands import (
     notify_station,
 )
 from stations.models import ConnectionState, Station
+
+# Written out, as the station's read at the handshake (``station_for_connection``): every
+# connection asks, and the ORM's compiling cost more than the indexed read.
+_LATEST_CLEAR_CACHE = (
+    "SELECT state FROM ocpp_gateway_command WHERE station_id = %s AND action = %s"
+    " AND (state = %s OR (origin = %s AND state IN (%s, %s)))"
+    " ORDER BY created_at DESC LIMIT 1"
+)
+
+
+def clear_cache_owed(*, station: Station) -> bool:
+    """A revocation's ClearCache could not be delivered since the cache was last cleared: of the
+    station's ClearCaches that cleared it or were a revocation's and failed, the latest failed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _LATEST_CLEAR_CACHE,
+            [
+                station.pk,
+                CommandAction.CLEAR_CACHE,
+                CommandState.ACCEPTED,
+                CommandOrigin.CACHE_REVOCATION,
+                CommandState.FAILED,
+                CommandState.TIMEOUT,
+            ],
+        )
+        latest = cursor.fetchone()
+    return latest is not None and latest[0] != CommandState.ACCEPTED
 
 
 def stations_that_accepted(

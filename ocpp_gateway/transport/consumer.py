@@ -163,20 +163,22 @@ class OcppConsumer(ConsumerWithoutConnectionHop, AsyncWebsocketConsumer):
         self.counted_as = admission.subprotocol.removeprefix("ocpp")
         metrics.stations_connected.labels(self.counted_as).inc()
         await local_stations().register(self)
-        takeover = await database_sync_to_async(station_record_connection)(
+        recorded = await database_sync_to_async(station_record_connection)(
             station=station,
             protocol=admission.subprotocol.removeprefix("ocpp"),
             connection_id=self.connection_id,
             remote_address=admission.address,
             connected_at=timezone.now(),
         )
-        if takeover:
+        if recorded.takeover:
             # Whichever process holds the older connection closes it (see station_takeover).
             await local_stations().send_to_station(
                 station.pk, {"type": "station.takeover", "by": self.connection_id}
             )
         self.runner.start()
-        self.runner.submit(lambda: procedures.catch_up(self.runner))
+        self.runner.submit(
+            lambda: procedures.catch_up(self.runner, owes_clear_cache=recorded.owes_clear_cache)
+        )
 
     async def _refuse(self, refusal: Refusal) -> None:
         """Answer the handshake with an HTTP status, where the server supports it (the ASGI

@@ -1,5 +1,6 @@
 """Writes and reads of the gateway: which station may connect, connections, takeovers."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_noop
 
 from ocpp_gateway.models import OcppMessage
 from ocpp_gateway.operations.commands import commands_fail_orphaned
+from ocpp_gateway.operations.revocation import clear_cache_owed
 from ocpp_gateway.transport.handshake_guard import Report
 from ocpp_gateway.transport.server_processes import THIS_PROCESS, holder_alive
 from stations.models import (
@@ -21,11 +23,26 @@ from stations.models import (
 from stations.security import security_event_record
 from stations.services import meter_values_purge, purge_in_batches, station_connection_open
 
+# Written out: every handshake reads it (a boot storm thousands at once, a flood of wrong
+# passwords as many), and the ORM's compiling made it some nine times as costly (1.8 ms
+# against 0.2 ms on the bench's machine, the database thread's whole work in a storm).
+_STATION_FOR_CONNECTION = (
+    "SELECT * FROM stations_station WHERE charge_point_id = %s AND archived_at IS NULL"
+)
+
 
 def station_for_connection(*, charge_point_id: str) -> Station | None:
     """The registered station with this identity; unknown identities, and archived stations,
     are refused."""
-    return Station.objects.filter(charge_point_id=charge_point_id, archived_at__isnull=True).first()
+    return next(iter(Station.objects.raw(_STATION_FOR_CONNECTION, [charge_point_id])), None)
+
+
+@dataclass(frozen=True)
+class ConnectionRecorded:
+    # It took over a connection still open in a live process (that one must be closed).
+    takeover: bool
+    # What the catch-up (``procedures.catch_up``) needs to know, read on the same trip.
+    owes_clear_cache: bool
 
 
 def station_record_connection(
@@ -35,32 +52,32 @@ def station_record_connection(
     connection_id: str,
     remote_address: str | None,
     connected_at: datetime,
-) -> bool:
+) -> ConnectionRecorded:
     """A connection accepted (in ``protocol``, an OcppVersion): it is the station's live one,
-    held by this process, and its unfinished commands from before it are failed. True when it
-    took over a connection that is still open in a live process (that one must be closed);
-    a connection left behind by a process that died is replaced without a takeover. One trip
-    to the database thread: a boot storm makes thousands of these at once."""
-    previous = station_connection_open(
-        station=station,
-        connection_id=connection_id,
-        server_process=THIS_PROCESS,
-        protocol=protocol,
-        remote_address=remote_address,
-        opened_at=connected_at,
-    )
-    commands_fail_orphaned(
-        station=station,
-        before=connected_at,
-        detail=gettext_noop(
-            "The station reconnected before answering: the command was lost with the "
-            "previous connection."
-        ),
-    )
+    held by this process, and its unfinished commands from before it are failed, in one write
+    transaction. A connection left behind by a process that died is replaced without a
+    takeover. One trip to the database thread: a boot storm makes thousands of these at once."""
+    with transaction.atomic():
+        previous = station_connection_open(
+            station=station,
+            connection_id=connection_id,
+            server_process=THIS_PROCESS,
+            protocol=protocol,
+            remote_address=remote_address,
+            opened_at=connected_at,
+        )
+        commands_fail_orphaned(
+            station=station,
+            before=connected_at,
+            detail=gettext_noop(
+                "The station reconnected before answering: the command was lost with the "
+                "previous connection."
+            ),
+        )
     takeover = previous.connected and holder_alive(previous.server_process)
     if takeover:
         station_record_takeover(station=station)
-    return takeover
+    return ConnectionRecorded(takeover=takeover, owes_clear_cache=clear_cache_owed(station=station))
 
 
 def station_record_takeover(*, station: Station) -> None:

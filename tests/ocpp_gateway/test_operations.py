@@ -13,7 +13,7 @@ from ocpp_gateway.models import Command, OcppMessage
 from ocpp_gateway.operations import revocation as operations
 from ocpp_gateway.operations import staff_requests
 from stations.models import AutochargeProfile, AutochargeSetting, LocalListEntry, Station
-from tests.factories import BadgeFactory, StationFactory
+from tests.factories import BadgeFactory, SiteFactory, StationFactory
 from tests.ocpp_gateway.connections import open_station as open_connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -238,6 +238,23 @@ async def test_a_clear_cache_that_could_not_be_delivered_is_sent_on_reconnection
     reconnected = await open_station()
     assert await reconnected.receive_nothing(timeout=0.2)  # owed once, not at every connection
     await reconnected.disconnect()
+
+
+async def test_a_station_of_a_limited_site_gets_its_fallback_again_when_it_reconnects(station):
+    @database_sync_to_async
+    def on_a_limited_site():
+        station.site = SiteFactory(company=station.company, grid_limit_kw=22)
+        station.save(update_fields=["site"])
+
+    await on_a_limited_site()
+    communicator = await open_station()  # booted before (last_boot_at): no boot now
+
+    [(_, payload)] = await play(communicator, ("SetChargingProfile", {"status": "Accepted"}))
+
+    assert payload["connectorId"] == 0
+    assert payload["csChargingProfiles"]["chargingProfilePurpose"] == "TxDefaultProfile"
+    await quiet()
+    await communicator.disconnect()
 
 
 async def test_a_local_list_too_long_for_one_message_is_sent_whole_then_in_parts(station):
