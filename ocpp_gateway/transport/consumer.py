@@ -43,7 +43,7 @@ from ocpp_gateway.transport.message_log import looks_like_an_answer, message_id_
 from ocpp_gateway.transport.protocol_errors import log_unreadable_frame
 from ocpp_gateway.transport.rate_limit import Verdict, is_an_answer, station_rate_limits
 from ocpp_gateway.transport.services import station_record_connection
-from ocpp_gateway.upstream import ConsumerWithoutConnectionHop
+from ocpp_gateway.upstream import ConsumerWithoutConnectionHop, forget_handshake
 from ocpp_gateway.versions.common import GatewayChargePoint
 from stations.models import CloseReason
 from stations.services import station_connection_close
@@ -138,6 +138,7 @@ class OcppConsumer(ConsumerWithoutConnectionHop, AsyncWebsocketConsumer):
             # The station gave up waiting before the upgrade completed: nothing happened, no
             # connection, no takeover, nothing recorded.
             raise StopConsumer() from None
+        forget_handshake(self.scope, self.base_send)
         charge_point_id = station.charge_point_id
         self.connection_id = uuid.uuid4().hex
         self.connection = LoggedConnection(

@@ -6,6 +6,7 @@ the failing test names the override to revisit."""
 import asyncio
 import inspect
 import json
+import socket
 import threading
 
 import ocpp.messages
@@ -261,3 +262,47 @@ def test_the_database_thread_is_asgirefs_single_thread_executor_and_its_backlog_
     for job in waiting:
         job.result(timeout=5)
     assert upstream.jobs_waiting(executor) == 0
+
+
+# --- uvicorn ---------------------------------------------------------------------------------
+
+
+async def test_forgetting_the_handshake_frees_what_uvicorn_keeps_and_the_socket_still_works():
+    from uvicorn import Config, Server
+    from websockets.asyncio.client import connect
+
+    kept = {}
+
+    async def app(scope, receive, send):
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.accept"})
+        protocol = send.__self__  # the protocol's bound method, as the override expects
+        kept["before"] = (protocol.request, protocol.response, list(scope["headers"]))
+        upstream.forget_handshake(scope, send)
+        kept["after"] = (protocol.request, protocol.response, scope["headers"], protocol.scope)
+        message = await receive()
+        await send({"type": "websocket.send", "text": message["text"].upper()})
+        await send({"type": "websocket.close", "code": 1009})
+
+    config = Config(app, ws="auto", lifespan="off", log_level="error")
+    server = Server(config)
+    listening = socket.create_server(("127.0.0.1", 0))  # connections wait in its backlog
+    port = listening.getsockname()[1]
+    serving = asyncio.create_task(server.serve(sockets=[listening]))
+    try:
+        async with connect(f"ws://127.0.0.1:{port}/ocpp/CP-1") as station:
+            await station.send("hello")
+            assert await station.recv() == "HELLO"
+            await station.wait_closed()
+            assert station.close_code == 1009
+    finally:
+        server.should_exit = True
+        await serving
+
+    # What `make run` serves with (--ws auto): the implementation the override knows.
+    assert config.ws_protocol_class is upstream.WebSocketsSansIOProtocol
+    request, response, headers = kept["before"]
+    assert request.headers["Host"] and response.status_code == 101 and headers
+    request, response, headers, uvicorns_scope = kept["after"]
+    assert request is None and response is None
+    assert headers == [] and uvicorns_scope["headers"] is headers
