@@ -9,13 +9,14 @@ from __future__ import annotations
 import secrets
 import string
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
@@ -47,7 +48,8 @@ from stations.models import (
 )
 from stations.reservations import reservation_use
 from stations.selectors import LocalListItem, profile_vendors
-from supervision import live
+from supervision import compiled, live
+from supervision.compiled import Param
 from supervision.history import PasswordChange, record_change
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
@@ -91,7 +93,46 @@ class PreviousConnection:
     server_process: str
 
 
-@transaction.atomic
+# Compiled once (``supervision.compiled``): a boot storm opens thousands of connections at
+# once, and compiling these statements cost the database thread more than running them.
+_CONNECTION_BEFORE = compiled.select(
+    lambda: (
+        Station.objects.select_for_update()
+        .filter(pk=Param("station"))
+        .values_list("connection_state", "connection_id", "server_process")
+    )
+)
+_CONNECTED_FIELDS = {
+    "connection_state": ConnectionState.CONNECTED,
+    "connection_id": Param("connection_id"),
+    "server_process": Param("server_process"),
+    "connected_at": Param("opened_at"),
+    "last_address": Param("remote_address"),
+}
+# With the protocol the connection speaks, or (none given) the station's left as it was.
+_CONNECTED = {
+    True: compiled.update(
+        lambda: Station.objects.filter(pk=Param("station")),
+        **_CONNECTED_FIELDS,
+        ocpp_version=Param("protocol"),
+    ),
+    False: compiled.update(
+        lambda: Station.objects.filter(pk=Param("station")), **_CONNECTED_FIELDS
+    ),
+}
+_CONNECTION_RECORD = compiled.insert(
+    StationConnection,
+    station_id=Param("station"),
+    connection_id=Param("connection_id"),
+    server_process=Param("server_process"),
+    remote_address=Param("remote_address"),
+    protocol=Param("protocol"),
+    opened_at=Param("opened_at"),
+)
+
+
+# Its caller's transaction when there is one (the connection's): no savepoint to pay for.
+@transaction.atomic(savepoint=False)
 def station_connection_open(
     *,
     station: Station,
@@ -104,38 +145,30 @@ def station_connection_open(
     """A connection accepted (in ``protocol``, an OcppVersion): it is the station's live one
     from now on, held by ``server_process``. Returns what the station's row said before, for
     the caller to tell a takeover from a reconnection."""
-    before = (
-        Station.objects.select_for_update()
-        .filter(pk=station.pk)
-        .values("connection_state", "connection_id", "server_process")
-        .get()
-    )
-    fields = {
-        "connection_state": ConnectionState.CONNECTED,
+    values = {
+        "station": station.pk,
         "connection_id": connection_id,
         "server_process": server_process,
-        "connected_at": opened_at,
-        "last_address": remote_address,
+        "protocol": protocol,
+        "remote_address": remote_address,
+        "opened_at": opened_at,
     }
+    before = _CONNECTION_BEFORE.rows(**values)
+    if not before:
+        raise Station.DoesNotExist
+    ((state, previous_id, previous_process),) = before
+    _CONNECTED[bool(protocol)].rowcount(**values)
     if protocol:
-        fields["ocpp_version"] = station.ocpp_version = protocol
-    Station.objects.filter(pk=station.pk).update(**fields)
-    StationConnection.objects.create(
-        station=station,
-        connection_id=connection_id,
-        server_process=server_process,
-        remote_address=remote_address,
-        protocol=protocol,
-        opened_at=opened_at,
-    )
+        station.ocpp_version = protocol
+    _CONNECTION_RECORD.rowcount(**values)
     live.publish(
         "station_connected", company_id=station.company_id, station=station.charge_point_id
     )
     events.station_connected.send(sender=Station, station=station)
     return PreviousConnection(
-        connected=before["connection_state"] == ConnectionState.CONNECTED,
-        connection_id=before["connection_id"],
-        server_process=before["server_process"],
+        connected=state == ConnectionState.CONNECTED,
+        connection_id=previous_id,
+        server_process=previous_process,
     )
 
 
@@ -195,7 +228,28 @@ def stations_release(*, server_process: str, reason: CloseReason) -> list[int]:
     return ids
 
 
-@transaction.atomic
+# Compiled once (``supervision.compiled``): a boot storm brings thousands of boots at once.
+_SESSION_OPEN = compiled.exists(
+    lambda: ChargingSession.objects.active().filter(station_id=Param("station"))
+)
+_BOOTED = compiled.update(
+    lambda: Station.objects.filter(pk=Param("station")),
+    **{
+        name: Param(name)
+        for name in (
+            "vendor",
+            "model",
+            "serial_number",
+            "firmware_version",
+            "last_boot_reason",
+            "last_boot_at",
+            "last_heartbeat_at",
+            "connection_state",
+        )
+    },
+)
+
+
 def station_record_boot(
     *,
     station: Station,
@@ -211,17 +265,6 @@ def station_record_boot(
     the supervision refused and the station never stopped is closed as refused, unflagged: no
     energy counts for it, and nothing will end it otherwise."""
     now = timezone.now()
-    active = ChargingSession.objects.active().filter(station=station)
-    # One query for the usual boot, with no session open (a boot storm brings thousands).
-    if active.exists():
-        _close_refused(station=station, connector_id=None, what="BootNotification")
-        for session in active:
-            _flag(
-                station=station,
-                kind=AnomalyKind.OPEN_AT_REBOOT,
-                session=session,
-                details={"booted_at": now.isoformat()},
-            )
     fields = {
         "vendor": vendor,
         "model": model,
@@ -232,7 +275,20 @@ def station_record_boot(
         "last_heartbeat_at": now,
         "connection_state": ConnectionState.CONNECTED,
     }
-    Station.objects.filter(pk=station.pk).update(**fields)
+    # The usual boot, with no session open (a boot storm brings thousands), is two statements
+    # and no transaction: on SQLite a transaction takes the write lock the log writer needs.
+    sessions_open = bool(_SESSION_OPEN.rows(station=station.pk))
+    with transaction.atomic() if sessions_open else nullcontext():
+        if sessions_open:
+            _close_refused(station=station, connector_id=None, what="BootNotification")
+            for session in ChargingSession.objects.active().filter(station=station):
+                _flag(
+                    station=station,
+                    kind=AnomalyKind.OPEN_AT_REBOOT,
+                    session=session,
+                    details={"booted_at": now.isoformat()},
+                )
+        _BOOTED.rowcount(station=station.pk, **fields)
     for name, value in fields.items():  # the connection's copy knows what it booted as
         setattr(station, name, value)
 
@@ -276,6 +332,18 @@ def device_model_record(*, station: Station, variables: Sequence[ReportedVariabl
 CONNECTOR_AVAILABLE = "Available"
 
 
+# Compiled once (``supervision.compiled``): a boot storm brings thousands of statuses at once.
+_CONNECTOR_FIELDS = ("status", "error_code", "info", "vendor_error_code", "updated_at")
+# Created on the connector's first status, updated on the next ones: one statement either way.
+_CONNECTOR_STATUS = compiled.insert(
+    Connector,
+    unique=("station", "connector_id"),
+    station_id=Param("station"),
+    connector_id=Param("connector_id"),
+    **{name: Param(name) for name in _CONNECTOR_FIELDS},
+)
+
+
 def connector_update_status(
     *,
     station: Station,
@@ -286,8 +354,8 @@ def connector_update_status(
     vendor_error_code: str = "",
     timestamp: datetime | None = None,
 ) -> None:
-    """One UPDATE for a known connector (a boot storm brings thousands of statuses at once);
-    the row is created on the connector's first status. An implausible ``timestamp`` gives way
+    """One statement (a boot storm brings thousands of statuses at once), creating the
+    connector's row on its first status. An implausible ``timestamp`` gives way
     to the receive time (flagged). A connector Available again ends the refused starts the
     station left open on it (closed as refused, no energy)."""
     now = timezone.now()
@@ -316,13 +384,7 @@ def connector_update_status(
             _close_refused(
                 station=station, connector_id=connector_id, what="StatusNotification Available"
             )
-    known = Connector.objects.filter(station=station, connector_id=connector_id)
-    if not known.update(**fields):
-        try:
-            with transaction.atomic():
-                Connector.objects.create(station=station, connector_id=connector_id, **fields)
-        except IntegrityError:  # created meanwhile, by another connection of the station
-            known.update(**fields)
+    _CONNECTOR_STATUS.rowcount(station=station.pk, connector_id=connector_id, **fields)
     live.publish(
         "connector_status",
         company_id=station.company_id,
@@ -822,7 +884,7 @@ def _closed_as_refused(session: ChargingSession) -> bool:
     )
 
 
-def _refused_open(station: Station):
+def _refused_open(station: Station | Param):
     return (
         ChargingSession.objects.active()
         .filter(station=station)
@@ -831,8 +893,14 @@ def _refused_open(station: Station):
     )
 
 
+# Compiled once (``supervision.compiled``): asked of every Available status, a boot storm's.
+_REFUSED_OPEN_ON = compiled.exists(
+    lambda: _refused_open(Param("station")).filter(connector_id=Param("connector_id"))
+)
+
+
 def _has_refused_open(station: Station, connector_id: int) -> bool:
-    return _refused_open(station).filter(connector_id=connector_id).exists()
+    return bool(_REFUSED_OPEN_ON.rows(station=station.pk, connector_id=connector_id))
 
 
 def _close_refused(*, station: Station, connector_id: int | None, what: str) -> None:

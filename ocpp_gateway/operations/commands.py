@@ -39,7 +39,8 @@ from ocpp_gateway.transport.message_log import (
 )
 from ocpp_gateway.transport.server_processes import holder_alive
 from stations.models import ConnectionState, OcppVersion, Station
-from supervision import stored_text
+from supervision import compiled, stored_text
+from supervision.compiled import Param
 
 # The calls each protocol's stations take.
 ACTIONS: dict[str, list[CommandAction]] = {
@@ -434,13 +435,22 @@ def commands_fail(*, command_ids: list[int], detail: str) -> int:
     )
 
 
+# Compiled once (``supervision.compiled``): every connection runs it, a boot storm thousands.
+_FAIL_ORPHANED = compiled.update(
+    lambda: Command.objects.unfinished().filter(
+        station_id=Param("station"), created_at__lt=Param("before")
+    ),
+    state=CommandState.FAILED,
+    detail=Param("detail"),
+    completed_at=Param("now"),
+)
+
+
 def commands_fail_orphaned(*, station: Station, before: datetime, detail: str) -> int:
     """Fail the station's unfinished commands from before a new connection: the connection
     they were sent to is gone, and its answers with it."""
-    return (
-        Command.objects.unfinished()
-        .filter(station=station, created_at__lt=before)
-        .update(state=CommandState.FAILED, detail=detail, completed_at=timezone.now())
+    return _FAIL_ORPHANED.rowcount(
+        station=station.pk, before=before, detail=detail, now=timezone.now()
     )
 
 
