@@ -228,14 +228,19 @@ def _badges(queryset) -> list[Badge]:
     )
 
 
+def _grouped(pairs) -> dict[int, frozenset[int]]:
+    """``(key, value)`` pairs as each key's set of values."""
+    grouped = defaultdict(set)
+    for key, value in pairs:
+        grouped[key].add(value)
+    return {key: frozenset(values) for key, values in grouped.items()}
+
+
 def _groups_of(badge_ids=None) -> dict[int, frozenset[int]]:
     through = Badge.groups.through.objects.all()
     if badge_ids is not None:
         through = through.filter(badge_id__in=badge_ids)
-    groups = defaultdict(set)
-    for badge_id, group_id in through.values_list("badge_id", "authorizationgroup_id"):
-        groups[badge_id].add(group_id)
-    return {badge_id: frozenset(ids) for badge_id, ids in groups.items()}
+    return _grouped(through.values_list("badge_id", "authorizationgroup_id"))
 
 
 def _charging(badge_ids=None) -> dict[int, frozenset[int]]:
@@ -245,10 +250,7 @@ def _charging(badge_ids=None) -> dict[int, frozenset[int]]:
     )
     if badge_ids is not None:
         sessions = sessions.filter(badge_id__in=badge_ids)
-    charging = defaultdict(set)
-    for badge_id, station_id in sessions.values_list("badge_id", "station_id"):
-        charging[badge_id].add(station_id)
-    return {badge_id: frozenset(ids) for badge_id, ids in charging.items()}
+    return _grouped(sessions.values_list("badge_id", "station_id"))
 
 
 def _read_everything() -> _Contents:
@@ -259,11 +261,11 @@ def _read_everything() -> _Contents:
         *PairingWindow.objects.open(now).values_list("station_id", "expires_at"),
     ]:
         busy[station_id] = max(until, busy.get(station_id, until))
-    station_groups = defaultdict(set)
-    for station_id, group_id in AuthorizationGroup.stations.through.objects.values_list(
-        "station_id", "authorizationgroup_id"
-    ):
-        station_groups[station_id].add(group_id)
+    station_groups = _grouped(
+        AuthorizationGroup.stations.through.objects.values_list(
+            "station_id", "authorizationgroup_id"
+        )
+    )
     badges = _badges(Badge.objects.all())
     return _Contents(
         badges={badge.rfid: badge for badge in badges},
@@ -276,7 +278,7 @@ def _read_everything() -> _Contents:
                 charge_point_id=charge_point_id,
                 auth_mode=auth_mode,
                 company_id=company_id,
-                group_ids=frozenset(station_groups.get(pk, ())),
+                group_ids=station_groups.get(pk, frozenset()),
                 busy_until=busy.get(pk),
             )
             for pk, charge_point_id, auth_mode, company_id in Station.objects.filter(
