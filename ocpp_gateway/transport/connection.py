@@ -83,7 +83,9 @@ class LoggedConnection:
             self._pending.ocpp_status = ocpp_status
             self._pending.reason = reason
             self._pending.id_tag = id_tag
-            metrics.authorization_decisions.labels(self._pending.action, ocpp_status, reason).inc()
+            metrics.labelled(
+                metrics.authorization_decisions, self._pending.action, ocpp_status, reason
+            ).inc()
 
     async def send(self, text: str) -> None:
         entry = log_entry(
@@ -99,9 +101,9 @@ class LoggedConnection:
             self._remember_call(entry.unique_id, entry.action)
             entries = [entry]
         elif self._pending is not None and self._pending.unique_id == entry.unique_id:
-            metrics.handler_seconds.labels(metrics.action_label(self._pending.action)).observe(
-                time.monotonic() - self._pending_since
-            )
+            metrics.labelled(
+                metrics.handler_seconds, metrics.action_label(self._pending.action)
+            ).observe(time.monotonic() - self._pending_since)
             entries = [*self._take_pending(), entry]
         else:
             entries = [entry]
@@ -121,7 +123,9 @@ class LoggedConnection:
 
     async def _log(self, entries: list[OcppMessage]) -> None:
         for entry in entries:
-            metrics.frames.labels(entry.direction, metrics.action_label(entry.action)).inc()
+            metrics.labelled(
+                metrics.frames, entry.direction, metrics.action_label(entry.action)
+            ).inc()
         number = writer.put_nowait(entries)
         self._last_row = number if number is not None else await writer.put(entries)
 
