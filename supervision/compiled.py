@@ -42,11 +42,13 @@ class Compiled:
     def __init__(self, build: Callable[[], Query]) -> None:
         self._build = build
         self._by_alias: dict[str, tuple[str, tuple, list]] = {}
+        self._model: type[Model] | None = None
 
     def _compiled(self) -> tuple[str, tuple, list]:
         compiled = self._by_alias.get(connection.alias)
         if compiled is None:
             query = self._build()
+            self._model = query.model
             compiler = query.get_compiler(connection=connection)
             converters = []
             if isinstance(query, InsertQuery):  # one statement per row: one row
@@ -81,6 +83,13 @@ class Compiled:
             converted.append(tuple(row))
         return converted
 
+    def instances(self, **values: Any) -> list[Model]:
+        """The model instances a SELECT of whole rows returns (``select`` of a queryset without
+        ``values_list``), made as the ORM makes them, without signals."""
+        rows = self.rows(**values)
+        names = [field.attname for field in self._model._meta.concrete_fields]
+        return [self._model.from_db(connection.alias, names, row) for row in rows]
+
     def rowcount(self, **values: Any) -> int:
         """Run an UPDATE (or an INSERT): how many rows it wrote."""
         # As QuerySet.update: a failure caught inside a transaction still rolls it back.
@@ -90,7 +99,8 @@ class Compiled:
 
 
 def select(queryset: Callable[[], QuerySet]) -> Compiled:
-    """The queryset's SELECT (``values_list`` says which columns, in which order)."""
+    """The queryset's SELECT (``values_list`` says which columns, in which order; without it,
+    every column of the model, for ``instances``)."""
     return Compiled(lambda: queryset().query)
 
 

@@ -130,3 +130,19 @@ def test_an_upsert_creates_the_row_then_updates_it():
         (1, "Charging", AT + timedelta(1)),
         (2, "Faulted", AT),
     ]
+
+
+_STATION = compiled.select(lambda: Station.objects.filter(charge_point_id=Param("identity")))
+
+
+def test_instances_are_the_models_the_orm_would_read():
+    station = StationFactory()
+    Station.objects.filter(pk=station.pk).update(connected_at=AT, last_address="10.0.0.1")
+
+    [read] = _STATION.instances(identity=station.charge_point_id)
+
+    expected = Station.objects.get(pk=station.pk)
+    fields = [field.attname for field in Station._meta.concrete_fields]
+    assert [getattr(read, name) for name in fields] == [getattr(expected, name) for name in fields]
+    assert not read._state.adding and read._state.db == "default"
+    assert _STATION.instances(identity="nobody") == []
