@@ -15,15 +15,24 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import time
-from collections.abc import Iterator, Mapping
+import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import ocpp.messages
 from asgiref.sync import SyncToAsync
 from channels.consumer import get_handler_name
 from channels.layers import InMemoryChannelLayer
+from ocpp.charge_point import (
+    camel_to_snake_case,
+    remove_nones,
+    serialize_as_dict,
+    snake_to_camel_case,
+)
 from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, CallError, CallResult, MessageType
 from ocpp.routing import create_route_map
@@ -39,52 +48,83 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 ocpp.messages.ASYNC_VALIDATION = False
 
 
+@dataclass(frozen=True, slots=True)
+class Route:
+    """What the library's ``_handle_call`` works out for an action at every call, worked out
+    once per class: its handlers (functions), and whether each takes ``call_unique_id``."""
+
+    on: Callable[..., Any]
+    on_takes_unique_id: bool
+    after: Callable[..., Any] | None
+    after_takes_unique_id: bool
+
+
+def _takes_unique_id(handler: Callable[..., Any]) -> bool:
+    # The library's test, made with the function rather than the bound method: ``self`` apart,
+    # their parameters are the same.
+    return "call_unique_id" in inspect.signature(handler).parameters
+
+
 @functools.cache
-def routes_validated_once(charge_point_class: type) -> dict[str, dict[str, Any]]:
-    """The class's ``@on`` and ``@after`` handlers by action, as functions, each marked
-    ``_skip_schema_validation`` (the library's private route option): the gateway validates
-    every request against the library's own schemas before routing (to answer with the
-    version's error codes), so the library's second pass is skipped; our answers are validated
-    by the e2e tests' stations. A twelfth of a boot storm's CPU (py-spy)."""
-    routes = create_route_map(charge_point_class)
-    for handlers in routes.values():
-        handlers["_skip_schema_validation"] = True
+def routes_of(charge_point_class: type) -> dict[str, Route]:
+    """The class's routes by action. Refused at once, as programming errors: an ``@after``
+    without an ``@on`` (the library would answer NotImplemented at every call), and an
+    ``@after`` coroutine (the library would make it a task nobody keeps: the gateway's go to
+    the connection's runner, ``run_later``, kept and cancelled with the connection)."""
+    routes = {}
+    for action, handlers in create_route_map(charge_point_class).items():
+        after = handlers.get("_after_action")
+        if "_on_action" not in handlers or inspect.iscoroutinefunction(inspect.unwrap(after)):
+            raise TypeError(
+                f"{charge_point_class.__name__}: @after({action!r}) without @on, or a coroutine"
+            )
+        routes[action] = Route(
+            on=handlers["_on_action"],
+            on_takes_unique_id=_takes_unique_id(handlers["_on_action"]),
+            after=after,
+            after_takes_unique_id=after is not None and _takes_unique_id(after),
+        )
     return routes
 
 
-class BoundRoutes(Mapping):
-    """The library's route map of one charge point, bound when an action is looked up: the
-    library builds one per connection otherwise (1.6 KiB each, tracemalloc)."""
+@functools.lru_cache(maxsize=4096)  # keys a schema allows (2.0.1's customData allows any)
+def snake_case_key(key: str) -> str:
+    """``connectorId`` → ``connector_id``, as the library converts a key."""
+    return next(iter(camel_to_snake_case({key: None})))
 
-    __slots__ = ("_charge_point",)
 
-    def __init__(self, charge_point) -> None:
-        self._charge_point = charge_point
+@functools.lru_cache(maxsize=1024)  # the fields of the library's answers
+def camel_case_key(key: str) -> str:
+    """``id_tag_info`` → ``idTagInfo``, as the library converts a key."""
+    return next(iter(snake_to_camel_case({key: None})))
 
-    def __getitem__(self, action: str) -> dict[str, Any]:
-        return {
-            option: handler.__get__(self._charge_point) if callable(handler) else handler
-            for option, handler in routes_validated_once(type(self._charge_point))[action].items()
-        }
 
-    def __contains__(self, action: object) -> bool:
-        # Asked of every call before the library looks it up: no binding for that.
-        return action in routes_validated_once(type(self._charge_point))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(routes_validated_once(type(self._charge_point)))
-
-    def __len__(self) -> int:
-        return len(routes_validated_once(type(self._charge_point)))
+def _converted(data: Any, key_of: Callable[[str], str]) -> Any:
+    # The library's camel_to_snake_case and snake_to_camel_case: every key of every dict inside,
+    # its regular expressions run once per key instead of at every call.
+    if isinstance(data, dict):
+        return {key_of(key): _converted(value, key_of) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_converted(value, key_of) for value in data]
+    return data
 
 
 class LeanChargePoint:
     """Mixed in before the library's ``ChargePoint`` (of either version): what the library's
     ``__init__`` makes for every connection, made once per class or when first needed, and its
-    ``_handle_call`` preceded by the gateway's own checks.
+    ``_handle_call`` preceded by the gateway's own checks, with what it works out at every call
+    worked out once."""
 
-    The library's ``__init__`` assigns ``route_map``, ``logger`` and ``_response_queue``; the
-    properties below ignore those assignments."""
+    def __init__(self, id: str, connection, response_timeout: float = 30) -> None:
+        # The library's __init__ (test_upstream checks what it assigns) without what the
+        # properties below make once per class or when first needed: it built a route map
+        # (its ``create_route_map`` looks up every handler name of every version: 4 % of a
+        # boot storm's event loop, py-spy), a response queue and a logger per connection.
+        self.id = id
+        self._response_timeout = response_timeout
+        self._connection = connection
+        self._call_lock = asyncio.Lock()
+        self._unique_id_generator = uuid.uuid4
 
     def refuse_before_routing(self, msg: Call) -> None:
         """Raise the OCPP error answering a call the library would mishandle (the gateway's
@@ -100,22 +140,15 @@ class LeanChargePoint:
         return self._connection
 
     @property
-    def route_map(self) -> BoundRoutes:
-        return BoundRoutes(self)
-
-    @route_map.setter
-    def route_map(self, _built_by_the_library) -> None:
-        pass
+    def route_map(self) -> dict[str, Route]:
+        # The library builds one per connection (1.6 KiB each, tracemalloc); one per class here.
+        return routes_of(type(self))
 
     @property
     def logger(self):
         # The library logs every CALLERROR it answers with a traceback; made when the library
         # logs, rarely: not kept per connection.
         return self.protocol_error_logger()
-
-    @logger.setter
-    def logger(self, _given_to_the_library) -> None:
-        pass
 
     @property
     def _response_queue(self) -> asyncio.Queue:
@@ -125,17 +158,34 @@ class LeanChargePoint:
             self._answers = asyncio.Queue()
         return self._answers
 
-    @_response_queue.setter
-    def _response_queue(self, _built_by_the_library) -> None:
-        pass
-
     _answers: asyncio.Queue | None = None
 
-    async def _handle_call(self, msg: Call):
-        # The library's private entry for a station's call: our checks first, with the
-        # version's error codes, then its routing to our handlers.
+    async def _handle_call(self, msg: Call) -> None:
+        """The library's private entry for a station's call: our checks first, with the
+        version's error codes, then the library's ``_handle_call`` step for step (the payload's
+        keys in snake_case, the ``@on`` handler, its answer in camelCase without its Nones, sent,
+        then the ``@after`` handler), with its per-call ``inspect.signature`` and regular
+        expressions worked out once (``routes_of``, the key caches): a tenth of an Authorize's
+        time (py-spy). Without the library's schema validation of the request and the answer: the
+        gateway validates every request against the library's own schemas before (to answer with
+        the version's error codes), and the e2e tests' stations validate our answers.
+        ``test_upstream`` checks, frame for frame, that both answer alike."""
         self.refuse_before_routing(msg)
-        return await super()._handle_call(msg)
+        route = routes_of(type(self))[msg.action]
+        payload = _converted(msg.payload, snake_case_key)
+        unique_id = {"call_unique_id": msg.unique_id}
+        try:
+            response = route.on(self, **payload, **(unique_id if route.on_takes_unique_id else {}))
+            if inspect.isawaitable(response):
+                response = await response
+        except Exception as error:
+            self.logger.exception("Error while handling request '%s'", msg)
+            await self._send(msg.create_call_error(error).to_json())
+            return
+        answer = _converted(remove_nones(serialize_as_dict(response)), camel_case_key)
+        await self._send(msg.create_call_result(answer).to_json())
+        if route.after is not None:
+            route.after(self, **payload, **(unique_id if route.after_takes_unique_id else {}))
 
     async def route_frame(self, frame: list) -> None:
         """The library's ``route_message`` for a frame already parsed (the consumer parsed it
@@ -224,10 +274,15 @@ def forget_handshake(scope: dict[str, Any], send) -> None:
     request headers in the scope (read by the admission only), and, on uvicorn's sans-I/O
     implementation (``--ws auto`` picks it), the handshake's request and response it keeps
     (the private ``request`` and ``response``, read only until the connection is accepted,
-    ``send`` being the protocol's bound method). 6 KiB of each station's 29 (tracemalloc)."""
+    ``send`` being the protocol's bound method). 9 KiB of each station's 29 (tracemalloc)."""
     headers = scope.get("headers")
     if isinstance(headers, list):
         headers.clear()  # in place: uvicorn's scope and the routers' copies share the list
     protocol = getattr(send, "__self__", None)
     if isinstance(protocol, WebSocketsSansIOProtocol) and protocol.handshake_complete:
+        # Emptied too: the websockets library's parser (a generator, for the connection's
+        # life) keeps the request in a local variable. 3 KiB a station (tracemalloc).
+        for message in (protocol.request, protocol.response):
+            if message is not None:
+                message.headers.clear()
         protocol.request = protocol.response = None

@@ -19,13 +19,13 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.db import transaction
-from ocpp.charge_point import camel_to_snake_case
 
 from ocpp_gateway.models import Command, CommandAction, CommandOrigin, CommandState, MessageType
 from ocpp_gateway.operations import commands, procedures, reservations, smart_charging
 from ocpp_gateway.operations.configuration import ConfigurationDialect
 from ocpp_gateway.transport.connection import LoggedConnection
 from ocpp_gateway.transport.message_log import is_authorization_key_change, redact_answer
+from ocpp_gateway.upstream import snake_case_key
 from ocpp_gateway.versions.common import GatewayChargePoint
 from ocpp_gateway.versions.v16.conversions import local_list_change, reported_keys
 from ocpp_gateway.versions.v201.conversions import read_variables
@@ -170,7 +170,7 @@ class StationRunner:
         # The payload is validated camelCase; the library wants its dataclass, which takes the
         # top-level keys in snake_case and sends nested objects as they are.
         request = getattr(self._charge_point.CALLS, command.action)(
-            **{_snake(key): value for key, value in command.payload.items()}
+            **{snake_case_key(key): value for key, value in command.payload.items()}
         )
         try:
             await self._charge_point.call(request, suppress=False, unique_id=unique_id)
@@ -202,11 +202,6 @@ class StationRunner:
         if commands.is_success(command.action, status):
             return CommandState.ACCEPTED, response, status or "", ""
         return CommandState.REJECTED, response, str(status), f"The station answered {status}."
-
-
-def _snake(key: str) -> str:
-    """``connectorId`` → ``connector_id``, as the library converts keys."""
-    return next(iter(camel_to_snake_case({key: None})))
 
 
 @transaction.atomic
