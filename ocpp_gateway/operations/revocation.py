@@ -32,8 +32,8 @@ from ocpp_gateway.operations.commands import (
 )
 from stations.models import ConnectionState, Station
 
-# Written out, as the station's read at the handshake (``station_for_connection``): every
-# connection asks, and the ORM's compiling cost more than the indexed read.
+# Written out: every connection asks (a boot storm thousands at once), and the ORM's compiling
+# cost more than the indexed read.
 _LATEST_CLEAR_CACHE = (
     "SELECT state FROM ocpp_gateway_command WHERE station_id = %s AND action = %s"
     " AND (state = %s OR (origin = %s AND state IN (%s, %s)))"
