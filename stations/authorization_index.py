@@ -51,7 +51,8 @@ _EVERYTHING = None  # a change naming no badge
 
 @dataclass(frozen=True)
 class _Station:
-    """What a decision reads of a station (``decide`` reads ``auth_mode`` and ``company_id``)."""
+    """What a decision reads of a station (``decide`` reads ``auth_mode`` and ``company_id``),
+    and whether it belongs to a site (whose shares its sessions and statuses change)."""
 
     pk: int
     charge_point_id: str
@@ -60,6 +61,7 @@ class _Station:
     group_ids: frozenset[int]
     busy_until: datetime | None
     """Until when a reservation holds or a pairing window is open there: the database decides."""
+    site_id: int | None = None
 
 
 @dataclass
@@ -120,8 +122,8 @@ class AuthorizationIndex:
         )
 
     def station(self, station_id: int) -> _Station | None:
-        """What staff configured for the station (identity, mode, company) as the index knows
-        it now, or None when the database must say."""
+        """What staff configured for the station (identity, mode, company, site) as the index
+        knows it now, or None when the database must say."""
         contents = self._answering()
         return contents.stations.get(station_id) if contents is not None else None
 
@@ -280,10 +282,11 @@ def _read_everything() -> _Contents:
                 company_id=company_id,
                 group_ids=station_groups.get(pk, frozenset()),
                 busy_until=busy.get(pk),
+                site_id=site_id,
             )
-            for pk, charge_point_id, auth_mode, company_id in Station.objects.filter(
+            for pk, charge_point_id, auth_mode, company_id, site_id in Station.objects.filter(
                 archived_at__isnull=True
-            ).values_list("pk", "charge_point_id", "auth_mode", "company_id")
+            ).values_list("pk", "charge_point_id", "auth_mode", "company_id", "site_id")
         },
     )
 

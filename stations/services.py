@@ -1384,8 +1384,9 @@ _GENERATED_ALPHABET = string.ascii_letters + string.digits
 
 # --- Stations and Autocharge profiles written by staff ----------------------------------------
 
-# What a decision looks at on the station (badges.authorization.decide).
-_STATION_ACCESS_FIELDS = ("auth_mode", "company_id", "charge_point_id")
+# What the processes' authorization indexes hold of a station: what a decision looks at
+# (badges.authorization.decide), and its site (smart charging's question after a status).
+_STATION_INDEXED_FIELDS = ("auth_mode", "company_id", "charge_point_id", "site_id")
 
 
 @transaction.atomic
@@ -1394,13 +1395,13 @@ def station_save(*, station: Station) -> Station:
     before = (
         None
         if station.pk is None
-        else Station.objects.filter(pk=station.pk).values(*_STATION_ACCESS_FIELDS).first()
+        else Station.objects.filter(pk=station.pk).values(*_STATION_INDEXED_FIELDS).first()
     )
     sites_before = Station.objects.filter(pk=station.pk).values_list("site_id", "max_power_kw")
     site_before, power_before = sites_before.first() or (None, None)
     station.save()
     if before is None or any(
-        before[field] != getattr(station, field) for field in _STATION_ACCESS_FIELDS
+        before[field] != getattr(station, field) for field in _STATION_INDEXED_FIELDS
     ):
         authorization_changed()  # a new station too: the processes' indexes learn it
     if (site_before, power_before) != (station.site_id, station.max_power_kw):

@@ -67,7 +67,13 @@ class GatewayChargePoint(LeanChargePoint):
 
     def site_rebalance_later(self, trigger: str) -> None:
         """Have the station's site share its power again, once the station has been answered
-        (a session started or stopped, a connector's status: both versions' ``@after``)."""
+        (a session started or stopped, a connector's status: both versions' ``@after``). Not
+        for a station the authorization index knows to have none: a boot storm's statuses made
+        a database trip each for that (a tenth of the database thread's time after the storm,
+        py-spy)."""
+        known = index.station(self.station.pk)
+        if known is not None and known.site_id is None:
+            return
         rebalance = database_sync_to_async(smart_charging.station_changed)
         station_id, trigger = self.station.pk, f"{self.station.charge_point_id}: {trigger}"
         self.run_later(lambda: rebalance(station_id=station_id, trigger=trigger))

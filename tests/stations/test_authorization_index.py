@@ -27,6 +27,7 @@ from tests.factories import (
     AuthorizationGroupFactory,
     BadgeFactory,
     CompanyFactory,
+    SiteFactory,
     StationFactory,
     VehicleFactory,
     accepted_session,
@@ -245,3 +246,19 @@ def test_what_staff_configured_for_a_station_is_known_until_it_changes(
     assert process_index.station(station.pk) is None  # the database says, meanwhile
     process_index.read()
     assert process_index.station(station.pk).auth_mode == AuthMode.OPEN
+
+
+def test_a_station_s_site_is_known_and_a_new_one_announced(
+    process_index, django_capture_on_commit_callbacks
+):
+    station = StationFactory()
+    read(process_index)
+    assert process_index.station(station.pk).site_id is None
+
+    site = SiteFactory(company=station.company)
+    station.site = site
+    with django_capture_on_commit_callbacks(execute=True):
+        station_save(station=station)
+    assert process_index.station(station.pk) is None  # the database says, meanwhile
+    process_index.read()
+    assert process_index.station(station.pk).site_id == site.pk
