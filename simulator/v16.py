@@ -90,6 +90,43 @@ async def hold_charging(
             return register()
 
 
+async def send_readings(
+    hold: asyncio.Event | None,
+    *,
+    accepted: bool,
+    meter_start: int,
+    energy_wh: int,
+    power_w: float,
+    interval: float,
+    send_reading: Callable[[int], Awaitable[None]],
+    note: Callable[[str], None],
+) -> int:
+    """A session's meter readings, as either version sends them: three, then the stop
+    (``hold`` None: ``energy_wh`` delivered), or one every ``interval`` until ``hold`` is set;
+    none after a refused start (the station stops at once). The register at the stop."""
+    if hold is None:
+        steps = 3
+        for step in range(1, steps + 1):
+            await send_reading(meter_start + energy_wh * step // (steps + 1))
+        note(f"{steps} readings sent")
+        return meter_start + energy_wh
+    if not accepted:
+        return meter_start
+    note(f"a reading every {interval:g} s until stopped (Ctrl-C)")
+
+    async def send_and_note(register: int) -> None:
+        await send_reading(register)
+        note(f"{register - meter_start} Wh so far")
+
+    return await hold_charging(
+        hold,
+        meter_start=meter_start,
+        power_w=power_w,
+        interval=interval,
+        send_reading=send_and_note,
+    )
+
+
 @dataclass
 class ChargingReport:
     """What the supervision answered, step by step."""
@@ -437,28 +474,16 @@ async def charge(
                 )
 
             accepted = result.start_status == "Accepted"
-            if hold is None:
-                steps = 3
-                for step in range(1, steps + 1):
-                    await send_reading(meter_start + energy_wh * step // (steps + 1))
-                note("MeterValues", f"{steps} readings sent")
-                meter_stop = meter_start + energy_wh
-            elif accepted:
-                note("MeterValues", f"a reading every {interval:g} s until stopped (Ctrl-C)")
-
-                async def send_and_note(register: int) -> None:
-                    await send_reading(register)
-                    note("MeterValues", f"{register - meter_start} Wh so far")
-
-                meter_stop = await hold_charging(
-                    hold,
-                    meter_start=meter_start,
-                    power_w=power_w,
-                    interval=interval,
-                    send_reading=send_and_note,
-                )
-            else:
-                meter_stop = meter_start  # refused: the station stops at once
+            meter_stop = await send_readings(
+                hold,
+                accepted=accepted,
+                meter_start=meter_start,
+                energy_wh=energy_wh,
+                power_w=power_w,
+                interval=interval,
+                send_reading=send_reading,
+                note=lambda answer: note("MeterValues", answer),
+            )
 
             stop = await station.call(
                 call.StopTransaction(

@@ -18,7 +18,7 @@ from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
 
 from simulator.common import SharedAnswers, upload_log
-from simulator.v16 import OnlineStation, hold_charging, ocpp_now
+from simulator.v16 import OnlineStation, ocpp_now, send_readings
 
 # The device model every simulated station reports: (component, variable) → (value, mutability).
 DEVICE_MODEL = {
@@ -436,28 +436,16 @@ async def charge(
                     timestamp=ocpp_now(),
                 )
 
-            if hold is None:
-                steps = 3
-                for step in range(1, steps + 1):
-                    await send_reading(meter_start + energy_wh * step // (steps + 1))
-                note("TransactionEvent", f"Updated: {steps} readings sent")
-                meter_stop = meter_start + energy_wh
-            elif result.started.get("status") == "Accepted":
-                note("TransactionEvent", f"Updated every {interval:g} s until stopped (Ctrl-C)")
-
-                async def send_and_note(register: int) -> None:
-                    await send_reading(register)
-                    note("TransactionEvent", f"Updated: {register - meter_start} Wh so far")
-
-                meter_stop = await hold_charging(
-                    hold,
-                    meter_start=meter_start,
-                    power_w=power_w,
-                    interval=interval,
-                    send_reading=send_and_note,
-                )
-            else:
-                meter_stop = meter_start  # refused: the station ends it at once
+            meter_stop = await send_readings(
+                hold,
+                accepted=result.started.get("status") == "Accepted",
+                meter_start=meter_start,
+                energy_wh=energy_wh,
+                power_w=power_w,
+                interval=interval,
+                send_reading=send_reading,
+                note=lambda answer: note("TransactionEvent", f"Updated: {answer}"),
+            )
             ended = await station.transaction_event(
                 "Ended",
                 result.transaction_id,
