@@ -337,6 +337,9 @@ OCPP_AUTH_FAILURES_ALLOWED = env.int("OCPP_AUTH_FAILURES_ALLOWED", default=5)
 OCPP_AUTH_LOCKOUT_SECONDS = env.float("OCPP_AUTH_LOCKOUT_SECONDS", default=60.0)
 OCPP_AUTH_LOCKOUT_MAX_SECONDS = env.float("OCPP_AUTH_LOCKOUT_MAX_SECONDS", default=3600.0)
 OCPP_AUTH_FAILURE_SECONDS = env.float("OCPP_AUTH_FAILURE_SECONDS", default=1.0)
+# Connections of a process between their handshake and their recorded connection at once: the
+# others wait their turn (a restart's storm done in order, its memory bounded).
+OCPP_CONNECTING_AT_ONCE = env.int("OCPP_CONNECTING_AT_ONCE", default=200)
 # Each server process says it is alive this often; one silent for OCPP_PROCESS_DEAD_AFTER_SECONDS
 # is dead, and its stations are marked disconnected by the others.
 OCPP_PROCESS_HEARTBEAT_SECONDS = env.float("OCPP_PROCESS_HEARTBEAT_SECONDS", default=5.0)

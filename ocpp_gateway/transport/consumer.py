@@ -37,7 +37,7 @@ from ocpp_gateway.operations import procedures
 from ocpp_gateway.operations.station_runner import StationRunner
 from ocpp_gateway.transport import metrics
 from ocpp_gateway.transport.connection import LoggedConnection
-from ocpp_gateway.transport.handshake import CHARGE_POINTS, Refusal, admit
+from ocpp_gateway.transport.handshake import CHARGE_POINTS, Admission, Refusal, admit
 from ocpp_gateway.transport.local_stations import local_stations
 from ocpp_gateway.transport.message_log import looks_like_an_answer, message_id_of, read_frame
 from ocpp_gateway.transport.protocol_errors import log_unreadable_frame
@@ -62,6 +62,19 @@ CLOSE_REPLACED = 4000  # private range: a newer connection of the same station t
 # lost without a close frame.
 CLOSE_SERVICE_RESTART = 1012
 CLOSE_ABNORMAL = 1006
+
+
+_slots: tuple[asyncio.AbstractEventLoop, int, asyncio.Semaphore] | None = None
+
+
+def _connecting_slots() -> asyncio.Semaphore:
+    """The process's slots for connections being opened (made again for another event loop or
+    setting: tests run several, one after the other)."""
+    global _slots
+    loop, size = asyncio.get_running_loop(), settings.OCPP_CONNECTING_AT_ONCE
+    if _slots is None or _slots[:2] != (loop, size):
+        _slots = (loop, size, asyncio.Semaphore(size))
+    return _slots[2]
 
 
 def _close_reason(code: int | None, *, replaced: bool) -> CloseReason:
@@ -121,16 +134,27 @@ class OcppConsumer(ConsumerWithoutConnectionHop, AsyncWebsocketConsumer):
             await super().close(code=code, reason=reason)
 
     async def connect(self) -> None:
-        admission = await admit(self.scope)
-        if isinstance(admission, Refusal):
-            if admission.status in (400, 404):  # the others are logged by the admission
-                logger.warning(
-                    "%s refused: %s",
-                    self.scope["url_route"]["kwargs"]["charge_point_id"],
-                    admission.reason,
-                )
-            await self._refuse(admission)
-            return
+        # At most OCPP_CONNECTING_AT_ONCE connections of the process between their handshake
+        # and their recorded connection: after a restart, thousands wait their turn before any
+        # of their work starts, rather than all holding it half done at once, and the storm
+        # leaves less memory behind (bench/README.md: a third less a station).
+        async with _connecting_slots():
+            admission = await admit(self.scope)
+            if not isinstance(admission, Refusal):
+                await self._open(admission)
+                return
+        if admission.status in (400, 404):  # the others are logged by the admission
+            logger.warning(
+                "%s refused: %s",
+                self.scope["url_route"]["kwargs"]["charge_point_id"],
+                admission.reason,
+            )
+        # Out of the slots: wrong passwords waiting for their answer keep no station waiting.
+        await admission.wait()
+        await self._refuse(admission)
+
+    async def _open(self, admission: Admission) -> None:
+        """Accept the connection, make what serves it, and record it."""
         station = admission.station
         try:
             await self.accept(admission.subprotocol)

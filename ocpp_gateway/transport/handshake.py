@@ -56,6 +56,15 @@ class Refusal:
     status: int
     reason: str
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    answer_at: float = 0.0
+    """When to answer it (``time.monotonic``): a refusal for credentials is answered
+    ``OCPP_AUTH_FAILURE_SECONDS`` after the request arrived, whatever failed."""
+
+    async def wait(self) -> None:
+        """Until its answer is due."""
+        delay = self.answer_at - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
 
 
 @dataclass(frozen=True)
@@ -113,12 +122,14 @@ async def admit(scope: dict) -> Admission | Refusal:
     locked_for = guard.retry_after(
         charge_point_id=charge_point_id, address=address or "", known_good=known_good
     )
+    answer_at = started + settings.OCPP_AUTH_FAILURE_SECONDS
     if locked_for:
-        await _refused(station, charge_point_id, address, "locked out", started, locked=True)
+        _refused(station, charge_point_id, address, "locked out", locked=True)
         return Refusal(
             429,
             "too many failed logins",
             [(b"retry-after", str(int(locked_for) + 1).encode())],
+            answer_at=answer_at,
         )
     if station is None and settings.OCPP_ALLOW_STATIONS_WITHOUT_PASSWORD:
         return Refusal(404, "unknown station")
@@ -128,9 +139,9 @@ async def admit(scope: dict) -> Admission | Refusal:
             guard.failed(
                 charge_point_id=charge_point_id, address=address or "", known_good=known_good
             )
-            await _refused(station, charge_point_id, address, failure, started)
+            _refused(station, charge_point_id, address, failure)
             # One answer for every failure: the reason is for the log, not for enumeration.
-            return _unauthorized()
+            return _unauthorized(answer_at)
         guard.succeeded(charge_point_id=charge_point_id, address=address or "")
     subprotocol = choose_subprotocol(scope.get("subprotocols", []))
     if subprotocol is None:
@@ -167,17 +178,16 @@ async def _check_credentials(station: Station | None, charge_point_id: str, scop
     return "unknown station" if station is None else "wrong password"
 
 
-async def _refused(
+def _refused(
     station: Station | None,
     charge_point_id: str,
     address: str | None,
     reason: str,
-    started: float,
     *,
     locked: bool = False,
 ) -> None:
-    """Count the refusal for its security event, and answer at the same moment whatever
-    failed."""
+    """Count the refusal for its security event (its answer waits until ``Refusal.answer_at``,
+    the same moment whatever failed)."""
     guard.note(
         station_id=station.pk if station is not None else None,
         charge_point_id=charge_point_id,
@@ -191,14 +201,14 @@ async def _refused(
     )
     _schedule_report()
     logger.warning("%s from %s refused: %s", charge_point_id, address, reason)
-    remaining = settings.OCPP_AUTH_FAILURE_SECONDS - (time.monotonic() - started)
-    if remaining > 0:
-        await asyncio.sleep(remaining)
 
 
-def _unauthorized() -> Refusal:
+def _unauthorized(answer_at: float) -> Refusal:
     return Refusal(
-        401, "invalid credentials", [(b"www-authenticate", b'Basic realm="OCPP", charset="UTF-8"')]
+        401,
+        "invalid credentials",
+        [(b"www-authenticate", b'Basic realm="OCPP", charset="UTF-8"')],
+        answer_at=answer_at,
     )
 
 

@@ -1,0 +1,98 @@
+"""Connections are opened a bounded number at a time (OCPP_CONNECTING_AT_ONCE), and a refused
+login waits for its answer out of the slots, so that wrong passwords keep no station waiting."""
+
+import asyncio
+import base64
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from ocpp_gateway.transport import consumer, handshake
+from stations.services import station_set_password
+from supervision.asgi import application
+from tests.factories import StationFactory
+from tests.ocpp_gateway.connections import until_recorded
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASSWORD = "a-station-password-0001"
+
+
+@pytest.fixture
+def passwords_required(settings, monkeypatch):
+    settings.OCPP_ALLOW_STATIONS_WITHOUT_PASSWORD = False
+    monkeypatch.setattr(handshake, "_schedule_report", lambda: None)  # written after the test
+
+
+async def login(charge_point_id: str, password: str) -> tuple[WebsocketCommunicator, bool]:
+    credentials = base64.b64encode(f"{charge_point_id}:{password}".encode())
+    communicator = WebsocketCommunicator(
+        application,
+        f"/ocpp/{charge_point_id}",
+        headers=[(b"authorization", b"Basic " + credentials)],
+        subprotocols=["ocpp1.6"],
+    )
+    connected, _ = await communicator.connect(timeout=10)
+    if connected:
+        await until_recorded(charge_point_id)
+    return communicator, connected
+
+
+@database_sync_to_async
+def stations_with_passwords(count: int) -> list[str]:
+    identities = []
+    for number in range(count):
+        station = StationFactory(charge_point_id=f"CP-SLOT-{number}")
+        station_set_password(station=station, password=PASSWORD)
+        identities.append(station.charge_point_id)
+    return identities
+
+
+@pytest.mark.parametrize(("slots", "most_at_once"), [(2, 2), (100, 5)])
+async def test_connections_are_opened_a_bounded_number_at_a_time(
+    passwords_required, settings, monkeypatch, slots, most_at_once
+):
+    settings.OCPP_CONNECTING_AT_ONCE = slots
+    identities = await stations_with_passwords(5)
+    opening, seen = set(), []
+    admit = consumer.admit
+
+    async def admit_slowly(scope):
+        opening.add(id(scope))
+        seen.append(len(opening))
+        await asyncio.sleep(0.1)
+        try:
+            return await admit(scope)
+        finally:
+            opening.discard(id(scope))
+
+    monkeypatch.setattr(consumer, "admit", admit_slowly)
+
+    logins = await asyncio.gather(*(login(identity, PASSWORD) for identity in identities))
+
+    assert [connected for _, connected in logins] == [True] * 5
+    assert max(seen) == most_at_once
+    for communicator, _ in logins:
+        await communicator.disconnect()
+
+
+async def test_a_refused_login_waits_for_its_answer_out_of_the_slots(passwords_required, settings):
+    settings.OCPP_CONNECTING_AT_ONCE = 1
+    settings.OCPP_AUTH_FAILURE_SECONDS = 1.5
+    [identity] = await stations_with_passwords(1)
+    answered = []
+
+    async def wrong_password():
+        _, connected = await login(identity, "not-the-password")
+        answered.append(("wrong", connected))
+
+    async def right_password_a_moment_later():
+        await asyncio.sleep(0.3)
+        communicator, connected = await login(identity, PASSWORD)
+        answered.append(("right", connected))
+        await communicator.disconnect()
+
+    await asyncio.gather(wrong_password(), right_password_a_moment_later())
+
+    assert answered == [("right", True), ("wrong", False)]
