@@ -1395,10 +1395,13 @@ def station_save(*, station: Station) -> Station:
     before = (
         None
         if station.pk is None
-        else Station.objects.filter(pk=station.pk).values(*_STATION_INDEXED_FIELDS).first()
+        else Station.objects.filter(pk=station.pk)
+        .values(*_STATION_INDEXED_FIELDS, "max_power_kw")
+        .first()
     )
-    sites_before = Station.objects.filter(pk=station.pk).values_list("site_id", "max_power_kw")
-    site_before, power_before = sites_before.first() or (None, None)
+    site_before, power_before = (
+        (before["site_id"], before["max_power_kw"]) if before is not None else (None, None)
+    )
     station.save()
     if before is None or any(
         before[field] != getattr(station, field) for field in _STATION_INDEXED_FIELDS

@@ -23,7 +23,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from jsonschema.exceptions import best_match
-from ocpp.charge_point import camel_to_snake_case, snake_to_camel_case
 from ocpp.messages import MessageType, get_validator
 
 from ocpp_gateway.models import Command, CommandAction, CommandOrigin, CommandState
@@ -38,6 +37,7 @@ from ocpp_gateway.transport.message_log import (
     with_password,
 )
 from ocpp_gateway.transport.server_processes import holder_alive
+from ocpp_gateway.upstream import camel_case_key, snake_case_key
 from stations.models import ConnectionState, OcppVersion, Station
 from supervision import compiled, stored_text
 from supervision.compiled import Param
@@ -221,7 +221,7 @@ def validate_command(
     for key in payload:
         # The ocpp library takes snake_case arguments and sends camelCase: every key of the
         # schemas survives the round trip, anything else would be sent misspelt.
-        if snake_to_camel_case(camel_to_snake_case({key: None})) != {key: None}:
+        if camel_case_key(snake_case_key(key)) != key:
             raise CommandInvalid(f"{key!r} cannot be sent as it is spelt.")
     return payload
 
