@@ -1,7 +1,6 @@
 """ASGI entry point: HTTP for the portal, admin and API; WebSocket for the stations and for the
 portal's live pages."""
 
-import gc
 import logging
 import os
 
@@ -17,19 +16,10 @@ from django.urls import re_path  # noqa: E402
 from ocpp_gateway.transport import lifespan  # noqa: E402
 from ocpp_gateway.transport.routing import websocket_urlpatterns as station_routes  # noqa: E402
 from portal.routing import websocket_urlpatterns as portal_routes  # noqa: E402
+from supervision import garbage_collection  # noqa: E402
 from supervision.websocket_not_found import websocket_not_found  # noqa: E402
 
-# The garbage collector, tuned for thousands of long-lived connections. With 5,000 stations
-# connected a full collection walks some two million objects: 0.5 to 0.9 s with the event loop
-# stopped (measured with gc.callbacks under the bench): the p99 spikes of Authorize latency,
-# and a quarter of a boot storm's CPU (ten of them while the heap grows). A young collection
-# now comes every 20,000 net allocations instead of 700, so a full one after some million
-# instead of 70,000 (Python also waits until a quarter of the old generation is new): rare,
-# while cyclic garbage of closed connections is still reclaimed. A middle collection walks up
-# to five young ones' survivors (20 made it 1M objects, 0.3 s pauses). What the process loaded
-# at start is never walked again.
-gc.freeze()
-gc.set_threshold(20_000, 5, 10)
+garbage_collection.tune()
 
 
 class WithoutConnectionLines(logging.Filter):

@@ -340,6 +340,10 @@ OCPP_AUTH_FAILURE_SECONDS = env.float("OCPP_AUTH_FAILURE_SECONDS", default=1.0)
 # Connections of a process between their handshake and their recorded connection at once: the
 # others wait their turn (a restart's storm done in order, its memory bounded).
 OCPP_CONNECTING_AT_ONCE = env.int("OCPP_CONNECTING_AT_ONCE", default=200)
+# The garbage collector (supervision/garbage_collection.py): what survived is frozen this often,
+# and everything is collected again this often (one pause, some 0.5 s at 10,000 stations).
+GC_FREEZE_SECONDS = env.float("GC_FREEZE_SECONDS", default=1.0)
+GC_FULL_COLLECTION_SECONDS = env.float("GC_FULL_COLLECTION_SECONDS", default=3600.0)
 # Each server process says it is alive this often; one silent for OCPP_PROCESS_DEAD_AFTER_SECONDS
 # is dead, and its stations are marked disconnected by the others.
 OCPP_PROCESS_HEARTBEAT_SECONDS = env.float("OCPP_PROCESS_HEARTBEAT_SECONDS", default=5.0)

@@ -7,6 +7,8 @@
 - With Redis, it notices a Redis that restarted or came back (its ``run_id`` changes, or it
   could not be reached) and joins its stations' groups again: Redis forgot them.
 - It runs the scheduled jobs (supervision.jobs) unless ``JOBS_IN_SERVER`` is off.
+- It freezes what survived, every second, so the garbage collector never walks the thousands
+  of connections again (``supervision.garbage_collection``).
 - It owns the process's threads: the message log's writer (``log_writer``) and the
   authorization index (``stations.authorization_index``: every badge and station in memory,
   kept up to date by a thread) start here, before the first station connects, and stop here.
@@ -38,7 +40,7 @@ from stations.authorization_index import index as authorization_index
 from stations.models import CloseReason
 from stations.reservations import reservations_expire
 from stations.services import station_connection_reclaim
-from supervision import jobs
+from supervision import garbage_collection, jobs
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +81,12 @@ class Housekeeping:
         self._tasks = [
             asyncio.create_task(self._every(settings.OCPP_PROCESS_HEARTBEAT_SECONDS, self.beat)),
             asyncio.create_task(self._sweeps()),
+            asyncio.create_task(
+                garbage_collection.freeze_survivors_forever(
+                    every=settings.GC_FREEZE_SECONDS,
+                    full_collection_every=settings.GC_FULL_COLLECTION_SECONDS,
+                )
+            ),
         ]
         if settings.REDIS_URL:
             self._tasks.append(asyncio.create_task(self._watch_redis()))
