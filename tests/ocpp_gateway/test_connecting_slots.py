@@ -96,3 +96,49 @@ async def test_a_refused_login_waits_for_its_answer_out_of_the_slots(passwords_r
     await asyncio.gather(wrong_password(), right_password_a_moment_later())
 
     assert answered == [("right", True), ("wrong", False)]
+
+
+async def test_a_station_that_gives_up_waiting_or_admitted_leaves_no_slot_taken(
+    passwords_required, settings, monkeypatch
+):
+    """With one slot: a station that gives up while it is being admitted, then one that gives
+    up while it waits for the slot; each leaves the slot free for the next station."""
+    settings.OCPP_CONNECTING_AT_ONCE = 1
+    holder, waiter, last = await stations_with_passwords(3)
+    opening, seen = set(), []
+    admit = consumer.admit
+
+    async def admit_slowly(scope):
+        opening.add(id(scope))
+        seen.append(len(opening))
+        try:
+            await asyncio.sleep(0.5)
+            return await admit(scope)
+        finally:
+            opening.discard(id(scope))
+
+    monkeypatch.setattr(consumer, "admit", admit_slowly)
+
+    async def give_up(identity: str, after: float) -> None:
+        communicator = WebsocketCommunicator(
+            application, f"/ocpp/{identity}", subprotocols=["ocpp1.6"]
+        )
+        with pytest.raises(asyncio.TimeoutError):
+            await communicator.connect(timeout=after)  # the test client cancels the connection
+
+    await give_up(holder, after=0.2)  # gone in the middle of its admission
+    communicator, connected = await login(last, PASSWORD)
+    assert connected
+    await communicator.disconnect()
+
+    seen.clear()
+    admitted = asyncio.create_task(login(last, PASSWORD))
+    await asyncio.sleep(0.05)  # ``last`` holds the slot
+    await give_up(waiter, after=0.2)  # gone while it waited for the slot
+    communicator, connected = await admitted
+    assert connected
+    await communicator.disconnect()
+    communicator, connected = await login(holder, PASSWORD)  # the slot is free again
+    assert connected
+    await communicator.disconnect()
+    assert max(seen) == 1
