@@ -507,14 +507,23 @@ def _storable_reading(value: int | None) -> int | None:
     return value if plausibility.fits_int64(value) else None
 
 
+# Compiled once (``supervision.compiled``): every MeterValues and StopTransaction asks it, and
+# the ORM's compiling of it was most of a MeterValues' database time (a fleet day at 10,000
+# stations: 12 % of the server's samples, py-spy).
+_SESSION_OF_TRANSACTION = compiled.select(
+    lambda: (
+        ChargingSession.objects.select_for_update()
+        .filter(station=Param("station"), transaction_id=Param("transaction_id"))
+        .order_by("pk")[:1]
+    )
+)
+
+
 def _find_session(*, station: Station, transaction_id: int | None) -> ChargingSession | None:
     if not _is_ours(transaction_id):
         return None
-    return (
-        ChargingSession.objects.select_for_update()
-        .filter(station=station, transaction_id=transaction_id)
-        .first()
-    )
+    found = _SESSION_OF_TRANSACTION.instances(station=station.pk, transaction_id=transaction_id)
+    return found[0] if found else None
 
 
 @transaction.atomic
