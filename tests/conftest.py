@@ -4,6 +4,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from ocpp_gateway.transport.log_writer import writer
 from ocpp_gateway.transport.rate_limit import station_rate_limits
+from ocpp_gateway.upstream import database_thread
 from stations.authorization_index import index
 from tests.e2e.redis_server import RedisServer, redis_server_executable
 
@@ -41,9 +42,11 @@ def rate_limits_forgotten():
 
 @pytest.fixture(autouse=True)
 def message_log_written(request):
-    """The rows a test's connections queued are written before its database is emptied (the
-    database fixture, requested first, is torn down after this one). Tests without the
-    database stay without it."""
+    """The rows a test's connections queued are written, and the database thread's work is
+    done, before its database is emptied (the database fixture, requested first, is torn down
+    after this one): a connection the test client gave up waiting for (its disconnect times out
+    after a second) may still be recording its close there, and on PostgreSQL that transaction
+    deadlocked with the emptying's TRUNCATE. Tests without the database stay without it."""
     uses_database = request.node.get_closest_marker("django_db") or {
         "db",
         "transactional_db",
@@ -53,6 +56,10 @@ def message_log_written(request):
         return
     request.getfixturevalue("_django_db_helper")
     yield
+    try:
+        database_thread().submit(int).result(timeout=30)
+    except TimeoutError:
+        pass  # a test that leaves the thread blocked: its own failure says why
     writer.flush()
 
 
