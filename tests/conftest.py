@@ -1,5 +1,9 @@
+import time
+import warnings
+
+import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from rest_framework.throttling import SimpleRateThrottle
 
 from ocpp_gateway.transport.log_writer import writer
@@ -73,16 +77,39 @@ def authorization_cache_off_in_process():
 
 @pytest.fixture(scope="session", autouse=True)
 def background_threads_stopped(request):
-    """The message-log writer's thread keeps a database connection open: closed before the
-    test database is dropped (the database fixture, requested first, is torn down after this
-    one). Other threads' connections (Channels' database thread) cannot be closed from here: in
-    tests they close after each use, as every thread's connection shares these settings."""
+    """The threads that keep a database connection (the message-log writer's, Channels'
+    database thread) give it back before the test database is dropped (the database fixture,
+    requested first, is torn down after this one). Other threads' connections close after each
+    use in tests, as every thread's connection shares these settings."""
     request.getfixturevalue("django_db_setup")
     connection.settings_dict["CONN_MAX_AGE"] = 0
     yield
     writer.stop()
-    if connection.vendor == "postgresql":  # its pool's idle connections would block the drop
-        connection.close_pool()
+    database_thread().submit(connections.close_all).result(timeout=30)
+    if connection.vendor == "postgresql":
+        connection.close_pool()  # its idle connections would block the drop
+        _other_sessions_ended()
+
+
+def _other_sessions_ended(timeout: float = 10) -> None:
+    """Wait for the test database's other sessions to end before it is dropped (the backend of
+    an e2e server stopped a moment ago may outlive its process briefly); name those that do
+    not, since the drop then fails with no more than a count. Asked on a connection of its
+    own, out of the pool just closed."""
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as own:
+        deadline = time.monotonic() + timeout
+        while (sessions := own.execute(_OTHER_SESSIONS).fetchall()) and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.1)
+    if sessions:
+        warnings.warn(f"sessions still open on the test database: {sessions}", stacklevel=1)
+
+
+_OTHER_SESSIONS = """
+    SELECT pid, client_port, backend_start, state, left(query, 200) FROM pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid()
+"""
 
 
 @pytest.fixture
