@@ -237,6 +237,12 @@ class Station(models.Model):
         excluded_fields=[*GATEWAY_FIELDS, "basic_auth_password_hash", "previous_password_hash"]
     )
 
+    # Not a column: the connection's copy of the station knows it had no session open when its
+    # connection was recorded, until one starts on it (sessions start only from the station's
+    # own messages). Its boot and Available statuses then need not look for open sessions: a
+    # boot storm brings thousands (``stations.services``).
+    known_without_open_session = False
+
     class Meta:
         ordering = ["charge_point_id"]
         verbose_name = _("station")

@@ -17,7 +17,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
@@ -99,7 +99,10 @@ _CONNECTION_BEFORE = compiled.select(
     lambda: (
         Station.objects.select_for_update()
         .filter(pk=Param("station"))
-        .values_list("connection_state", "connection_id", "server_process")
+        .annotate(
+            session_open=Exists(ChargingSession.objects.active().filter(station=OuterRef("pk")))
+        )
+        .values_list("connection_state", "connection_id", "server_process", "session_open")
     )
 )
 _CONNECTED_FIELDS = {
@@ -156,7 +159,8 @@ def station_connection_open(
     before = _CONNECTION_BEFORE.rows(**values)
     if not before:
         raise Station.DoesNotExist
-    ((state, previous_id, previous_process),) = before
+    ((state, previous_id, previous_process, session_open),) = before
+    station.known_without_open_session = not session_open
     _CONNECTED[bool(protocol)].rowcount(**values)
     if protocol:
         station.ocpp_version = protocol
@@ -275,9 +279,11 @@ def station_record_boot(
         "last_heartbeat_at": now,
         "connection_state": ConnectionState.CONNECTED,
     }
-    # The usual boot, with no session open (a boot storm brings thousands), is two statements
+    # The usual boot, with no session open (a boot storm brings thousands), is one statement
     # and no transaction: on SQLite a transaction takes the write lock the log writer needs.
-    sessions_open = bool(_SESSION_OPEN.rows(station=station.pk))
+    sessions_open = not station.known_without_open_session and bool(
+        _SESSION_OPEN.rows(station=station.pk)
+    )
     with transaction.atomic() if sessions_open else nullcontext():
         if sessions_open:
             _close_refused(station=station, connector_id=None, what="BootNotification")
@@ -377,7 +383,12 @@ def connector_update_status(
         "vendor_error_code": vendor_error_code,
         "updated_at": timestamp or now,
     }
-    if status == CONNECTOR_AVAILABLE and connector_id and _has_refused_open(station, connector_id):
+    if (
+        status == CONNECTOR_AVAILABLE
+        and connector_id
+        and not station.known_without_open_session
+        and _has_refused_open(station, connector_id)
+    ):
         # Checked first without a transaction: a boot storm brings thousands of Available
         # statuses, and on SQLite a transaction takes the write lock the log writer needs.
         with transaction.atomic():
@@ -582,6 +593,7 @@ def session_start(
     decision = authorization_request(
         id_tag=id_tag, station=station, connector_id=connector_id, log_entry_id=log_entry_id
     )
+    station.known_without_open_session = False
     session = ChargingSession.objects.create(**start, **_attribution(decision))
     _badge_sessions_changed(session)
     _flag_if_future(station=station, moment=started_at, what="StartTransaction", session=session)
@@ -999,6 +1011,7 @@ def transaction_event_record(
         .first()
     )
     if session is None:
+        station.known_without_open_session = False
         session = ChargingSession.objects.create(
             station=station,
             station_transaction_id=station_transaction_id,

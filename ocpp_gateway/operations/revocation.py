@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from badges.models import Badge, BadgeState
@@ -32,32 +32,28 @@ from ocpp_gateway.operations.commands import (
 )
 from stations.models import ConnectionState, Station
 
-# Written out: every connection asks (a boot storm thousands at once), and the ORM's compiling
-# cost more than the indexed read.
-_LATEST_CLEAR_CACHE = (
-    "SELECT state FROM ocpp_gateway_command WHERE station_id = %s AND action = %s"
-    " AND (state = %s OR (origin = %s AND state IN (%s, %s)))"
-    " ORDER BY created_at DESC LIMIT 1"
-)
 
-
-def clear_cache_owed(*, station: Station) -> bool:
-    """A revocation's ClearCache could not be delivered since the cache was last cleared: of the
-    station's ClearCaches that cleared it or were a revocation's and failed, the latest failed."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _LATEST_CLEAR_CACHE,
-            [
-                station.pk,
-                CommandAction.CLEAR_CACHE,
-                CommandState.ACCEPTED,
-                CommandOrigin.CACHE_REVOCATION,
-                CommandState.FAILED,
-                CommandState.TIMEOUT,
-            ],
+def latest_clear_cache_state() -> Subquery:
+    """The state of the station's (``OuterRef("pk")``) latest ClearCache that says whether its
+    cache is clean: one that cleared it, or a revocation's that failed."""
+    return Subquery(
+        Command.objects.filter(station=OuterRef("pk"), action=CommandAction.CLEAR_CACHE)
+        .filter(
+            Q(state=CommandState.ACCEPTED)
+            | Q(
+                origin=CommandOrigin.CACHE_REVOCATION,
+                state__in=[CommandState.FAILED, CommandState.TIMEOUT],
+            )
         )
-        latest = cursor.fetchone()
-    return latest is not None and latest[0] != CommandState.ACCEPTED
+        .order_by("-created_at")
+        .values("state")[:1]
+    )
+
+
+def clear_cache_owed(latest_state: str | None) -> bool:
+    """A revocation's ClearCache could not be delivered since the cache was last cleared, as the
+    station's ``latest_clear_cache_state`` says."""
+    return latest_state is not None and latest_state != CommandState.ACCEPTED
 
 
 def stations_that_accepted(

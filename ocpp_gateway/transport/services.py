@@ -5,12 +5,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from ocpp_gateway.models import OcppMessage
+from ocpp_gateway.models import Command, OcppMessage
 from ocpp_gateway.operations.commands import commands_fail_orphaned
-from ocpp_gateway.operations.revocation import clear_cache_owed
+from ocpp_gateway.operations.revocation import clear_cache_owed, latest_clear_cache_state
 from ocpp_gateway.transport.handshake_guard import Report
 from ocpp_gateway.transport.server_processes import THIS_PROCESS, holder_alive
 from stations.models import (
@@ -39,6 +40,25 @@ def station_for_connection(*, charge_point_id: str) -> Station | None:
     """The registered station with this identity; unknown identities, and archived stations,
     are refused."""
     return next(iter(_STATION_FOR_CONNECTION.instances(charge_point_id=charge_point_id)), None)
+
+
+# Compiled once: every connection asks (a boot storm thousands at once), in one read, whether
+# its station has commands an earlier connection left unfinished (usually none: nothing to
+# write) and what its ClearCaches say of its cache (``procedures.catch_up``).
+_COMMANDS_AT_CONNECTION = compiled.select(
+    lambda: (
+        Station.objects.filter(pk=compiled.Param("station"))
+        .annotate(
+            orphans=Exists(
+                Command.objects.unfinished().filter(
+                    station=OuterRef("pk"), created_at__lt=compiled.Param("before")
+                )
+            ),
+            latest_clear_cache=latest_clear_cache_state(),
+        )
+        .values_list("orphans", "latest_clear_cache")
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -70,18 +90,28 @@ def station_record_connection(
             remote_address=remote_address,
             opened_at=connected_at,
         )
-        commands_fail_orphaned(
-            station=station,
-            before=connected_at,
-            detail=gettext_noop(
-                "The station reconnected before answering: the command was lost with the "
-                "previous connection."
-            ),
+        ((orphans, latest_clear_cache),) = _COMMANDS_AT_CONNECTION.rows(
+            station=station.pk, before=connected_at
+        )
+        if orphans:
+            commands_fail_orphaned(
+                station=station,
+                before=connected_at,
+                detail=gettext_noop(
+                    "The station reconnected before answering: the command was lost with the "
+                    "previous connection."
+                ),
+            )
+    if orphans:  # one may have been a revocation's ClearCache, failed now: read it again
+        ((_, latest_clear_cache),) = _COMMANDS_AT_CONNECTION.rows(
+            station=station.pk, before=connected_at
         )
     takeover = previous.connected and holder_alive(previous.server_process)
     if takeover:
         station_record_takeover(station=station)
-    return ConnectionRecorded(takeover=takeover, owes_clear_cache=clear_cache_owed(station=station))
+    return ConnectionRecorded(
+        takeover=takeover, owes_clear_cache=clear_cache_owed(latest_clear_cache)
+    )
 
 
 def station_record_takeover(*, station: Station) -> None:

@@ -240,6 +240,29 @@ async def test_a_clear_cache_that_could_not_be_delivered_is_sent_on_reconnection
     await reconnected.disconnect()
 
 
+async def test_a_clear_cache_lost_with_the_previous_connection_is_sent_again(station):
+    """Sent, then the connection dropped before the answer (its process died): the new
+    connection fails it as lost, and so owes the station the cache clear."""
+    lost = await database_sync_to_async(Command.objects.create)(
+        station=station,
+        action="ClearCache",
+        payload={},
+        origin="cache_revocation",
+        state="sent",
+        reason="Badge disabled.",
+    )
+    communicator = await open_station()
+
+    calls = await play(communicator, ("ClearCache", {"status": "Accepted"}))
+
+    assert calls == [("ClearCache", {})]
+    await database_sync_to_async(lost.refresh_from_db)()
+    assert lost.state == "failed"
+    assert "lost with the previous connection" in lost.detail
+    await quiet()
+    await communicator.disconnect()
+
+
 async def test_a_station_of_a_limited_site_gets_its_fallback_again_when_it_reconnects(station):
     @database_sync_to_async
     def on_a_limited_site():

@@ -108,6 +108,47 @@ async def test_a_refused_start_is_closed_once_the_connector_is_available_again(s
     assert AnomalyKind.OPEN_AT_REBOOT not in kinds
 
 
+@pytest.mark.parametrize(
+    ("protocol", "start"),
+    [
+        (
+            "ocpp1.6",
+            [
+                "StartTransaction",
+                {"connectorId": 1, "idTag": "NOBODY", "meterStart": 0, "timestamp": an_hour_ago()},
+            ],
+        ),
+        ("ocpp2.0.1", ["TransactionEvent", None]),
+    ],
+)
+async def test_a_session_started_on_the_connection_is_flagged_open_at_its_reboot(
+    station, protocol, start
+):
+    """The connection was recorded with no session open, which spares its boot the search; a
+    session that starts on it afterwards is still found there."""
+    action, payload = start
+    communicator = await connected(protocol)
+    await call(communicator, "s", action, payload or event("Started", 0))
+    boot = (
+        {"chargePointVendor": "V", "chargePointModel": "M"}
+        if protocol == "ocpp1.6"
+        else {"chargingStation": {"vendorName": "V", "model": "M"}, "reason": "PowerUp"}
+    )
+    await call(communicator, "b", "BootNotification", boot)
+    await communicator.disconnect()
+
+    started = await database_sync_to_async(session)()
+    kinds = await database_sync_to_async(
+        lambda: set(started.anomalies.values_list("kind", flat=True))
+    )()
+    if protocol == "ocpp1.6":  # refused (an unknown tag): closed at the reboot, not flagged
+        assert (started.is_active, started.stop_reason) == (False, REFUSED_STOP_REASON)
+        assert AnomalyKind.OPEN_AT_REBOOT not in kinds
+    else:
+        assert started.is_active
+        assert AnomalyKind.OPEN_AT_REBOOT in kinds
+
+
 def event(kind: str, seq_no: int, **fields) -> dict:
     return {
         "eventType": kind,
