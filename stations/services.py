@@ -533,8 +533,7 @@ _SESSION_OF_TRANSACTION = compiled.select(
 def _find_session(*, station: Station, transaction_id: int | None) -> ChargingSession | None:
     if not _is_ours(transaction_id):
         return None
-    found = _SESSION_OF_TRANSACTION.instances(station=station.pk, transaction_id=transaction_id)
-    return found[0] if found else None
+    return _SESSION_OF_TRANSACTION.first(station=station.pk, transaction_id=transaction_id)
 
 
 @transaction.atomic

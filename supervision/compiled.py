@@ -90,6 +90,11 @@ class Compiled:
         names = [field.attname for field in self._model._meta.concrete_fields]
         return [self._model.from_db(connection.alias, names, row) for row in rows]
 
+    def first(self, **values: Any) -> Model | None:
+        """The first of ``instances``, or None."""
+        found = self.instances(**values)
+        return found[0] if found else None
+
     def rowcount(self, **values: Any) -> int:
         """Run an UPDATE (or an INSERT): how many rows it wrote."""
         # As QuerySet.update: a failure caught inside a transaction still rolls it back.

@@ -39,7 +39,7 @@ _STATION_FOR_CONNECTION = compiled.select(
 def station_for_connection(*, charge_point_id: str) -> Station | None:
     """The registered station with this identity; unknown identities, and archived stations,
     are refused."""
-    return next(iter(_STATION_FOR_CONNECTION.instances(charge_point_id=charge_point_id)), None)
+    return _STATION_FOR_CONNECTION.first(charge_point_id=charge_point_id)
 
 
 # Compiled once: every connection asks (a boot storm thousands at once), in one read, whether

@@ -146,3 +146,10 @@ def test_instances_are_the_models_the_orm_would_read():
     assert [getattr(read, name) for name in fields] == [getattr(expected, name) for name in fields]
     assert not read._state.adding and read._state.db == "default"
     assert _STATION.instances(identity="nobody") == []
+
+
+def test_first_is_the_first_instance_or_none():
+    station = StationFactory()
+
+    assert _STATION.first(identity=station.charge_point_id) == station
+    assert _STATION.first(identity="nobody") is None
