@@ -43,6 +43,7 @@ from ocpp_gateway.transport.message_log import looks_like_an_answer, message_id_
 from ocpp_gateway.transport.protocol_errors import log_unreadable_frame
 from ocpp_gateway.transport.rate_limit import Verdict, is_an_answer, station_rate_limits
 from ocpp_gateway.transport.services import station_record_connection
+from ocpp_gateway.transport.shared_transactions import shared_transactions
 from ocpp_gateway.upstream import ConsumerWithoutConnectionHop, forget_handshake
 from ocpp_gateway.versions.common import GatewayChargePoint
 from stations.models import CloseReason
@@ -188,7 +189,8 @@ class OcppConsumer(ConsumerWithoutConnectionHop, AsyncWebsocketConsumer):
         self.counted_as = admission.subprotocol.removeprefix("ocpp")
         metrics.stations_connected.labels(self.counted_as).inc()
         await local_stations().register(self)
-        recorded = await database_sync_to_async(station_record_connection)(
+        recorded = await shared_transactions.run(
+            station_record_connection,
             station=station,
             protocol=admission.subprotocol.removeprefix("ocpp"),
             connection_id=self.connection_id,

@@ -25,6 +25,7 @@ from django.conf import settings
 
 from ocpp_gateway.transport.handshake_guard import HandshakeGuard
 from ocpp_gateway.transport.services import station_for_connection, station_login_failures_record
+from ocpp_gateway.transport.shared_transactions import shared_transactions
 from ocpp_gateway.versions.v16.charge_point import CentralSystemChargePoint
 from ocpp_gateway.versions.v201.charge_point import CsmsChargePoint
 from stations import credentials
@@ -117,7 +118,7 @@ async def admit(scope: dict) -> Admission | Refusal:
     started = time.monotonic()
     charge_point_id = scope["url_route"]["kwargs"]["charge_point_id"]
     address = _client_address(scope)
-    station = await database_sync_to_async(station_for_connection)(charge_point_id=charge_point_id)
+    station = await shared_transactions.run(station_for_connection, charge_point_id=charge_point_id)
     known_good = station is not None and address is not None and station.last_address == address
     locked_for = guard.retry_after(
         charge_point_id=charge_point_id, address=address or "", known_good=known_good

@@ -71,6 +71,11 @@ database_thread_wait = Gauge(
     "How long a call waited for the stations' shared database thread, at the last sample.",
     multiprocess_mode="liveall",
 )
+shared_transaction_calls = Histogram(
+    "ocpp_shared_transaction_calls",
+    "Stations' database calls made together in one transaction (shared_transactions).",
+    buckets=(1, 2, 5, 10, 25, 50, 100),
+)
 log_writer_queue = Gauge(
     "ocpp_message_log_queue_rows",
     "Message-log rows queued and not yet written.",

@@ -25,6 +25,7 @@ from ocpp_gateway.operations.configuration import ConfigurationDialect
 from ocpp_gateway.operations.refusal_records import records as refusal_records
 from ocpp_gateway.transport.connection import LoggedConnection
 from ocpp_gateway.transport.protocol_errors import ProtocolErrorLog
+from ocpp_gateway.transport.shared_transactions import shared_transactions
 from ocpp_gateway.upstream import LeanChargePoint
 from ocpp_gateway.versions.v16.conversions import format_timestamp
 from stations import services
@@ -122,7 +123,7 @@ class GatewayChargePoint(LeanChargePoint):
 
     @on("Heartbeat")
     async def on_heartbeat(self, **_):
-        await database_sync_to_async(services.station_record_heartbeat)(station=self.station)
+        await shared_transactions.run(services.station_record_heartbeat, station=self.station)
         return self.CALL_RESULTS.Heartbeat(current_time=format_timestamp(timezone.now()))
 
     def refuse_before_routing(self, msg: Call) -> None:

@@ -1,13 +1,13 @@
 """Core profile, provisioning: BootNotification, StatusNotification (Heartbeat and what follows
 a boot are shared by both versions: ``ocpp_gateway.versions.common``)."""
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
 from ocpp.routing import on
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action, RegistrationStatus
 
+from ocpp_gateway.transport.shared_transactions import shared_transactions
 from ocpp_gateway.versions.v16.conversions import format_timestamp, parse_timestamp
 from stations import services
 
@@ -23,7 +23,8 @@ class ProvisioningHandlers:
         firmware_version: str = "",
         **_,
     ):
-        await database_sync_to_async(services.station_record_boot)(
+        await shared_transactions.run(
+            services.station_record_boot,
             station=self.station,
             vendor=charge_point_vendor,
             model=charge_point_model,
@@ -48,7 +49,8 @@ class ProvisioningHandlers:
         vendor_error_code: str = "",
         **_,
     ):
-        await database_sync_to_async(services.connector_update_status)(
+        await shared_transactions.run(
+            services.connector_update_status,
             station=self.station,
             connector_id=connector_id,
             status=status,

@@ -10,6 +10,7 @@ from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
 
 from badges.authorization import authorize
+from ocpp_gateway.transport.shared_transactions import shared_transactions
 from ocpp_gateway.versions.v16.conversions import id_tag_info, parse_timestamp, sampled_values
 from stations import services
 
@@ -44,7 +45,8 @@ class TransactionHandlers:
     async def on_meter_values(
         self, connector_id: int, meter_value: list, transaction_id: int | None = None, **_
     ):
-        await database_sync_to_async(services.meter_values_record)(
+        await shared_transactions.run(
+            services.meter_values_record,
             station=self.station,
             connector_id=connector_id,
             transaction_id=transaction_id,

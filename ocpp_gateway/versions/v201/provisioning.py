@@ -9,6 +9,7 @@ from ocpp.routing import on
 from ocpp.v201 import call_result
 from ocpp.v201.enums import Action, RegistrationStatusEnumType
 
+from ocpp_gateway.transport.shared_transactions import shared_transactions
 from ocpp_gateway.versions.v16.conversions import format_timestamp, parse_timestamp
 from ocpp_gateway.versions.v201.conversions import event_variables, reported_variables
 from stations import services
@@ -17,7 +18,8 @@ from stations import services
 class ProvisioningHandlers:
     @on(Action.boot_notification)
     async def on_boot_notification(self, charging_station: dict, reason: str, **_):
-        await database_sync_to_async(services.station_record_boot)(
+        await shared_transactions.run(
+            services.station_record_boot,
             station=self.station,
             vendor=charging_station["vendor_name"],
             model=charging_station["model"],
@@ -38,7 +40,8 @@ class ProvisioningHandlers:
     ):
         # The domain's connector is 1.6's, which is 2.0.1's EVSE: an EVSE with several
         # connectors is one place where one vehicle charges. Which connector is in the info.
-        await database_sync_to_async(services.connector_update_status)(
+        await shared_transactions.run(
+            services.connector_update_status,
             station=self.station,
             connector_id=evse_id,
             status=connector_status,

@@ -12,6 +12,7 @@ from ocpp.v201 import call_result
 from ocpp.v201.enums import Action
 
 from ocpp_gateway.operations.commands import remote_start_token
+from ocpp_gateway.transport.shared_transactions import shared_transactions
 from ocpp_gateway.versions.v16.conversions import parse_timestamp
 from ocpp_gateway.versions.v201.conversions import (
     authorization_status,
@@ -82,7 +83,8 @@ class TransactionHandlers:
 
     @on(Action.meter_values)
     async def on_meter_values(self, evse_id: int, meter_value: list, **_):
-        await database_sync_to_async(services.meter_values_record)(
+        await shared_transactions.run(
+            services.meter_values_record,
             station=self.station,
             connector_id=evse_id,
             transaction_id=None,
