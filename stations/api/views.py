@@ -68,9 +68,17 @@ class StationViewSet(
     """Stations. ``pairing`` (arm with POST, disarm with DELETE) changes the station and may
     make a badge: it needs ``stations.change_station`` and ``badges.add_badge``."""
 
-    queryset = Station.objects.prefetch_related("connectors")
+    queryset = Station.objects.all()
     serializer_class = StationSerializer
     filterset_fields = ["company", "charge_point_id", "auth_mode", "connection_state"]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action in ("list", "retrieve", "update", "partial_update"):
+            # The station's representation lists its connectors; an operation on the station
+            # (a command, a pairing window) reads none: a query less on a command's path.
+            queryset = queryset.prefetch_related("connectors")
+        return queryset
 
     def delete_through(self, instance):
         station_delete(station=instance)

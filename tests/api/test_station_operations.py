@@ -3,6 +3,8 @@ is recorded, who may, and the command history. Delivery itself is covered by the
 end-to-end tests."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ocpp_gateway.models import Command
@@ -67,6 +69,17 @@ class TestSendingCommands:
             "staff",
         )
         assert len(delivery) == 1  # the station's connection is told once this commits
+
+    def test_a_command_reads_no_connector_while_the_station_itself_lists_them(self, api, station):
+        def connector_reads(request) -> int:
+            with CaptureQueriesContext(connection) as queries:
+                assert request().status_code in (200, 202)
+            return sum('"stations_connector"' in query["sql"] for query in queries)
+
+        command = connector_reads(lambda: api.post(commands_url(station), {"action": "ClearCache"}))
+        assert command == 0
+        assert connector_reads(lambda: api.get(f"/api/v1/stations/{station.pk}/")) == 1
+        assert connector_reads(lambda: api.get("/api/v1/stations/")) == 1
 
     def test_the_payload_defaults_to_empty(self, api, station):
         response = api.post(commands_url(station), {"action": "ClearCache"}, format="json")
