@@ -280,7 +280,9 @@ def station_record_boot(
         "connection_state": ConnectionState.CONNECTED,
     }
     # The usual boot, with no session open (a boot storm brings thousands), is one statement
-    # and no transaction: on SQLite a transaction takes the write lock the log writer needs.
+    # and no transaction of its own: the gateway makes a storm's boots together, in shared
+    # transactions (ocpp_gateway/transport/shared_transactions.py), where one would add a
+    # savepoint's two statements, and alone it needs none.
     sessions_open = not station.known_without_open_session and bool(
         _SESSION_OPEN.rows(station=station.pk)
     )
@@ -389,8 +391,9 @@ def connector_update_status(
         and not station.known_without_open_session
         and _has_refused_open(station, connector_id)
     ):
-        # Checked first without a transaction: a boot storm brings thousands of Available
-        # statuses, and on SQLite a transaction takes the write lock the log writer needs.
+        # Checked first without a transaction of its own: a boot storm brings thousands of
+        # Available statuses, made together in shared transactions, where each would add a
+        # savepoint's two statements.
         with transaction.atomic():
             _close_refused(
                 station=station, connector_id=connector_id, what="StatusNotification Available"
