@@ -40,14 +40,16 @@ def test_swagger_ui_renders_every_endpoint_from_this_server(
     screenshot(page, "api-docs")
     # Swagger UI draws only the operations in view (a virtual list): scrolled through, it shows
     # every operation of the API.
+    # Each operation's method and path read together, in one look at the page: read in two
+    # looks, the list could redraw in between (a flaky failure, seen once).
     shown: set[str] = set()
     for _ in range(200):
         shown.update(
-            f"{method} {path}"
-            for method, path in zip(
-                page.locator(".opblock-summary-method").all_inner_texts(),
-                page.locator(".opblock-summary-path").all_inner_texts(),
-                strict=True,
+            page.eval_on_selector_all(
+                ".opblock-summary",
+                """summaries => summaries.map(summary =>
+                    summary.querySelector(".opblock-summary-method")?.innerText + " " +
+                    summary.querySelector(".opblock-summary-path")?.innerText)""",
             )
         )
         if page.evaluate("window.innerHeight + window.scrollY >= document.body.scrollHeight"):
