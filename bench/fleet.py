@@ -30,8 +30,10 @@ def id_tag(number: int) -> str:
 
 
 def unknown_tag(number: int) -> str:
-    """A vehicle enrolled nowhere (another prefix: never one of ``id_tag``'s)."""
-    return f"VID:0300{number:08X}"
+    """A vehicle enrolled nowhere (another prefix: never one of ``id_tag``'s), with a vehicle's
+    address: unicast and locally administered, as ``id_tag``'s (0x03 was a multicast address,
+    which the portal refuses as malformed before it looks for a badge)."""
+    return f"VID:0600{number:08X}"
 
 
 @dataclass

@@ -31,6 +31,15 @@ def unknown_share(tags: list[str]) -> float:
     return sum(not Fleet.is_known(tag) for tag in tags) / len(tags)
 
 
+def test_the_outsiders_are_well_formed_vehicles_refused_as_unknown_not_as_malformed():
+    from badges.identifiers import normalize_id_tag
+
+    fleet = Fleet(badges=40, stations=8)
+    outsiders = [tag for tag in fleet.sequence if not Fleet.is_known(tag)]
+    assert len(outsiders) == 10
+    assert [normalize_id_tag(tag) for tag in outsiders] == outsiders  # raises if malformed
+
+
 def test_moving_on_gives_every_server_the_same_vehicles_after_a_saturated_scenario():
     busy, slow = Fleet(badges=400, stations=30), Fleet(badges=400, stations=30)
     draws(busy, 3, 120)  # one server answered more Authorize than the other
