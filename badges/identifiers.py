@@ -63,6 +63,9 @@ def normalize_mac(raw: str) -> str:
     return digits
 
 
+# Cached: the gateway reads each presented tag twice (its log row, then the decision), and a
+# fleet's tags come back plug-in after plug-in. Only the canonical forms are kept, not errors.
+@lru_cache(maxsize=8192)
 def normalize_id_tag(raw: str) -> str:
     """Return the canonical form of an id tag, or raise IdTagError for a malformed VID tag.
 

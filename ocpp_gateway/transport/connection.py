@@ -16,10 +16,10 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ocpp_gateway.models import Direction, LogStatus, MessageType, OcppMessage
+from ocpp_gateway.models import Direction, LogStatus, MessageType
 from ocpp_gateway.transport import metrics
 from ocpp_gateway.transport.log_writer import writer
-from ocpp_gateway.transport.message_log import Frame, log_entry
+from ocpp_gateway.transport.message_log import Frame, LogRow, log_entry
 
 # Our calls awaiting an answer, remembered by message id; bounded, because a station may never
 # answer. The library sends one call at a time, so a handful is already generous.
@@ -39,7 +39,7 @@ class LoggedConnection:
         self._charge_point_id = charge_point_id
         # The frame being handled, queued for the log together with its answer (the process's
         # writer stores them in batches, see log_writer); the answer does not wait for it.
-        self._pending: OcppMessage | None = None
+        self._pending: LogRow | None = None
         self._pending_since = 0.0  # when the frame being handled arrived (monotonic)
         self._last_row = 0  # the writer's number of our last row
         # Our calls in flight: message id → action, then the station's answer, read by the
@@ -47,7 +47,7 @@ class LoggedConnection:
         self._calls: OrderedDict[str, str] = OrderedDict()
         self._answers: OrderedDict[str, tuple[int, Any]] = OrderedDict()
 
-    def received(self, frame: Frame) -> OcppMessage:
+    def received(self, frame: Frame) -> LogRow:
         entry = log_entry(
             frame=frame,
             direction=Direction.IN,
@@ -121,7 +121,7 @@ class LoggedConnection:
         if entries:
             await self._log(entries)
 
-    async def _log(self, entries: list[OcppMessage]) -> None:
+    async def _log(self, entries: list[LogRow]) -> None:
         for entry in entries:
             metrics.labelled(
                 metrics.frames, entry.direction, metrics.action_label(entry.action)
@@ -134,6 +134,6 @@ class LoggedConnection:
         await self.flush()
         await writer.written(self._last_row)
 
-    def _take_pending(self) -> list[OcppMessage]:
+    def _take_pending(self) -> list[LogRow]:
         pending, self._pending = self._pending, None
         return [pending] if pending is not None else []

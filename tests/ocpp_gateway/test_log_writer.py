@@ -75,3 +75,25 @@ def test_a_row_the_database_refuses_is_given_up_on_alone(caplog):
     assert [message.partition(" refused")[0] for message in refused] == [
         f"message log: row {rows[0].pk}"
     ]
+
+
+def test_each_column_is_given_to_the_database_as_the_orm_gives_it():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from django.db import connection
+
+    from ocpp_gateway.transport.log_writer import _FIELDS, _preparers
+
+    rows = frames(StationFactory(), 12)
+    rows[0].payload = None  # SQL NULL, not JSON null
+    rows[1].payload = "[2,'not json'"  # an unreadable frame is kept as its text
+    rows[2].created_at = datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=2)))
+    rows[3].created_at = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)  # no microseconds
+    preparers = _preparers(connection.vendor, connection.timezone_name)
+    for row in rows:
+        for field, prepare in zip(_FIELDS, preparers, strict=True):
+            value = getattr(row, field.attname)
+            fast, orm = prepare(value), field.get_db_prep_save(value, connection)
+            # psycopg's JSON wrapper compares by what it wraps.
+            assert getattr(fast, "obj", fast) == getattr(orm, "obj", orm), field.name
+            assert type(fast) is type(orm), field.name

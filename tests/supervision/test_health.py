@@ -117,13 +117,20 @@ def test_ready_is_503_when_the_message_log_falls_behind(probe, settings, monkeyp
 
 @pytest.mark.django_db(transaction=True)
 def test_message_log_backlog_counts_rows_waiting_and_their_age():
-    from ocpp_gateway.models import OcppMessage
     from ocpp_gateway.transport.log_writer import MessageLogWriter
+    from ocpp_gateway.transport.message_log import log_entry
 
     slow = MessageLogWriter(flush_seconds=60, batch_rows=1000, queue_rows=10_000)
     assert slow.backlog() == (0, 0.0)
     slow.put_nowait(
-        [OcppMessage(charge_point_id="CP-1", direction="in", action="Heartbeat", payload={})]
+        [
+            log_entry(
+                text='[2,"h1","Heartbeat",{}]',
+                direction="in",
+                station_id=None,
+                charge_point_id="CP-1",
+            )
+        ]
     )
     time.sleep(0.2)
     pending, waited = slow.backlog()
