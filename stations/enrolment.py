@@ -50,7 +50,8 @@ from stations.models import (
     Station,
 )
 from stations.security import security_event_record
-from supervision import live
+from supervision import compiled, live
+from supervision.compiled import Param
 from supervision.history import ChangeSource, change_source
 
 
@@ -177,9 +178,15 @@ def vehicle_refusals_record(refusals: list[VehicleRefusal]) -> None:
                 unknown_vehicle=entry,
             )
         )
-    UnknownVehicle.objects.bulk_update(
-        entries.values(), ["attempts", "last_seen_at", "last_reason", "status", "badge"]
-    )
+    for entry in entries.values():
+        _INBOX_ENTRY_COUNTED.rowcount(
+            entry=entry.pk,
+            attempts=entry.attempts,
+            last_seen_at=entry.last_seen_at,
+            last_reason=entry.last_reason,
+            status=entry.status,
+            badge=entry.badge_id,
+        )
     VehicleSighting.objects.bulk_create(sightings)
     for sighting, refusal in zip(sightings, refusals, strict=True):
         _announce_sighting(sighting, id_tag=refusal.decision.id_tag)
@@ -190,6 +197,19 @@ def vehicle_refusals_record(refusals: list[VehicleRefusal]) -> None:
                 connector_id=sighting.connector_id,
             )
     _detect_probing_of({refusal.mac: refusal for refusal in refusals}.values(), stations)
+
+
+# An inbox entry's count after a batch of refusals, one compiled statement an entry:
+# ``bulk_update`` built a CASE of every entry for every column, a third of the batch's time
+# (py-spy, a fleet's unknown vehicles at 400 a second).
+_INBOX_ENTRY_COUNTED = compiled.update(
+    lambda: UnknownVehicle.objects.filter(pk=Param("entry")),
+    attempts=Param("attempts"),
+    last_seen_at=Param("last_seen_at"),
+    last_reason=Param("last_reason"),
+    status=Param("status"),
+    badge=Param("badge"),
+)
 
 
 def _plugged_connectors(stations: dict[int, Station]) -> dict[int, int]:
