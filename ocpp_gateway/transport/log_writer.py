@@ -192,6 +192,7 @@ class MessageLogWriter:
 
 
 _FIELDS = OcppMessage._meta.concrete_fields
+_ATTNAMES = tuple(field.attname for field in _FIELDS)
 
 
 def _as_it_is(value: Any) -> Any:
@@ -211,13 +212,18 @@ def _sqlite_json(value: Any) -> Any:
     return json.dumps(value) if value is not None else None  # None: SQL NULL, as the ORM does
 
 
+def _as_the_orm_does(field: models.Field, value: Any) -> Any:
+    # The calling thread's connection, looked up at each call: the preparers are cached for
+    # the process, and a connection belongs to the thread that opened it.
+    return field.get_db_prep_save(value, connections[DEFAULT_DB_ALIAS])
+
+
 @functools.cache
 def _preparers(vendor: str, timezone_name: str) -> tuple[Callable[[Any], Any], ...]:
     """How each column's value is given to the database: as the ORM prepares it
     (``get_db_prep_save``), by a shortcut where the ORM's way took most of the writer's time
     (a uuid, a date and a JSON document a row: 45 µs where the shortcut takes 10, timeit).
     ``test_log_writer`` checks each shortcut against the ORM, on SQLite and PostgreSQL."""
-    database = connections[DEFAULT_DB_ALIAS]
     sqlite = vendor == "sqlite" and timezone_name == "UTC"
     preparers = []
     for field in _FIELDS:
@@ -232,7 +238,7 @@ def _preparers(vendor: str, timezone_name: str) -> tuple[Callable[[Any], Any], .
         elif vendor == "postgresql" and isinstance(field, models.UUIDField | models.DateTimeField):
             preparer = _as_it_is  # psycopg adapts uuids and aware dates itself
         else:
-            preparer = functools.partial(field.get_db_prep_save, connection=database)
+            preparer = functools.partial(_as_the_orm_does, field)
         preparers.append(preparer)
     return tuple(preparers)
 
@@ -260,9 +266,6 @@ def _insert(rows: list[LogRow]) -> None:
                 _insert_sql(database.vendor, count),
                 values[start * width : (start + count) * width],
             )
-
-
-_ATTNAMES = tuple(field.attname for field in _FIELDS)
 
 
 # Enough for one GIL hand-over per hundred rows; fewer on SQLite (999 parameters). The texts of
