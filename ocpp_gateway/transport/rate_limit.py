@@ -11,6 +11,9 @@ not a full one. ``OCPP_RATE_PER_SECOND`` frames a second on average, bursts of
   ``GenericError`` "rate limit exceeded", kept out of the message log, and counted; the count
   is one WARNING line per station per ``REPORT_EVERY_SECONDS``;
 - a station over the rate for ``OCPP_RATE_MAX_DELAY_SECONDS`` in a row is disconnected (1008).
+  Until its bucket is full again, it stays over the rate: reconnecting at once, it is served
+  the tokens it earned meanwhile, then cut off again at the first frame it would wait for
+  (however long its handshake took, which refills a token every 1/rate seconds).
 
 The station's answers to our own calls are never dropped nor slowed (a command waits for
 them), but they take tokens: answers nobody asked for are flooding too.
@@ -56,6 +59,9 @@ class _Bucket:
     updated: float
     # When the station went over the rate, in a row; None while it is within it.
     over_since: float | None = None
+    # Disconnected for flooding: tokens earned since do not make it within the rate again,
+    # only a full bucket does.
+    cut_off: bool = False
 
 
 def _call_later(delay: float, callback: Callable[[], None]) -> None:
@@ -95,24 +101,27 @@ class StationRateLimits:
         else:
             bucket.tokens = min(float(burst), bucket.tokens + (now - bucket.updated) * rate)
             bucket.updated = now
+            if bucket.tokens >= burst:
+                bucket.cut_off = False
         if bucket.tokens >= 1:
             bucket.tokens -= 1
-            bucket.over_since = None
+            if not bucket.cut_off:
+                bucket.over_since = None
             return HANDLE_NOW
         if bucket.over_since is None:
             bucket.over_since = now
         wait = (1 - bucket.tokens) / rate
         if answer:
             bucket.tokens -= 1
-            return HANDLE_NOW if now - bucket.over_since <= max_delay else _DISCONNECT
+            return HANDLE_NOW if now - bucket.over_since <= max_delay else _cut_off(bucket)
         if wait > DROP_AFTER_SECONDS:
             if now - bucket.over_since > max_delay:
-                return _DISCONNECT
+                return _cut_off(bucket)
             self._count_drop(station)
             return _DROP
         # Handled once it has waited: over the rate for that long in a row by then.
         if now + wait - bucket.over_since > max_delay:
-            return _DISCONNECT
+            return _cut_off(bucket)
         bucket.tokens -= 1
         return Admission(Verdict.HANDLE, wait)
 
@@ -153,6 +162,12 @@ class StationRateLimits:
 
 _DROP = Admission(Verdict.DROP)
 _DISCONNECT = Admission(Verdict.DISCONNECT)
+
+
+def _cut_off(bucket: _Bucket) -> Admission:
+    bucket.cut_off = True
+    return _DISCONNECT
+
 
 # The process's buckets: every connection of a station, old or new, draws from the same one.
 station_rate_limits = StationRateLimits()

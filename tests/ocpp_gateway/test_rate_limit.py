@@ -143,6 +143,31 @@ def test_a_station_that_reconnects_keeps_its_bucket(limits, clock):
     assert admit(limits, station="CP-OTHER") == NOW  # other stations are not affected
 
 
+def test_a_station_cut_off_that_comes_back_at_once_is_cut_off_at_its_first_wait(limits, clock):
+    for _ in range(BURST):
+        admit(limits)
+    assert slowed_until_cut_off(limits, clock)[-1] is Verdict.DISCONNECT
+    clock.advance(0.35)  # its handshake again: three tokens earned meanwhile
+
+    # Served what it earned, then over the rate for more than MAX_DELAY still: cut off.
+    assert [admit(limits).verdict for _ in range(4)] == [
+        Verdict.HANDLE,
+        Verdict.HANDLE,
+        Verdict.HANDLE,
+        Verdict.DISCONNECT,
+    ]
+
+
+def test_a_station_cut_off_starts_over_once_its_bucket_is_full_again(limits, clock):
+    for _ in range(BURST):
+        admit(limits)
+    slowed_until_cut_off(limits, clock)
+    clock.advance(BURST / RATE)  # away long enough to refill it
+
+    assert [admit(limits) for _ in range(BURST)] == [NOW] * BURST
+    assert slowed_until_cut_off(limits, clock) == [Verdict.HANDLE] * 20 + [Verdict.DISCONNECT]
+
+
 def test_full_idle_buckets_are_forgotten_and_a_forgotten_one_starts_full(limits, clock):
     for station in ("CP-1", "CP-2", "CP-3"):
         admit(limits, station=station)
