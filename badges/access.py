@@ -28,16 +28,22 @@ from fleet.models import AuthorizationGroup, Vehicle
 _ACCESS_FIELDS = ("rfid", "state", "expires_at", "company_id", "vehicle_id")
 
 
-def authorization_changed(*, badge_ids: Iterable[int | None] = (None,)) -> None:
+def authorization_changed(
+    *, badge_ids: Iterable[int | None] = (None,), tags_unchanged: bool = False
+) -> None:
     """Decisions about these badges (None: any badge) may have changed: every process's
     authorization index reads them again (this one as soon as the change commits, the others
-    within a second)."""
+    within a second). ``tags_unchanged``: the change gives no badge a new tag (a session
+    starting or stopping), so tags no badge carries stay unknown meanwhile."""
     badge_ids = set(badge_ids)
     AuthorizationChange.objects.bulk_create(
-        AuthorizationChange(badge_id=badge_id) for badge_id in badge_ids
+        AuthorizationChange(badge_id=badge_id, tags_unchanged=tags_unchanged)
+        for badge_id in badge_ids
     )
     transaction.on_commit(
-        lambda: events.authorization_changed.send(sender=Badge, badge_ids=badge_ids)
+        lambda: events.authorization_changed.send(
+            sender=Badge, badge_ids=badge_ids, tags_unchanged=tags_unchanged
+        )
     )
 
 

@@ -13,6 +13,7 @@ from django.dispatch import Signal
 # (None: any that accepted them); ``revoked_at``, when it happened.
 station_access_revoked = Signal()
 
-# Decisions about some badges may have changed (``badge_ids``, a set; None in it: any badge):
-# this process's authorization index reads them again (``stations.authorization_index``).
+# Decisions about some badges may have changed (``badge_ids``, a set; None in it: any badge;
+# ``tags_unchanged``: no badge got a new tag): this process's authorization index reads them
+# again (``stations.authorization_index``).
 authorization_changed = Signal()

@@ -452,6 +452,9 @@ class AuthorizationChange(models.Model):
     hour."""
 
     badge_id = models.BigIntegerField(_("badge"), null=True, blank=True)
+    # A session starting or stopping changes where its badge charges, never a tag: while only
+    # such changes are unread, a tag no badge carries is still refused from memory.
+    tags_unchanged = models.BooleanField(_("tags unchanged"), default=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
 
     class Meta:

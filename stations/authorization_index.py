@@ -16,11 +16,13 @@ reservations and pairing windows). The index's thread reads the recent rows ever
 ``AUTHORIZATION_CACHE_POLL_SECONDS`` (0.2 s) and reads again what they name: one badge's rows,
 or everything (a change without a badge). The process that made the change marks it at once,
 on commit (``badges.events.authorization_changed``). Until a badge is read again it is "dirty":
-its Authorize goes to the database, and so does any tag the index does not know while anything
-is dirty (it may be the badge just created). If the reading stops (database away, slow), the
-index stops answering ``stale_after`` (0.8 s) after the last good read: a revoked badge is
-refused within a second everywhere, whatever happens. Rows are read over a window of
-``_WINDOW_SECONDS`` (transactions commit out of order).
+its Authorize goes to the database, and so does any tag the index does not know while a change
+that may give a badge a new tag is unread (it may be the badge just created or renamed); a
+session starting or stopping cannot (``tags_unchanged``), so the unknown vehicles of a busy
+fleet are still refused from memory while sessions come and go. If the reading stops
+(database away, slow), the index stops answering ``stale_after`` (0.8 s) after the last good
+read: a revoked badge is refused within a second everywhere, whatever happens. Rows are read
+over a window of ``_WINDOW_SECONDS`` (transactions commit out of order).
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ class AuthorizationIndex:
         # Badge ids (None: everything) changed and not read again yet, with the mark's number:
         # a reading clears a mark only if no newer one came meanwhile.
         self._dirty: dict[int | None, int] = {}
+        # Those of them whose change may have given a badge a new tag, with the same marks.
+        self._retagged: dict[int | None, int] = {}
         self._marks = 0
         self._fresh_until = 0.0  # monotonic time until which the index may answer
         self._seen: set[int] = set()  # changes of the window already applied
@@ -103,8 +107,8 @@ class AuthorizationIndex:
         except IdTagError:
             canonical, malformed = id_tag.strip().upper(), True
         badge = None if malformed else contents.badges.get(canonical)
-        if badge is None and not malformed and self._dirty:
-            return None  # perhaps the badge just created
+        if badge is None and not malformed and self._retagged:
+            return None  # perhaps the badge just created or renamed
         if badge is not None and badge.pk in self._dirty:
             return None
         groups = contents.badge_groups.get(badge.pk, frozenset()) if badge else frozenset()
@@ -136,13 +140,15 @@ class AuthorizationIndex:
 
     # --- Invalidation ----------------------------------------------------------------------
 
-    def forget(self, badge_ids: set[int | None]) -> None:
+    def forget(self, badge_ids: set[int | None], *, tags_unchanged: bool = False) -> None:
         """These badges (None: any) changed: the database decides for them until they are
-        read again."""
+        read again, and for tags the index does not know unless ``tags_unchanged``."""
         with self._lock:
             for badge_id in badge_ids:
                 self._marks += 1
                 self._dirty[badge_id] = self._marks
+                if not tags_unchanged:
+                    self._retagged[badge_id] = self._marks
 
     def clear(self) -> None:
         self.forget({_EVERYTHING})
@@ -192,13 +198,17 @@ class AuthorizationIndex:
 
     def _read_changes(self) -> None:
         since = timezone.now() - timedelta(seconds=_WINDOW_SECONDS)
-        changes = dict(
-            AuthorizationChange.objects.filter(created_at__gte=since).values_list("id", "badge_id")
+        changes = AuthorizationChange.objects.filter(created_at__gte=since).values_list(
+            "id", "badge_id", "tags_unchanged"
         )
-        new = {badge_id for change, badge_id in changes.items() if change not in self._seen}
-        if new:
-            self.forget(new)
-        self._seen = set(changes)
+        new = {True: set(), False: set()}
+        for change, badge_id, tags_unchanged in changes:
+            if change not in self._seen:
+                new[tags_unchanged].add(badge_id)
+        for tags_unchanged, badge_ids in new.items():
+            if badge_ids:
+                self.forget(badge_ids, tags_unchanged=tags_unchanged)
+        self._seen = {change for change, _, _ in changes}
 
     def _read_again(self) -> None:
         with self._lock:
@@ -213,6 +223,8 @@ class AuthorizationIndex:
             for badge_id, mark in marked.items():
                 if self._dirty.get(badge_id) == mark:
                     del self._dirty[badge_id]
+                if self._retagged.get(badge_id, mark + 1) <= mark:
+                    del self._retagged[badge_id]
 
 
 def _badges(queryset) -> list[Badge]:
@@ -317,8 +329,10 @@ def _read_badges(contents: _Contents, badge_ids: set[int]) -> None:
 index = AuthorizationIndex(poll_seconds=settings.AUTHORIZATION_CACHE_POLL_SECONDS)
 
 
-def on_authorization_changed(sender, *, badge_ids: set[int | None], **kwargs) -> None:
-    index.forget(badge_ids)
+def on_authorization_changed(
+    sender, *, badge_ids: set[int | None], tags_unchanged: bool = False, **kwargs
+) -> None:
+    index.forget(badge_ids, tags_unchanged=tags_unchanged)
 
 
 def authorization_changes_prune() -> int:

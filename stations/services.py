@@ -830,7 +830,7 @@ def _badge_sessions_changed(session: ChargingSession) -> None:
     """A session of a badge started or stopped: cached decisions about the badge elsewhere
     (one session at a time) are forgotten."""
     if session.badge_id is not None:
-        authorization_changed(badge_ids=[session.badge_id])
+        authorization_changed(badge_ids=[session.badge_id], tags_unchanged=True)
 
 
 def _close(

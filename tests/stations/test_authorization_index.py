@@ -22,7 +22,7 @@ from stations import authorization_index
 from stations.authorization_index import AuthorizationIndex
 from stations.enrolment import pairing_open, vehicle_refusal, vehicle_refusals_record
 from stations.models import AuthMode, Connector, SecurityEvent, SecurityEventKind
-from stations.services import station_save
+from stations.services import session_start, session_stop, station_save
 from tests.factories import (
     AuthorizationGroupFactory,
     BadgeFactory,
@@ -34,6 +34,8 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+UNKNOWN = "VID:0A0B0C0D0E0F"  # a vehicle no badge names
 
 
 def read(index: AuthorizationIndex) -> AuthorizationIndex:
@@ -134,6 +136,61 @@ def test_a_change_is_left_to_the_database_until_read_again(
     assert index.decision(id_tag="VID:0A0B0C0D0E0F", station_id=station.pk).reason == (
         "unknown_badge"
     )
+
+
+def test_sessions_coming_and_going_leave_unknown_tags_refused_from_memory(
+    process_index, django_capture_on_commit_callbacks
+):
+    # A busy fleet starts and stops sessions all day: its unknown vehicles must not all go to
+    # the database meanwhile (a start or a stop gives no badge a new tag).
+    index = process_index
+    station = StationFactory()
+    badge = BadgeFactory(company=station.company)
+    read(index)
+    with django_capture_on_commit_callbacks(execute=True):
+        session, _ = session_start(
+            station=station,
+            connector_id=1,
+            id_tag=badge.rfid,
+            meter_start=0,
+            started_at=timezone.now(),
+        )
+    assert index.decision(id_tag=badge.rfid, station_id=station.pk) is None  # its sessions
+    assert index.decision(id_tag=UNKNOWN, station_id=station.pk).reason == "unknown_badge"
+
+    # A badge edited meanwhile (perhaps renamed to that tag): unknown tags wait for its read.
+    other = BadgeFactory(company=station.company)
+    other.rfid = "VID:0A0B0C0D0E11"
+    with django_capture_on_commit_callbacks(execute=True):
+        access.badge_save(badge=other)
+        session_stop(
+            station=station,
+            transaction_id=session.transaction_id,
+            meter_stop=1000,
+            stopped_at=timezone.now(),
+        )
+    assert index.decision(id_tag=UNKNOWN, station_id=station.pk) is None
+    index.read()
+    assert index.decision(id_tag=UNKNOWN, station_id=station.pk).reason == "unknown_badge"
+    assert index.decision(id_tag=other.rfid, station_id=station.pk).accepted
+
+
+def test_another_process_s_sessions_leave_unknown_tags_refused_from_memory(index):
+    station = StationFactory()
+    badge = BadgeFactory(company=station.company)
+    read(index)
+    # As written by another process, read from the changes.
+    access.authorization_changed(badge_ids=[badge.pk], tags_unchanged=True)
+    index._read_changes()
+    assert index.decision(id_tag=badge.rfid, station_id=station.pk) is None
+    assert index.decision(id_tag=UNKNOWN, station_id=station.pk).reason == "unknown_badge"
+
+    access.authorization_changed(badge_ids=[badge.pk])
+    index._read_changes()
+    assert index.decision(id_tag=UNKNOWN, station_id=station.pk) is None
+    index.read()
+    assert index.decision(id_tag=UNKNOWN, station_id=station.pk).reason == "unknown_badge"
+    assert index.decision(id_tag=badge.rfid, station_id=station.pk).accepted
 
 
 def test_another_process_s_change_is_read_from_the_changes(index):
