@@ -163,13 +163,27 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # It has Channels' default prefix, as the portal's live pages' channels (with Redis all of a
 # process's channels share one list anyway).
 STATIONS_CHANNEL_CAPACITY = {"specific.*": 100_000}
-if REDIS_URL:
-    CHANNEL_LAYERS = {
+# channels_redis waits up to 5 s for a message on an empty channel (BZPOPMIN); redis-py 8 gives
+# up on a read after 5 s by default, so every quiet moment read as a Redis outage (a warning,
+# the process's stations' groups joined again). Longer than that wait, but still bounded: a
+# Redis that stops answering mid-read is noticed.
+REDIS_CHANNEL_SOCKET_TIMEOUT_SECONDS = 15
+
+
+def redis_channel_layers(url: str) -> dict:
+    return {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "channel_capacity": STATIONS_CHANNEL_CAPACITY},
+            "CONFIG": {
+                "hosts": [{"address": url, "socket_timeout": REDIS_CHANNEL_SOCKET_TIMEOUT_SECONDS}],
+                "channel_capacity": STATIONS_CHANNEL_CAPACITY,
+            },
         }
     }
+
+
+if REDIS_URL:
+    CHANNEL_LAYERS = redis_channel_layers(REDIS_URL)
     # The cache counts API requests for throttling: shared by every process too. With Redis
     # down, each process counts in its own memory and tries Redis again this often (seconds).
     CACHES = {
