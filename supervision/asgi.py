@@ -17,7 +17,7 @@ from ocpp_gateway.transport import lifespan  # noqa: E402
 from ocpp_gateway.transport.routing import websocket_urlpatterns as station_routes  # noqa: E402
 from portal.routing import websocket_urlpatterns as portal_routes  # noqa: E402
 from supervision import garbage_collection  # noqa: E402
-from supervision.websocket_not_found import websocket_not_found  # noqa: E402
+from supervision.websocket_denial import websocket_not_found  # noqa: E402
 
 garbage_collection.tune()
 

@@ -8,11 +8,12 @@ import ipaddress
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
 from rest_framework import throttling
+
+from supervision.websocket_denial import websocket_forbidden
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -136,5 +137,4 @@ class SameOriginValidator:
         origin = _header(scope, b"origin").strip().lower()
         if origin and (origin == own_origin(scope) or _trusted_origin(origin)):
             return await self.application(scope, receive, send)
-        denier = WebsocketDenier()
-        return await denier(scope, receive, send)
+        return await websocket_forbidden(scope, receive, send)
