@@ -250,10 +250,11 @@ def test_a_flooding_station_that_reconnects_is_still_limited(server_url, setting
     assert 150 < served < 300  # the burst, then slowed for 5 s at 20 a second
     # A full bucket would have answered the 60 at once, and more than 5 s of them slowed
     # would have been needed to cut it off: cut off again at its first wait instead, served
-    # only the tokens earned while it was away (a token, and the server's close, to spare).
+    # only the tokens earned while it was away. Spared: the token left at the cut-off and the
+    # quarter second the server may take to write its log and close, before the client sees it.
     assert code_again == 1008
     assert answered < 60
-    assert answered <= 2 + 20 * away
+    assert answered <= 1 + 20 * (away + 0.25)
     # One line per connection cut off, not one per frame the station had sent meanwhile.
     lines = log.new_lines()
     assert len([line for line in lines if "(E2E-FLOOD-1) disconnected: sending too" in line]) == 2
