@@ -223,7 +223,8 @@ class AuthorizationIndex:
             for badge_id, mark in marked.items():
                 if self._dirty.get(badge_id) == mark:
                     del self._dirty[badge_id]
-                if self._retagged.get(badge_id, mark + 1) <= mark:
+                # Read after every mark up to this one, the retagging ones included.
+                if badge_id in self._retagged and self._retagged[badge_id] <= mark:
                     del self._retagged[badge_id]
 
 

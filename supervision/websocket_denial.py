@@ -10,17 +10,44 @@ channel-layer channel for a client that is turned away).
   (``security.SameOriginValidator``). Channels' own denier is a consumer: on Redis it takes a
   channel and a blocking read for every refused client.
 
-Both answer with the ASGI WebSocket denial response where the server supports it (uvicorn
-does), as the station consumer refuses a handshake, and a plain 403 elsewhere.
+Both answer with ``send_denial``, as the station consumer refuses a handshake.
 """
 
 import asyncio
 import contextlib
+from collections.abc import Iterable
 from typing import Any
 
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
 
 _GONE_WITHIN_SECONDS = 1.0
+
+
+async def send_denial(
+    scope: dict[str, Any],
+    send: ASGISendCallable,
+    *,
+    status: int,
+    body: bytes,
+    headers: Iterable[tuple[bytes, bytes]] = (),
+) -> None:
+    """Refuse the handshake with an HTTP ``status``: the ASGI WebSocket denial response where
+    the server supports it (uvicorn does), a plain close elsewhere (daphne answers 403)."""
+    if not _has_denial_response(scope):
+        await send({"type": "websocket.close"})
+        return
+    await send(
+        {
+            "type": "websocket.http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain"), *headers],
+        }
+    )
+    await send({"type": "websocket.http.response.body", "body": body})
+
+
+def _has_denial_response(scope: dict[str, Any]) -> bool:
+    return "websocket.http.response" in scope.get("extensions", {})
 
 
 def websocket_denial(status: int, body: bytes):
@@ -32,17 +59,9 @@ def websocket_denial(status: int, body: bytes):
         message = await receive()
         if message["type"] != "websocket.connect":  # the client went away first
             return
-        if "websocket.http.response" not in scope.get("extensions", {}):
-            await send({"type": "websocket.close"})  # a 403 from servers without the extension
+        await send_denial(scope, send, status=status, body=body)
+        if not _has_denial_response(scope):
             return
-        await send(
-            {
-                "type": "websocket.http.response.start",
-                "status": status,
-                "headers": [(b"content-type", b"text/plain")],
-            }
-        )
-        await send({"type": "websocket.http.response.body", "body": body})
         # uvicorn's websockets-sansio logs an ERROR for a denial whose app returns before the
         # connection is gone (Kludex/uvicorn#3138): its second disconnect says it is; briefly.
         await receive()

@@ -49,6 +49,7 @@ from ocpp_gateway.versions.common import GatewayChargePoint
 from stations.models import CloseReason
 from stations.services import station_connection_close
 from supervision.log_format import station_in_context
+from supervision.websocket_denial import send_denial
 
 logger = logging.getLogger(__name__)
 
@@ -208,20 +209,14 @@ class OcppConsumer(ConsumerWithoutConnectionHop, AsyncWebsocketConsumer):
         )
 
     async def _refuse(self, refusal: Refusal) -> None:
-        """Answer the handshake with an HTTP status, where the server supports it (the ASGI
-        WebSocket denial response: uvicorn does, daphne always answers 403)."""
-        if "websocket.http.response" not in self.scope.get("extensions", {}):
-            await self.close()
-            return
-        await self.base_send(
-            {
-                "type": "websocket.http.response.start",
-                "status": refusal.status,
-                "headers": [(b"content-type", b"text/plain"), *refusal.headers],
-            }
-        )
-        await self.base_send(
-            {"type": "websocket.http.response.body", "body": refusal.reason.encode()}
+        """Answer the handshake with the refusal's HTTP status (daphne always answers 403)."""
+        self.closed = True  # refused: nothing more to close
+        await send_denial(
+            self.scope,
+            self.base_send,
+            status=refusal.status,
+            body=refusal.reason.encode(),
+            headers=refusal.headers,
         )
 
     async def disconnect(self, code: int) -> None:
